@@ -1,0 +1,353 @@
+//! Twilio: `X-Twilio-Signature` = base64(HMAC-SHA1(auth token, URL + sorted POST parameters)).
+//!
+//! Form POSTs sign the full URL (query string as sent) followed by every parameter, sorted by
+//! name then value, each distinct name/value pair once. JSON bodies are not in the signature:
+//! Twilio appends `bodySHA256=<hex>` to the URL and signs the URL alone, so both the signature
+//! and the body hash are checked. Twilio is inconsistent about the default port, so, as its
+//! SDKs do, the URL is tried both with and without it.
+
+use std::borrow::Cow;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use time::OffsetDateTime;
+
+use super::{HmacSha1, SignedRequest, VerifyError, first_match, mac_bytes};
+use crate::secrets::{SecretSet, SecretSlot};
+
+pub const SIGNATURE_HEADER: &str = "x-twilio-signature";
+pub const IDEMPOTENCY_HEADER: &str = "i-twilio-idempotency-token";
+pub const BODY_HASH_PARAM: &str = "bodySHA256";
+
+/// Parameters in the order Twilio signs them: by name, then value, each pair once.
+pub fn canonical_params<'a>(
+    params: impl IntoIterator<Item = (Cow<'a, str>, Cow<'a, str>)>,
+) -> Vec<(Cow<'a, str>, Cow<'a, str>)> {
+    let mut params: Vec<_> = params.into_iter().collect();
+    params.sort_unstable();
+    params.dedup();
+    params
+}
+
+/// The `X-Twilio-Signature` Twilio sends for a request to `url` with these POST parameters.
+pub fn sign<'a>(
+    token: &[u8],
+    url: &str,
+    params: impl IntoIterator<Item = (Cow<'a, str>, Cow<'a, str>)>,
+) -> String {
+    B64.encode(mac_bytes::<HmacSha1>(token, &[signed_message(url, &canonical_params(params)).as_bytes()]))
+}
+
+/// The hex SHA-256 of a JSON body, as Twilio puts it in `bodySHA256`.
+pub fn body_hash(body: &[u8]) -> String {
+    hex::encode(Sha256::digest(body))
+}
+
+fn signed_message(url: &str, params: &[(Cow<'_, str>, Cow<'_, str>)]) -> String {
+    let len = url.len() + params.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
+    let mut message = String::with_capacity(len);
+    message.push_str(url);
+    for (name, value) in params {
+        message.push_str(name);
+        message.push_str(value);
+    }
+    message
+}
+
+/// The URL without any port and with the scheme's default port when none is given: the two
+/// forms Twilio's SDKs accept. Equal when the URL has no authority we can recognise.
+pub fn port_variants(url: &str) -> [Cow<'_, str>; 2] {
+    let Some(scheme_end) = url.find("://") else {
+        return [Cow::Borrowed(url), Cow::Borrowed(url)];
+    };
+    let scheme = &url[..scheme_end];
+    let authority_start = scheme_end + 3;
+    let authority_end = url[authority_start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| authority_start + i);
+    let authority = &url[authority_start..authority_end];
+    // A colon after the last `]` (IPv6 literals) separates the port.
+    let host_end = authority
+        .rfind(':')
+        .filter(|&i| !authority[i..].contains(']'))
+        .unwrap_or(authority.len());
+    let host = &authority[..host_end];
+    let (before, after) = (&url[..authority_start], &url[authority_end..]);
+    let without = if host_end == authority.len() {
+        Cow::Borrowed(url)
+    } else {
+        Cow::Owned(format!("{before}{host}{after}"))
+    };
+    let with = if host_end != authority.len() {
+        Cow::Borrowed(url)
+    } else {
+        let port = if scheme.eq_ignore_ascii_case("http") { 80 } else { 443 };
+        Cow::Owned(format!("{before}{host}:{port}{after}"))
+    };
+    [without, with]
+}
+
+fn is_form(req: &SignedRequest<'_>) -> bool {
+    req.headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+}
+
+pub(super) fn verify(
+    req: &SignedRequest<'_>,
+    secrets: &SecretSet,
+    now: OffsetDateTime,
+) -> Result<SecretSlot, VerifyError> {
+    let signature = req.header(SIGNATURE_HEADER)?;
+    let expected = B64
+        .decode(signature.trim())
+        .map_err(|_| VerifyError::MalformedSignature)?;
+    if expected.len() != 20 {
+        return Err(VerifyError::MalformedSignature);
+    }
+    let body_hash_param = form_urlencoded::parse(req.raw_query.as_bytes())
+        .find(|(k, _)| k == BODY_HASH_PARAM)
+        .map(|(_, v)| v);
+    let params = if let Some(signed_hash) = body_hash_param {
+        let mut signed = [0u8; 32];
+        hex::decode_to_slice(signed_hash.as_bytes(), &mut signed)
+            .map_err(|_| VerifyError::BodyHashMismatch)?;
+        let actual = Sha256::digest(req.body);
+        if !bool::from(actual.as_slice().ct_eq(&signed)) {
+            return Err(VerifyError::BodyHashMismatch);
+        }
+        Vec::new()
+    } else if req.method == "POST" && is_form(req) {
+        canonical_params(form_urlencoded::parse(req.body))
+    } else if req.body.is_empty() {
+        Vec::new()
+    } else {
+        // A body that is neither form parameters nor hashed into the URL is not signed.
+        return Err(VerifyError::UnsignedBody);
+    };
+    let url = req.url();
+    for candidate in port_variants(&url) {
+        let message = signed_message(&candidate, &params);
+        if let Some(slot) = first_match::<HmacSha1>(secrets.active(now), &[message.as_bytes()], &expected) {
+            return Ok(slot);
+        }
+    }
+    Err(VerifyError::Mismatch)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::Provider;
+    use crate::verify::{VerifyOptions, verify as verify_any};
+    use http::HeaderMap;
+    use time::macros::datetime;
+
+    const TOKEN: &str = "12345";
+    const NOW: OffsetDateTime = datetime!(2026-11-22 12:00 UTC);
+    const VOICE: [(&str, &str); 5] = [
+        ("CallSid", "CA1234567890ABCDE"),
+        ("Caller", "+14158675309"),
+        ("Digits", "1234"),
+        ("From", "+14158675309"),
+        ("To", "+18005551212"),
+    ];
+
+    fn form(params: &[(&str, &str)]) -> Vec<u8> {
+        form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(params)
+            .finish()
+            .into_bytes()
+    }
+
+    fn borrowed<'a>(params: &'a [(&'a str, &'a str)]) -> impl Iterator<Item = (Cow<'a, str>, Cow<'a, str>)> {
+        params.iter().map(|&(k, v)| (Cow::Borrowed(k), Cow::Borrowed(v)))
+    }
+
+    struct Req<'a> {
+        method: &'a str,
+        base: &'a str,
+        path: &'a str,
+        query: &'a str,
+        content_type: Option<&'a str>,
+        signature: Option<&'a str>,
+        body: &'a [u8],
+    }
+
+    impl Req<'_> {
+        fn check(&self, secrets: &SecretSet) -> Result<SecretSlot, VerifyError> {
+            let mut headers = HeaderMap::new();
+            if let Some(ct) = self.content_type {
+                headers.insert(http::header::CONTENT_TYPE, ct.parse().unwrap());
+            }
+            if let Some(sig) = self.signature {
+                headers.insert(SIGNATURE_HEADER, sig.parse().unwrap());
+            }
+            let req = SignedRequest {
+                method: self.method,
+                base_url: self.base,
+                raw_path: self.path,
+                raw_query: self.query,
+                headers: &headers,
+                body: self.body,
+            };
+            verify_any(Provider::Twilio, &req, secrets, &VerifyOptions::default(), NOW)
+        }
+    }
+
+    const FORM: Option<&str> = Some("application/x-www-form-urlencoded; charset=utf-8");
+
+    fn voice(signature: &str, body: &[u8]) -> Result<SecretSlot, VerifyError> {
+        Req {
+            method: "POST",
+            base: "https://mycompany.com",
+            path: "/myapp.php",
+            query: "foo=1&bar=2",
+            content_type: FORM,
+            signature: Some(signature),
+            body,
+        }
+        .check(&SecretSet::single(TOKEN))
+    }
+
+    #[test]
+    fn published_form_vectors_with_and_without_port() {
+        let url = "https://mycompany.com/myapp.php?foo=1&bar=2";
+        assert_eq!(sign(TOKEN.as_bytes(), url, borrowed(&VOICE)), "RSOYDt4T1cUTdK1PDd93/VVr8B8=");
+        let with_port = "https://mycompany.com:443/myapp.php?foo=1&bar=2";
+        assert_eq!(sign(TOKEN.as_bytes(), with_port, borrowed(&VOICE)), "kvajT1Ptam85bY51eRf/AJRuM3w=");
+        // Parameter order in the body must not matter.
+        let mut shuffled = VOICE;
+        shuffled.reverse();
+        let body = form(&shuffled);
+        assert_eq!(voice("RSOYDt4T1cUTdK1PDd93/VVr8B8=", &body), Ok(SecretSlot::Current));
+        assert_eq!(voice("kvajT1Ptam85bY51eRf/AJRuM3w=", &body), Ok(SecretSlot::Current));
+    }
+
+    #[test]
+    fn repeated_parameters_sign_every_distinct_value() {
+        let params = [
+            ("Sid", "CA123"),
+            ("SidAccount", "AC123"),
+            ("Digits", "5678"),
+            ("Digits", "1234"),
+            ("Digits", "1234"),
+        ];
+        let url = "https://mycompany.com/myapp.php?foo=1&bar=2";
+        assert_eq!(sign(TOKEN.as_bytes(), url, borrowed(&params)), "IK+Dwps556ElfBT0I3Rgjkr1wJU=");
+        assert_eq!(voice("IK+Dwps556ElfBT0I3Rgjkr1wJU=", &form(&params)), Ok(SecretSlot::Current));
+        // Keeping only the first value (as the AWS quick start does) would not verify.
+        let first_only = [("Sid", "CA123"), ("SidAccount", "AC123"), ("Digits", "5678")];
+        assert_eq!(voice("IK+Dwps556ElfBT0I3Rgjkr1wJU=", &form(&first_only)), Err(VerifyError::Mismatch));
+    }
+
+    #[test]
+    fn published_json_vectors() {
+        let body = br#"{"property": "value", "boolean": true}"#;
+        let hash = "0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620";
+        assert_eq!(body_hash(body), hash);
+        let query = format!("foo=1&bar=2&bodySHA256={hash}");
+        let req = |sig, body: &'static [u8], query: &str| {
+            Req {
+                method: "POST",
+                base: "https://mycompany.com",
+                path: "/myapp.php",
+                query,
+                content_type: Some("application/json"),
+                signature: Some(sig),
+                body,
+            }
+            .check(&SecretSet::single(TOKEN))
+        };
+        assert_eq!(req("a9nBmqA0ju/hNViExpshrM61xv4=", body, &query), Ok(SecretSlot::Current));
+        // The right signature over a tampered body fails on the hash.
+        let tampered: &[u8] = br#"{"property": "value", "boolean": false}"#;
+        assert_eq!(req("a9nBmqA0ju/hNViExpshrM61xv4=", tampered, &query), Err(VerifyError::BodyHashMismatch));
+        // `{}` validates only with the default port: the SDKs' port tolerance matters.
+        let empty_hash = body_hash(b"{}");
+        let query = format!("foo=1&bar=2&bodySHA256={empty_hash}");
+        assert_eq!(req("Ldidvp12m26NI7eqEvxnEpkd9Hc=", b"{}", &query), Ok(SecretSlot::Current));
+    }
+
+    #[test]
+    fn json_body_without_hash_is_unsigned() {
+        let r = Req {
+            method: "POST",
+            base: "https://mycompany.com",
+            path: "/myapp.php",
+            query: "foo=1&bar=2",
+            content_type: Some("application/json"),
+            signature: Some("a9nBmqA0ju/hNViExpshrM61xv4="),
+            body: br#"{"property": "value", "boolean": true}"#,
+        };
+        assert_eq!(r.check(&SecretSet::single(TOKEN)), Err(VerifyError::UnsignedBody));
+    }
+
+    #[test]
+    fn get_signs_the_url_alone_and_query_is_not_resorted() {
+        let url = "https://h.example/hook?b=2&a=1";
+        let sig = sign(TOKEN.as_bytes(), url, std::iter::empty());
+        let mk = |query| Req {
+            method: "GET",
+            base: "https://h.example",
+            path: "/hook",
+            query,
+            content_type: None,
+            signature: Some(&sig),
+            body: b"",
+        };
+        assert_eq!(mk("b=2&a=1").check(&SecretSet::single(TOKEN)), Ok(SecretSlot::Current));
+        assert_eq!(mk("a=1&b=2").check(&SecretSet::single(TOKEN)), Err(VerifyError::Mismatch));
+        // The AWS quick start ignores the query string; a signature without it must fail.
+        let no_query_sig = sign(TOKEN.as_bytes(), "https://h.example/hook", std::iter::empty());
+        let r = Req { signature: Some(&no_query_sig), ..mk("b=2&a=1") };
+        assert_eq!(r.check(&SecretSet::single(TOKEN)), Err(VerifyError::Mismatch));
+    }
+
+    #[test]
+    fn negatives() {
+        let body = form(&VOICE);
+        assert_eq!(voice("IK+Dwps556ElfBT0I3Rgjkr1wJU=", &body), Err(VerifyError::Mismatch));
+        // Flipping padding bits gives non-canonical base64, refused before any MAC.
+        assert_eq!(voice("RSOYDt4T1cUTdK1PDd93/VVr8B9=", &body), Err(VerifyError::MalformedSignature));
+        assert_eq!(voice("not base64", &body), Err(VerifyError::MalformedSignature));
+        assert_eq!(voice("AAAA", &body), Err(VerifyError::MalformedSignature));
+        let mut tampered = VOICE;
+        tampered[2] = ("Digits", "1235");
+        assert_eq!(voice("RSOYDt4T1cUTdK1PDd93/VVr8B8=", &form(&tampered)), Err(VerifyError::Mismatch));
+        let no_sig = Req {
+            method: "POST",
+            base: "https://mycompany.com",
+            path: "/myapp.php",
+            query: "foo=1&bar=2",
+            content_type: FORM,
+            signature: None,
+            body: &body,
+        };
+        assert_eq!(
+            no_sig.check(&SecretSet::single(TOKEN)),
+            Err(VerifyError::MissingHeader(SIGNATURE_HEADER))
+        );
+        let wrong = Req { signature: Some("RSOYDt4T1cUTdK1PDd93/VVr8B8="), ..no_sig };
+        assert_eq!(wrong.check(&SecretSet::single("54321")), Err(VerifyError::Mismatch));
+    }
+
+    #[test]
+    fn port_variants_cover_both_forms() {
+        let v = port_variants("https://a.example/p?q=1");
+        assert_eq!(v[0], "https://a.example/p?q=1");
+        assert_eq!(v[1], "https://a.example:443/p?q=1");
+        let v = port_variants("https://a.example:443/p");
+        assert_eq!(v[0], "https://a.example/p");
+        assert_eq!(v[1], "https://a.example:443/p");
+        let v = port_variants("http://a.example");
+        assert_eq!(v[1], "http://a.example:80");
+        let v = port_variants("https://[::1]:8443/x");
+        assert_eq!(v[0], "https://[::1]/x");
+        assert_eq!(v[1], "https://[::1]:8443/x");
+    }
+}
