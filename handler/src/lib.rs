@@ -2,6 +2,7 @@
 //! turns the delivery into EventBridge entries. Everything here but [`forward`], [`secret_store`]
 //! and [`handler`] is pure, so it is tested without a network; the CLI reuses the signing code.
 
+pub mod event;
 pub mod provider;
 pub mod secrets;
 pub mod verify;

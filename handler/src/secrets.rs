@@ -231,6 +231,9 @@ mod tests {
         );
         assert_eq!(SecretSet::parse(&set.to_json()).unwrap(), set);
         let debug = format!("{set:?}");
-        assert!(!debug.contains("\"a\"") && debug.contains("redacted"), "{debug}");
+        assert!(
+            !debug.contains("\"a\"") && debug.contains("redacted"),
+            "{debug}"
+        );
     }
 }

@@ -13,7 +13,10 @@ pub const HOOK_ID_HEADER: &str = "x-github-hook-id";
 
 /// The `X-Hub-Signature-256` value GitHub sends for `body`.
 pub fn sign(secret: &[u8], body: &[u8]) -> String {
-    format!("sha256={}", hex::encode(mac_bytes::<HmacSha256>(secret, &[body])))
+    format!(
+        "sha256={}",
+        hex::encode(mac_bytes::<HmacSha256>(secret, &[body]))
+    )
 }
 
 pub(super) fn verify(
@@ -43,7 +46,11 @@ mod tests {
 
     const NOW: OffsetDateTime = datetime!(2026-11-22 12:00 UTC);
 
-    fn check(secrets: &SecretSet, signature: Option<&str>, body: &[u8]) -> Result<SecretSlot, VerifyError> {
+    fn check(
+        secrets: &SecretSet,
+        signature: Option<&str>,
+        body: &[u8],
+    ) -> Result<SecretSlot, VerifyError> {
         let mut headers = HeaderMap::new();
         if let Some(sig) = signature {
             headers.insert(SIGNATURE_HEADER, sig.parse().unwrap());
@@ -56,7 +63,13 @@ mod tests {
             headers: &headers,
             body,
         };
-        verify_any(Provider::Github, &req, secrets, &VerifyOptions::default(), NOW)
+        verify_any(
+            Provider::Github,
+            &req,
+            secrets,
+            &VerifyOptions::default(),
+            NOW,
+        )
     }
 
     #[test]
@@ -75,9 +88,15 @@ mod tests {
         ];
         for (secret, body, sig) in cases {
             assert_eq!(sign(secret.as_bytes(), body), sig);
-            assert_eq!(check(&SecretSet::single(secret), Some(sig), body), Ok(SecretSlot::Current));
+            assert_eq!(
+                check(&SecretSet::single(secret), Some(sig), body),
+                Ok(SecretSlot::Current)
+            );
             let upper = format!("sha256={}", sig[7..].to_uppercase());
-            assert_eq!(check(&SecretSet::single(secret), Some(&upper), body), Ok(SecretSlot::Current));
+            assert_eq!(
+                check(&SecretSet::single(secret), Some(&upper), body),
+                Ok(SecretSlot::Current)
+            );
         }
     }
 
@@ -85,7 +104,10 @@ mod tests {
     fn negatives() {
         let secret = SecretSet::single("It's a Secret to Everybody");
         let sig = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
-        assert_eq!(check(&secret, Some(sig), b"Hello, World?"), Err(VerifyError::Mismatch));
+        assert_eq!(
+            check(&secret, Some(sig), b"Hello, World?"),
+            Err(VerifyError::Mismatch)
+        );
         assert_eq!(
             check(&SecretSet::single("wrong"), Some(sig), b"Hello, World!"),
             Err(VerifyError::Mismatch)
@@ -100,15 +122,27 @@ mod tests {
             "sha256=757107ea",
             "sha256=zz7107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17",
         ] {
-            assert_eq!(check(&secret, Some(bad), b"Hello, World!"), Err(VerifyError::MalformedSignature), "{bad}");
+            assert_eq!(
+                check(&secret, Some(bad), b"Hello, World!"),
+                Err(VerifyError::MalformedSignature),
+                "{bad}"
+            );
         }
-        assert_eq!(check(&SecretSet::default(), Some(sig), b"Hello, World!"), Err(VerifyError::NoSecret));
+        assert_eq!(
+            check(&SecretSet::default(), Some(sig), b"Hello, World!"),
+            Err(VerifyError::NoSecret)
+        );
     }
 
     #[test]
     fn legacy_sha1_header_alone_is_refused() {
         let mut headers = HeaderMap::new();
-        headers.insert("x-hub-signature", "sha1=0000000000000000000000000000000000000000".parse().unwrap());
+        headers.insert(
+            "x-hub-signature",
+            "sha1=0000000000000000000000000000000000000000"
+                .parse()
+                .unwrap(),
+        );
         let req = SignedRequest {
             method: "POST",
             base_url: "https://h",
@@ -117,7 +151,13 @@ mod tests {
             headers: &headers,
             body: b"{}",
         };
-        let r = verify_any(Provider::Github, &req, &SecretSet::single("s"), &VerifyOptions::default(), NOW);
+        let r = verify_any(
+            Provider::Github,
+            &req,
+            &SecretSet::single("s"),
+            &VerifyOptions::default(),
+            NOW,
+        );
         assert_eq!(r, Err(VerifyError::MissingHeader(SIGNATURE_HEADER)));
     }
 
@@ -125,8 +165,17 @@ mod tests {
     fn either_of_two_secrets() {
         let set = SecretSet::new(Some(Secret::new("new")), Some(Secret::new("old")), None);
         let body = b"{\"zen\":\"ok\"}";
-        assert_eq!(check(&set, Some(&sign(b"old", body)), body), Ok(SecretSlot::Previous));
-        assert_eq!(check(&set, Some(&sign(b"new", body)), body), Ok(SecretSlot::Current));
-        assert_eq!(check(&set, Some(&sign(b"other", body)), body), Err(VerifyError::Mismatch));
+        assert_eq!(
+            check(&set, Some(&sign(b"old", body)), body),
+            Ok(SecretSlot::Previous)
+        );
+        assert_eq!(
+            check(&set, Some(&sign(b"new", body)), body),
+            Ok(SecretSlot::Current)
+        );
+        assert_eq!(
+            check(&set, Some(&sign(b"other", body)), body),
+            Err(VerifyError::Mismatch)
+        );
     }
 }

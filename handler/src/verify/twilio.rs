@@ -37,7 +37,10 @@ pub fn sign<'a>(
     url: &str,
     params: impl IntoIterator<Item = (Cow<'a, str>, Cow<'a, str>)>,
 ) -> String {
-    B64.encode(mac_bytes::<HmacSha1>(token, &[signed_message(url, &canonical_params(params)).as_bytes()]))
+    B64.encode(mac_bytes::<HmacSha1>(
+        token,
+        &[signed_message(url, &canonical_params(params)).as_bytes()],
+    ))
 }
 
 /// The hex SHA-256 of a JSON body, as Twilio puts it in `bodySHA256`.
@@ -83,7 +86,11 @@ pub fn port_variants(url: &str) -> [Cow<'_, str>; 2] {
     let with = if host_end != authority.len() {
         Cow::Borrowed(url)
     } else {
-        let port = if scheme.eq_ignore_ascii_case("http") { 80 } else { 443 };
+        let port = if scheme.eq_ignore_ascii_case("http") {
+            80
+        } else {
+            443
+        };
         Cow::Owned(format!("{before}{host}:{port}{after}"))
     };
     [without, with]
@@ -94,7 +101,10 @@ fn is_form(req: &SignedRequest<'_>) -> bool {
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+        .is_some_and(|m| {
+            m.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
 }
 
 pub(super) fn verify(
@@ -132,7 +142,9 @@ pub(super) fn verify(
     let url = req.url();
     for candidate in port_variants(&url) {
         let message = signed_message(&candidate, &params);
-        if let Some(slot) = first_match::<HmacSha1>(secrets.active(now), &[message.as_bytes()], &expected) {
+        if let Some(slot) =
+            first_match::<HmacSha1>(secrets.active(now), &[message.as_bytes()], &expected)
+        {
             return Ok(slot);
         }
     }
@@ -164,8 +176,12 @@ mod tests {
             .into_bytes()
     }
 
-    fn borrowed<'a>(params: &'a [(&'a str, &'a str)]) -> impl Iterator<Item = (Cow<'a, str>, Cow<'a, str>)> {
-        params.iter().map(|&(k, v)| (Cow::Borrowed(k), Cow::Borrowed(v)))
+    fn borrowed<'a>(
+        params: &'a [(&'a str, &'a str)],
+    ) -> impl Iterator<Item = (Cow<'a, str>, Cow<'a, str>)> {
+        params
+            .iter()
+            .map(|&(k, v)| (Cow::Borrowed(k), Cow::Borrowed(v)))
     }
 
     struct Req<'a> {
@@ -195,7 +211,13 @@ mod tests {
                 headers: &headers,
                 body: self.body,
             };
-            verify_any(Provider::Twilio, &req, secrets, &VerifyOptions::default(), NOW)
+            verify_any(
+                Provider::Twilio,
+                &req,
+                secrets,
+                &VerifyOptions::default(),
+                NOW,
+            )
         }
     }
 
@@ -217,15 +239,27 @@ mod tests {
     #[test]
     fn published_form_vectors_with_and_without_port() {
         let url = "https://mycompany.com/myapp.php?foo=1&bar=2";
-        assert_eq!(sign(TOKEN.as_bytes(), url, borrowed(&VOICE)), "RSOYDt4T1cUTdK1PDd93/VVr8B8=");
+        assert_eq!(
+            sign(TOKEN.as_bytes(), url, borrowed(&VOICE)),
+            "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+        );
         let with_port = "https://mycompany.com:443/myapp.php?foo=1&bar=2";
-        assert_eq!(sign(TOKEN.as_bytes(), with_port, borrowed(&VOICE)), "kvajT1Ptam85bY51eRf/AJRuM3w=");
+        assert_eq!(
+            sign(TOKEN.as_bytes(), with_port, borrowed(&VOICE)),
+            "kvajT1Ptam85bY51eRf/AJRuM3w="
+        );
         // Parameter order in the body must not matter.
         let mut shuffled = VOICE;
         shuffled.reverse();
         let body = form(&shuffled);
-        assert_eq!(voice("RSOYDt4T1cUTdK1PDd93/VVr8B8=", &body), Ok(SecretSlot::Current));
-        assert_eq!(voice("kvajT1Ptam85bY51eRf/AJRuM3w=", &body), Ok(SecretSlot::Current));
+        assert_eq!(
+            voice("RSOYDt4T1cUTdK1PDd93/VVr8B8=", &body),
+            Ok(SecretSlot::Current)
+        );
+        assert_eq!(
+            voice("kvajT1Ptam85bY51eRf/AJRuM3w=", &body),
+            Ok(SecretSlot::Current)
+        );
     }
 
     #[test]
@@ -238,11 +272,24 @@ mod tests {
             ("Digits", "1234"),
         ];
         let url = "https://mycompany.com/myapp.php?foo=1&bar=2";
-        assert_eq!(sign(TOKEN.as_bytes(), url, borrowed(&params)), "IK+Dwps556ElfBT0I3Rgjkr1wJU=");
-        assert_eq!(voice("IK+Dwps556ElfBT0I3Rgjkr1wJU=", &form(&params)), Ok(SecretSlot::Current));
+        assert_eq!(
+            sign(TOKEN.as_bytes(), url, borrowed(&params)),
+            "IK+Dwps556ElfBT0I3Rgjkr1wJU="
+        );
+        assert_eq!(
+            voice("IK+Dwps556ElfBT0I3Rgjkr1wJU=", &form(&params)),
+            Ok(SecretSlot::Current)
+        );
         // Keeping only the first value (as the AWS quick start does) would not verify.
-        let first_only = [("Sid", "CA123"), ("SidAccount", "AC123"), ("Digits", "5678")];
-        assert_eq!(voice("IK+Dwps556ElfBT0I3Rgjkr1wJU=", &form(&first_only)), Err(VerifyError::Mismatch));
+        let first_only = [
+            ("Sid", "CA123"),
+            ("SidAccount", "AC123"),
+            ("Digits", "5678"),
+        ];
+        assert_eq!(
+            voice("IK+Dwps556ElfBT0I3Rgjkr1wJU=", &form(&first_only)),
+            Err(VerifyError::Mismatch)
+        );
     }
 
     #[test]
@@ -263,14 +310,23 @@ mod tests {
             }
             .check(&SecretSet::single(TOKEN))
         };
-        assert_eq!(req("a9nBmqA0ju/hNViExpshrM61xv4=", body, &query), Ok(SecretSlot::Current));
+        assert_eq!(
+            req("a9nBmqA0ju/hNViExpshrM61xv4=", body, &query),
+            Ok(SecretSlot::Current)
+        );
         // The right signature over a tampered body fails on the hash.
         let tampered: &[u8] = br#"{"property": "value", "boolean": false}"#;
-        assert_eq!(req("a9nBmqA0ju/hNViExpshrM61xv4=", tampered, &query), Err(VerifyError::BodyHashMismatch));
+        assert_eq!(
+            req("a9nBmqA0ju/hNViExpshrM61xv4=", tampered, &query),
+            Err(VerifyError::BodyHashMismatch)
+        );
         // `{}` validates only with the default port: the SDKs' port tolerance matters.
         let empty_hash = body_hash(b"{}");
         let query = format!("foo=1&bar=2&bodySHA256={empty_hash}");
-        assert_eq!(req("Ldidvp12m26NI7eqEvxnEpkd9Hc=", b"{}", &query), Ok(SecretSlot::Current));
+        assert_eq!(
+            req("Ldidvp12m26NI7eqEvxnEpkd9Hc=", b"{}", &query),
+            Ok(SecretSlot::Current)
+        );
     }
 
     #[test]
@@ -284,7 +340,10 @@ mod tests {
             signature: Some("a9nBmqA0ju/hNViExpshrM61xv4="),
             body: br#"{"property": "value", "boolean": true}"#,
         };
-        assert_eq!(r.check(&SecretSet::single(TOKEN)), Err(VerifyError::UnsignedBody));
+        assert_eq!(
+            r.check(&SecretSet::single(TOKEN)),
+            Err(VerifyError::UnsignedBody)
+        );
     }
 
     #[test]
@@ -300,25 +359,53 @@ mod tests {
             signature: Some(&sig),
             body: b"",
         };
-        assert_eq!(mk("b=2&a=1").check(&SecretSet::single(TOKEN)), Ok(SecretSlot::Current));
-        assert_eq!(mk("a=1&b=2").check(&SecretSet::single(TOKEN)), Err(VerifyError::Mismatch));
+        assert_eq!(
+            mk("b=2&a=1").check(&SecretSet::single(TOKEN)),
+            Ok(SecretSlot::Current)
+        );
+        assert_eq!(
+            mk("a=1&b=2").check(&SecretSet::single(TOKEN)),
+            Err(VerifyError::Mismatch)
+        );
         // The AWS quick start ignores the query string; a signature without it must fail.
-        let no_query_sig = sign(TOKEN.as_bytes(), "https://h.example/hook", std::iter::empty());
-        let r = Req { signature: Some(&no_query_sig), ..mk("b=2&a=1") };
-        assert_eq!(r.check(&SecretSet::single(TOKEN)), Err(VerifyError::Mismatch));
+        let no_query_sig = sign(
+            TOKEN.as_bytes(),
+            "https://h.example/hook",
+            std::iter::empty(),
+        );
+        let r = Req {
+            signature: Some(&no_query_sig),
+            ..mk("b=2&a=1")
+        };
+        assert_eq!(
+            r.check(&SecretSet::single(TOKEN)),
+            Err(VerifyError::Mismatch)
+        );
     }
 
     #[test]
     fn negatives() {
         let body = form(&VOICE);
-        assert_eq!(voice("IK+Dwps556ElfBT0I3Rgjkr1wJU=", &body), Err(VerifyError::Mismatch));
+        assert_eq!(
+            voice("IK+Dwps556ElfBT0I3Rgjkr1wJU=", &body),
+            Err(VerifyError::Mismatch)
+        );
         // Flipping padding bits gives non-canonical base64, refused before any MAC.
-        assert_eq!(voice("RSOYDt4T1cUTdK1PDd93/VVr8B9=", &body), Err(VerifyError::MalformedSignature));
-        assert_eq!(voice("not base64", &body), Err(VerifyError::MalformedSignature));
+        assert_eq!(
+            voice("RSOYDt4T1cUTdK1PDd93/VVr8B9=", &body),
+            Err(VerifyError::MalformedSignature)
+        );
+        assert_eq!(
+            voice("not base64", &body),
+            Err(VerifyError::MalformedSignature)
+        );
         assert_eq!(voice("AAAA", &body), Err(VerifyError::MalformedSignature));
         let mut tampered = VOICE;
         tampered[2] = ("Digits", "1235");
-        assert_eq!(voice("RSOYDt4T1cUTdK1PDd93/VVr8B8=", &form(&tampered)), Err(VerifyError::Mismatch));
+        assert_eq!(
+            voice("RSOYDt4T1cUTdK1PDd93/VVr8B8=", &form(&tampered)),
+            Err(VerifyError::Mismatch)
+        );
         let no_sig = Req {
             method: "POST",
             base: "https://mycompany.com",
@@ -332,8 +419,14 @@ mod tests {
             no_sig.check(&SecretSet::single(TOKEN)),
             Err(VerifyError::MissingHeader(SIGNATURE_HEADER))
         );
-        let wrong = Req { signature: Some("RSOYDt4T1cUTdK1PDd93/VVr8B8="), ..no_sig };
-        assert_eq!(wrong.check(&SecretSet::single("54321")), Err(VerifyError::Mismatch));
+        let wrong = Req {
+            signature: Some("RSOYDt4T1cUTdK1PDd93/VVr8B8="),
+            ..no_sig
+        };
+        assert_eq!(
+            wrong.check(&SecretSet::single("54321")),
+            Err(VerifyError::Mismatch)
+        );
     }
 
     #[test]

@@ -116,7 +116,13 @@ mod tests {
         let ts = "2021-07-25T10:00:00Z";
         let h = headers("tRDSF7URY8BLCDlaBcQ7FHu051Zk+aAB0NKMP53teMw=", ts);
         let now = datetime!(2021-07-25 10:00 UTC);
-        let result = check(&secrets, &VerifyOptions::default(), &h, br#"{"say": "hello"}"#, now);
+        let result = check(
+            &secrets,
+            &VerifyOptions::default(),
+            &h,
+            br#"{"say": "hello"}"#,
+            now,
+        );
         assert_eq!(result, Err(VerifyError::Mismatch));
     }
 
@@ -173,7 +179,11 @@ mod tests {
             check(&secrets, &opts, &h, b"", VECTOR_NOW),
             Err(VerifyError::MissingHeader(TIMESTAMP_HEADER))
         );
-        for bad in ["not base64!!", "AAAA", "S/RDdU2ERmj7LHDDoWJ2onPYH+t7/f2+LTM4dL7UiLM"] {
+        for bad in [
+            "not base64!!",
+            "AAAA",
+            "S/RDdU2ERmj7LHDDoWJ2onPYH+t7/f2+LTM4dL7UiLM",
+        ] {
             let h = headers(bad, VECTOR_TS);
             assert_eq!(
                 check(&secrets, &opts, &h, b"", VECTOR_NOW),
@@ -235,6 +245,9 @@ mod tests {
         let h = headers(&sign(b"k", VECTOR_TS, &body), VECTOR_TS);
         let set = SecretSet::single("k");
         let opts = VerifyOptions::default();
-        assert_eq!(check(&set, &opts, &h, &body, VECTOR_NOW), Ok(SecretSlot::Current));
+        assert_eq!(
+            check(&set, &opts, &h, &body, VECTOR_NOW),
+            Ok(SecretSlot::Current)
+        );
     }
 }

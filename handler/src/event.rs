@@ -1,0 +1,891 @@
+//! Turning a verified delivery into EventBridge entries: `Source`, `DetailType` and a `Detail`
+//! that is the provider's payload as a JSON object plus delivery metadata under one reserved key.
+//!
+//! JSON payloads are scanned once for their top-level keys and copied, never parsed into a tree,
+//! so a 256 KB payload costs one validation pass and one copy.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde::Serialize;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_json::value::RawValue;
+
+use crate::provider::Provider;
+
+/// The top-level key of every `Detail` that holds ebhook's delivery metadata.
+pub const RESERVED_KEY: &str = "ebhook";
+/// PutEvents' documented per-entry limit; configurable because a newer API page allows more.
+pub const DEFAULT_MAX_ENTRY_BYTES: usize = 256 * 1024;
+const MAX_DETAIL_TYPE_CHARS: usize = 128;
+const FALLBACK_DETAIL_TYPE: &str = "webhook";
+
+/// One PutEvents entry, without the bus (the forwarder adds it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub source: String,
+    pub detail_type: String,
+    pub detail: String,
+}
+
+impl Entry {
+    /// The size EventBridge counts against its limit: the UTF-8 bytes of Source, DetailType and
+    /// Detail (no Resources, and no Time: ebhook leaves both unset).
+    pub fn size(&self) -> usize {
+        self.source.len() + self.detail_type.len() + self.detail.len()
+    }
+}
+
+/// How events are named and bounded; from the handler configuration.
+#[derive(Clone, Debug)]
+pub struct EventSettings {
+    pub source: String,
+    /// Replaces the derived DetailType for every event when set.
+    pub detail_type: Option<String>,
+    pub max_entry_bytes: usize,
+}
+
+/// What ebhook knows about a delivery besides its payload. Serialised under [`RESERVED_KEY`].
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Metadata<'a> {
+    pub provider: &'a str,
+    /// The provider's event name (GitHub's `X-GitHub-Event`, Zendesk's `type`, ...).
+    pub event: Cow<'a, str>,
+    /// The provider's id for this delivery: the key to dedupe on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery_id: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<&'a str>,
+    pub received_at: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<&'a str>,
+    pub method: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<&'a str>,
+    /// Set when the payload could not be the Detail itself and sits under this key instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wrapped_in: Option<&'static str>,
+}
+
+/// The delivery as the mapper sees it: already verified.
+#[derive(Clone, Copy, Debug)]
+pub struct Delivery<'a> {
+    pub provider: Provider,
+    pub method: &'a str,
+    pub headers: &'a http::HeaderMap,
+    pub raw_query: &'a str,
+    pub body: &'a [u8],
+    pub received_at: &'a str,
+    pub request_id: Option<&'a str>,
+}
+
+impl<'a> Delivery<'a> {
+    fn header(&self, name: &str) -> Option<&'a str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    fn media_type(&self) -> Option<&'a str> {
+        self.header("content-type")
+            .and_then(|v| v.split(';').next())
+            .map(str::trim)
+    }
+}
+
+#[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
+pub enum MapError {
+    #[error("malformed body: {0}")]
+    Malformed(Cow<'static, str>),
+    #[error(
+        "event of {size} bytes exceeds the {limit}-byte PutEvents entry limit (EBHOOK_MAX_ENTRY_BYTES)"
+    )]
+    TooLarge { size: usize, limit: usize },
+}
+
+fn malformed(reason: impl Into<Cow<'static, str>>) -> MapError {
+    MapError::Malformed(reason.into())
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum BodyKind {
+    Empty,
+    Json,
+    Form,
+    Other,
+}
+
+fn body_kind(delivery: &Delivery<'_>) -> BodyKind {
+    if delivery.body.is_empty() {
+        return BodyKind::Empty;
+    }
+    match delivery
+        .media_type()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("application/json") => BodyKind::Json,
+        Some(m) if m.starts_with("application/") && m.ends_with("+json") => BodyKind::Json,
+        Some("application/x-www-form-urlencoded") => BodyKind::Form,
+        _ => BodyKind::Other,
+    }
+}
+
+/// Map a verified delivery to its entries: one, or one per element of a Twilio Event Streams
+/// batch. Every entry is checked against the size limit.
+pub fn map_delivery(
+    delivery: &Delivery<'_>,
+    settings: &EventSettings,
+) -> Result<Vec<Entry>, MapError> {
+    let entries = match delivery.provider {
+        Provider::Github => map_github(delivery, settings)?,
+        Provider::Zendesk => map_zendesk(delivery, settings)?,
+        Provider::Twilio => map_twilio(delivery, settings)?,
+    };
+    for entry in &entries {
+        let size = entry.size();
+        if size > settings.max_entry_bytes {
+            return Err(MapError::TooLarge {
+                size,
+                limit: settings.max_entry_bytes,
+            });
+        }
+    }
+    Ok(entries)
+}
+
+fn base_metadata<'a>(delivery: &Delivery<'a>) -> Metadata<'a> {
+    Metadata {
+        provider: delivery.provider.as_str(),
+        received_at: delivery.received_at,
+        request_id: delivery.request_id,
+        method: delivery.method,
+        content_type: delivery.header("content-type"),
+        ..Metadata::default()
+    }
+}
+
+fn map_github(d: &Delivery<'_>, settings: &EventSettings) -> Result<Vec<Entry>, MapError> {
+    let mut meta = base_metadata(d);
+    meta.event = Cow::Borrowed(d.header("x-github-event").unwrap_or(FALLBACK_DETAIL_TYPE));
+    meta.delivery_id = d.header("x-github-delivery").map(Cow::Borrowed);
+    meta.webhook_id = d.header("x-github-hook-id");
+    let form_payload;
+    let json = match body_kind(d) {
+        BodyKind::Json => utf8(d.body)?,
+        BodyKind::Form => {
+            form_payload = form_urlencoded::parse(d.body)
+                .find(|(k, _)| k == "payload")
+                .map(|(_, v)| v)
+                .ok_or_else(|| malformed("GitHub form body has no `payload` field"))?;
+            &form_payload
+        }
+        BodyKind::Empty => "{}",
+        BodyKind::Other => {
+            return Err(malformed(
+                "GitHub sends application/json or application/x-www-form-urlencoded bodies",
+            ));
+        }
+    };
+    let detail = JsonPayload::parse(json)?.into_detail(&mut meta);
+    Ok(vec![entry(settings, &meta, detail)])
+}
+
+fn map_zendesk(d: &Delivery<'_>, settings: &EventSettings) -> Result<Vec<Entry>, MapError> {
+    let mut meta = base_metadata(d);
+    meta.delivery_id = d
+        .header("x-zendesk-webhook-invocation-id")
+        .map(Cow::Borrowed);
+    meta.webhook_id = d.header("x-zendesk-webhook-id");
+    meta.account_id = d.header("x-zendesk-account-id");
+    meta.event = Cow::Borrowed(FALLBACK_DETAIL_TYPE);
+    let detail = match body_kind(d) {
+        BodyKind::Json => {
+            let mut payload = JsonPayload::parse(utf8(d.body)?)?;
+            if let Some(t) = payload.event_type.take() {
+                meta.event = Cow::Owned(t);
+            }
+            payload.into_detail(&mut meta)
+        }
+        BodyKind::Form => form_detail(form_urlencoded::parse(d.body), &mut meta),
+        BodyKind::Empty => object_with_metadata("{}", &meta),
+        BodyKind::Other => opaque_detail(d.body, &mut meta),
+    };
+    Ok(vec![entry(settings, &meta, detail)])
+}
+
+fn map_twilio(d: &Delivery<'_>, settings: &EventSettings) -> Result<Vec<Entry>, MapError> {
+    let mut meta = base_metadata(d);
+    meta.delivery_id = d
+        .header(crate::verify::twilio::IDEMPOTENCY_HEADER)
+        .map(Cow::Borrowed);
+    match body_kind(d) {
+        BodyKind::Json => {
+            let text = utf8(d.body)?;
+            if first_byte(text) == Some(b'[') {
+                return event_stream_entries(text, &meta, settings);
+            }
+            let mut payload = JsonPayload::parse(text)?;
+            meta.event = Cow::Owned(
+                payload
+                    .event_type
+                    .take()
+                    .unwrap_or_else(|| FALLBACK_DETAIL_TYPE.to_owned()),
+            );
+            let detail = payload.into_detail(&mut meta);
+            Ok(vec![entry(settings, &meta, detail)])
+        }
+        kind @ (BodyKind::Form | BodyKind::Empty) => {
+            // GET webhooks carry their parameters in the query string.
+            let source = if kind == BodyKind::Form {
+                d.body
+            } else {
+                d.raw_query.as_bytes()
+            };
+            let params: Vec<_> = form_urlencoded::parse(source)
+                .filter(|(k, _)| k != crate::verify::twilio::BODY_HASH_PARAM)
+                .collect();
+            meta.event = Cow::Owned(twilio_form_event(&params));
+            let detail = form_detail(params.into_iter(), &mut meta);
+            Ok(vec![entry(settings, &meta, detail)])
+        }
+        BodyKind::Other => Err(malformed(
+            "Twilio sends application/x-www-form-urlencoded or application/json bodies",
+        )),
+    }
+}
+
+/// Event Streams posts a JSON array of CloudEvents: each becomes its own event, named by its
+/// CloudEvent `type` and deduplicated by its CloudEvent `id`.
+fn event_stream_entries(
+    text: &str,
+    meta: &Metadata<'_>,
+    settings: &EventSettings,
+) -> Result<Vec<Entry>, MapError> {
+    let items: Vec<&RawValue> =
+        serde_json::from_str(text).map_err(|e| malformed(format!("invalid JSON: {e}")))?;
+    items
+        .into_iter()
+        .map(|item| {
+            let mut meta = meta.clone();
+            let mut payload = JsonPayload::parse(item.get())?;
+            meta.event = Cow::Owned(
+                payload
+                    .event_type
+                    .take()
+                    .unwrap_or_else(|| FALLBACK_DETAIL_TYPE.to_owned()),
+            );
+            if let Some(id) = payload.id.take() {
+                meta.delivery_id = Some(Cow::Owned(id));
+            }
+            let detail = payload.into_detail(&mut meta);
+            Ok(entry(settings, &meta, detail))
+        })
+        .collect()
+}
+
+/// Twilio form callbacks have no event name; derive one from the resource and its status, e.g.
+/// `message.received`, `message.delivered`, `call.ringing`, `recording.completed`.
+fn twilio_form_event(params: &[(Cow<'_, str>, Cow<'_, str>)]) -> String {
+    let get = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_ref())
+    };
+    let (resource, status) = if get("TranscriptionSid").is_some() {
+        ("transcription", get("TranscriptionStatus"))
+    } else if get("RecordingSid").is_some() {
+        ("recording", get("RecordingStatus"))
+    } else if get("MessageSid").is_some() || get("SmsSid").is_some() {
+        ("message", get("MessageStatus").or(get("SmsStatus")))
+    } else if get("CallSid").is_some() {
+        ("call", get("CallStatus"))
+    } else {
+        return FALLBACK_DETAIL_TYPE.to_owned();
+    };
+    match status.filter(|s| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    }) {
+        Some(s) => format!("{resource}.{s}"),
+        None => resource.to_owned(),
+    }
+}
+
+fn entry(settings: &EventSettings, meta: &Metadata<'_>, detail: String) -> Entry {
+    let detail_type = settings.detail_type.as_deref().unwrap_or(&meta.event);
+    Entry {
+        source: settings.source.clone(),
+        detail_type: clean_detail_type(detail_type),
+        detail,
+    }
+}
+
+/// DetailType is at most 128 characters and never empty; control characters are dropped.
+pub fn clean_detail_type(name: &str) -> String {
+    let cleaned: String = name
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_DETAIL_TYPE_CHARS)
+        .collect();
+    if cleaned.is_empty() {
+        FALLBACK_DETAIL_TYPE.to_owned()
+    } else {
+        cleaned
+    }
+}
+
+fn utf8(body: &[u8]) -> Result<&str, MapError> {
+    std::str::from_utf8(body).map_err(|_| malformed("JSON body is not valid UTF-8"))
+}
+
+fn first_byte(text: &str) -> Option<u8> {
+    text.bytes().find(|b| !b.is_ascii_whitespace())
+}
+
+fn metadata_json(meta: &Metadata<'_>) -> String {
+    // Metadata is strings only; serialising it cannot fail.
+    serde_json::to_string(meta).unwrap_or_default()
+}
+
+/// `{...}` + `"ebhook": meta` as its last member.
+fn object_with_metadata(object: &str, meta: &Metadata<'_>) -> String {
+    let meta = metadata_json(meta);
+    let object = object.trim_matches(|c: char| c.is_ascii_whitespace());
+    let open = &object[..object.len() - 1];
+    let empty = open[1..]
+        .trim_matches(|c: char| c.is_ascii_whitespace())
+        .is_empty();
+    let mut out = String::with_capacity(object.len() + meta.len() + RESERVED_KEY.len() + 4);
+    out.push_str(open);
+    if !empty {
+        out.push(',');
+    }
+    out.push('"');
+    out.push_str(RESERVED_KEY);
+    out.push_str("\":");
+    out.push_str(&meta);
+    out.push('}');
+    out
+}
+
+/// `{"<key>": value, "ebhook": meta}` for payloads that cannot be the Detail themselves.
+fn wrapped(key: &'static str, value_json: &str, meta: &mut Metadata<'_>) -> String {
+    meta.wrapped_in = Some(key);
+    let mut object = String::with_capacity(value_json.len() + key.len() + 8);
+    object.push_str("{\"");
+    object.push_str(key);
+    object.push_str("\":");
+    object.push_str(value_json.trim_matches(|c: char| c.is_ascii_whitespace()));
+    object.push('}');
+    object_with_metadata(&object, meta)
+}
+
+/// Top-level facts about a JSON object, read without building it.
+#[derive(Debug, Default)]
+struct TopLevel {
+    event_type: Option<String>,
+    id: Option<String>,
+    has_reserved: bool,
+}
+
+impl<'de> serde::Deserialize<'de> for TopLevel {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TopVisitor;
+        impl<'de> Visitor<'de> for TopVisitor {
+            type Value = TopLevel;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TopLevel, A::Error> {
+                let mut top = TopLevel::default();
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    match key.as_ref() {
+                        "type" => top.event_type = map.next_value::<StringOrOther>()?.0,
+                        "id" => top.id = map.next_value::<StringOrOther>()?.0,
+                        k => {
+                            top.has_reserved |= k == RESERVED_KEY;
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(top)
+            }
+        }
+        deserializer.deserialize_map(TopVisitor)
+    }
+}
+
+/// A string value, or `None` for any other JSON value (which is still validated).
+struct StringOrOther(Option<String>);
+
+impl<'de> serde::Deserialize<'de> for StringOrOther {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = StringOrOther;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<StringOrOther, E> {
+                Ok(StringOrOther(Some(v.to_owned())))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<StringOrOther, E> {
+                Ok(StringOrOther(None))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<StringOrOther, E> {
+                Ok(StringOrOther(None))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<StringOrOther, E> {
+                Ok(StringOrOther(None))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<StringOrOther, E> {
+                Ok(StringOrOther(None))
+            }
+            fn visit_unit<E>(self) -> Result<StringOrOther, E> {
+                Ok(StringOrOther(None))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<StringOrOther, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(StringOrOther(None))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<StringOrOther, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(StringOrOther(None))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+/// A validated JSON payload, turned into a Detail once its metadata is complete.
+struct JsonPayload<'t> {
+    text: &'t str,
+    /// `None` for arrays and scalars.
+    object: Option<TopLevel>,
+    event_type: Option<String>,
+    id: Option<String>,
+}
+
+impl<'t> JsonPayload<'t> {
+    fn parse(text: &'t str) -> Result<Self, MapError> {
+        let invalid = |e: serde_json::Error| malformed(format!("invalid JSON: {e}"));
+        if first_byte(text) == Some(b'{') {
+            let mut top: TopLevel = serde_json::from_str(text).map_err(invalid)?;
+            return Ok(Self {
+                text,
+                event_type: top.event_type.take(),
+                id: top.id.take(),
+                object: Some(top),
+            });
+        }
+        serde_json::from_str::<IgnoredAny>(text).map_err(invalid)?;
+        Ok(Self {
+            text,
+            object: None,
+            event_type: None,
+            id: None,
+        })
+    }
+
+    /// Objects as they are, plus metadata; anything else, or an object that already uses the
+    /// reserved key, wrapped under `payload` so nothing is overwritten.
+    fn into_detail(self, meta: &mut Metadata<'_>) -> String {
+        match self.object {
+            Some(top) if !top.has_reserved => object_with_metadata(self.text, meta),
+            _ => wrapped("payload", self.text, meta),
+        }
+    }
+}
+
+/// Form fields as a JSON object; a repeated name becomes an array of its values in order.
+fn form_detail<'p>(
+    params: impl Iterator<Item = (Cow<'p, str>, Cow<'p, str>)>,
+    meta: &mut Metadata<'_>,
+) -> String {
+    let mut object = serde_json::Map::new();
+    for (name, value) in params {
+        let value = serde_json::Value::String(value.into_owned());
+        match object.get_mut(name.as_ref()) {
+            None => {
+                object.insert(name.into_owned(), value);
+            }
+            Some(serde_json::Value::Array(values)) => values.push(value),
+            Some(first) => {
+                let first = first.take();
+                object.insert(
+                    name.into_owned(),
+                    serde_json::Value::Array(vec![first, value]),
+                );
+            }
+        }
+    }
+    let has_reserved = object.contains_key(RESERVED_KEY);
+    let json = serde_json::Value::Object(object).to_string();
+    if has_reserved {
+        wrapped("payload", &json, meta)
+    } else {
+        object_with_metadata(&json, meta)
+    }
+}
+
+/// A body that is neither JSON nor form (Zendesk trigger webhooks may send XML or text):
+/// `{"body": "<text>"}`, or `{"bodyBase64": "..."}` if it is not UTF-8.
+fn opaque_detail(body: &[u8], meta: &mut Metadata<'_>) -> String {
+    match std::str::from_utf8(body) {
+        Ok(text) => wrapped("body", &serde_json::Value::from(text).to_string(), meta),
+        Err(_) => wrapped("bodyBase64", &format!("\"{}\"", B64.encode(body)), meta),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    fn settings() -> EventSettings {
+        EventSettings {
+            source: "ebhook.test".into(),
+            detail_type: None,
+            max_entry_bytes: DEFAULT_MAX_ENTRY_BYTES,
+        }
+    }
+
+    fn map(
+        provider: Provider,
+        method: &str,
+        headers: &[(&str, &str)],
+        query: &str,
+        body: &[u8],
+        settings: &EventSettings,
+    ) -> Result<Vec<Entry>, MapError> {
+        let mut map = http::HeaderMap::new();
+        for (k, v) in headers {
+            map.append(
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+        let d = Delivery {
+            provider,
+            method,
+            headers: &map,
+            raw_query: query,
+            body,
+            received_at: "2026-11-22T12:00:00Z",
+            request_id: Some("req-1"),
+        };
+        map_delivery(&d, settings)
+    }
+
+    fn detail(e: &Entry) -> Value {
+        serde_json::from_str(&e.detail).expect("detail is valid JSON")
+    }
+
+    const JSON: (&str, &str) = ("content-type", "application/json");
+    const FORM: (&str, &str) = ("content-type", "application/x-www-form-urlencoded");
+
+    #[test]
+    fn github_json_keeps_payload_and_adds_metadata() {
+        let body = b"{\n  \"zen\": \"Keep it logically awesome.\",\n  \"hook_id\": 1\n}\n";
+        let headers = [
+            JSON,
+            ("x-github-event", "ping"),
+            ("x-github-delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958"),
+            ("x-github-hook-id", "42"),
+        ];
+        let entries = map(Provider::Github, "POST", &headers, "", body, &settings()).unwrap();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].source, "ebhook.test");
+        assert_eq!(entries[0].detail_type, "ping");
+        assert_eq!(
+            detail(&entries[0]),
+            json!({
+                "zen": "Keep it logically awesome.",
+                "hook_id": 1,
+                "ebhook": {
+                    "provider": "github",
+                    "event": "ping",
+                    "deliveryId": "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+                    "webhookId": "42",
+                    "receivedAt": "2026-11-22T12:00:00Z",
+                    "requestId": "req-1",
+                    "method": "POST",
+                    "contentType": "application/json"
+                }
+            })
+        );
+    }
+
+    #[test]
+    fn github_form_payload_field_is_the_detail() {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .append_pair("payload", r#"{"action":"opened","number":7}"#)
+            .finish();
+        let headers = [FORM, ("x-github-event", "pull_request")];
+        let e = map(
+            Provider::Github,
+            "POST",
+            &headers,
+            "",
+            body.as_bytes(),
+            &settings(),
+        )
+        .unwrap();
+        let d = detail(&e[0]);
+        assert_eq!(d["action"], "opened");
+        assert_eq!(d["number"], 7);
+        assert_eq!(e[0].detail_type, "pull_request");
+        let err = map(
+            Provider::Github,
+            "POST",
+            &[FORM],
+            "",
+            b"other=1",
+            &settings(),
+        );
+        assert!(matches!(err, Err(MapError::Malformed(_))));
+        let err = map(
+            Provider::Github,
+            "POST",
+            &[("content-type", "text/plain")],
+            "",
+            b"hi",
+            &settings(),
+        );
+        assert!(matches!(err, Err(MapError::Malformed(_))));
+    }
+
+    #[test]
+    fn malformed_json_and_non_utf8_are_rejected() {
+        for body in [
+            &b"{\"a\":"[..],
+            b"{\"a\":1} trailing",
+            b"\xff\xfe{}",
+            b"{\"a\":\"\xff\"}",
+        ] {
+            let r = map(Provider::Github, "POST", &[JSON], "", body, &settings());
+            assert!(matches!(r, Err(MapError::Malformed(_))), "{body:?}");
+        }
+    }
+
+    #[test]
+    fn zendesk_event_type_names_the_event() {
+        let body = br#"{"type":"zen:event-type:ticket.created","account_id":1,"id":"e1","detail":{"id":"5"}}"#;
+        let headers = [
+            JSON,
+            ("x-zendesk-webhook-id", "01W"),
+            ("x-zendesk-webhook-invocation-id", "inv-9"),
+            ("x-zendesk-account-id", "123"),
+        ];
+        let e = map(Provider::Zendesk, "POST", &headers, "", body, &settings()).unwrap();
+        assert_eq!(e[0].detail_type, "zen:event-type:ticket.created");
+        let d = detail(&e[0]);
+        assert_eq!(d["detail"]["id"], "5");
+        assert_eq!(d["ebhook"]["deliveryId"], "inv-9");
+        assert_eq!(d["ebhook"]["webhookId"], "01W");
+        assert_eq!(d["ebhook"]["accountId"], "123");
+        assert_eq!(d["ebhook"]["event"], "zen:event-type:ticket.created");
+    }
+
+    #[test]
+    fn arrays_scalars_and_reserved_key_are_wrapped() {
+        for (body, wrapped) in [
+            (&br#"[1,2,3]"#[..], json!([1, 2, 3])),
+            (b" \"text\" ", json!("text")),
+            (b"42", json!(42)),
+            (b"null", json!(null)),
+            (br#"{"ebhook":"mine"}"#, json!({"ebhook": "mine"})),
+        ] {
+            let e = map(Provider::Zendesk, "POST", &[JSON], "", body, &settings()).unwrap();
+            let d = detail(&e[0]);
+            assert_eq!(d["payload"], wrapped);
+            assert_eq!(d["ebhook"]["wrappedIn"], "payload");
+            assert_eq!(d["ebhook"]["provider"], "zendesk");
+        }
+    }
+
+    #[test]
+    fn zendesk_trigger_bodies_of_any_kind() {
+        let xml = b"<ticket><id>1</id></ticket>";
+        let e = map(
+            Provider::Zendesk,
+            "PUT",
+            &[("content-type", "application/xml")],
+            "",
+            xml,
+            &settings(),
+        )
+        .unwrap();
+        assert_eq!(detail(&e[0])["body"], "<ticket><id>1</id></ticket>");
+        assert_eq!(e[0].detail_type, "webhook");
+        let binary = [0xffu8, 0x00, 0x10];
+        let e = map(
+            Provider::Zendesk,
+            "POST",
+            &[("content-type", "application/octet-stream")],
+            "",
+            &binary,
+            &settings(),
+        )
+        .unwrap();
+        assert_eq!(detail(&e[0])["bodyBase64"], "/wAQ");
+        let e = map(Provider::Zendesk, "DELETE", &[], "", b"", &settings()).unwrap();
+        let d = detail(&e[0]);
+        assert_eq!(d.as_object().unwrap().len(), 1);
+        assert_eq!(d["ebhook"]["method"], "DELETE");
+        let e = map(
+            Provider::Zendesk,
+            "POST",
+            &[FORM],
+            "",
+            b"a=1&b=x+y",
+            &settings(),
+        )
+        .unwrap();
+        assert_eq!(detail(&e[0])["b"], "x y");
+    }
+
+    #[test]
+    fn twilio_form_callbacks_are_named_and_keep_repeated_values() {
+        let body =
+            b"MessageSid=SM1&SmsStatus=received&Body=hi+there&MediaUrl=a&MediaUrl=b&MediaUrl=c";
+        let headers = [FORM, ("i-twilio-idempotency-token", "idem-1")];
+        let e = map(Provider::Twilio, "POST", &headers, "", body, &settings()).unwrap();
+        assert_eq!(e[0].detail_type, "message.received");
+        let d = detail(&e[0]);
+        assert_eq!(d["Body"], "hi there");
+        assert_eq!(d["MediaUrl"], json!(["a", "b", "c"]));
+        assert_eq!(d["ebhook"]["deliveryId"], "idem-1");
+        for (body, name) in [
+            (&b"CallSid=CA1&CallStatus=ringing"[..], "call.ringing"),
+            (
+                b"CallSid=CA1&RecordingSid=RE1&RecordingStatus=completed",
+                "recording.completed",
+            ),
+            (
+                b"MessageSid=SM1&MessageStatus=delivered",
+                "message.delivered",
+            ),
+            (b"TranscriptionSid=TR1", "transcription"),
+            (b"CallSid=CA1&CallStatus=bad%20status", "call"),
+            (b"Foo=bar", "webhook"),
+        ] {
+            let e = map(Provider::Twilio, "POST", &[FORM], "", body, &settings()).unwrap();
+            assert_eq!(e[0].detail_type, name);
+        }
+    }
+
+    #[test]
+    fn twilio_get_uses_query_parameters() {
+        let e = map(
+            Provider::Twilio,
+            "GET",
+            &[],
+            "CallSid=CA9&CallStatus=completed&From=%2B1555",
+            b"",
+            &settings(),
+        )
+        .unwrap();
+        let d = detail(&e[0]);
+        assert_eq!(d["From"], "+1555");
+        assert_eq!(e[0].detail_type, "call.completed");
+    }
+
+    #[test]
+    fn twilio_event_streams_batch_is_split() {
+        let body = br#"[
+            {"specversion":"1.0","type":"com.twilio.messaging.message.delivered","id":"EZ1","data":{"to":"+1"}},
+            {"specversion":"1.0","type":"com.twilio.messaging.message.sent","id":"EZ2","data":{}}
+        ]"#;
+        let headers = [("content-type", "application/json; charset=utf-8")];
+        let e = map(
+            Provider::Twilio,
+            "POST",
+            &headers,
+            "bodySHA256=00",
+            body,
+            &settings(),
+        )
+        .unwrap();
+        assert_eq!(e.len(), 2);
+        assert_eq!(e[0].detail_type, "com.twilio.messaging.message.delivered");
+        assert_eq!(e[1].detail_type, "com.twilio.messaging.message.sent");
+        let d0 = detail(&e[0]);
+        assert_eq!(d0["data"]["to"], "+1");
+        assert_eq!(d0["ebhook"]["deliveryId"], "EZ1");
+        assert_eq!(detail(&e[1])["ebhook"]["deliveryId"], "EZ2");
+        let json_object = map(
+            Provider::Twilio,
+            "POST",
+            &[JSON],
+            "",
+            br#"{"type":"x.y"}"#,
+            &settings(),
+        )
+        .unwrap();
+        assert_eq!(json_object[0].detail_type, "x.y");
+    }
+
+    #[test]
+    fn detail_type_override_and_limits() {
+        let mut s = settings();
+        s.detail_type = Some("Custom".into());
+        let e = map(
+            Provider::Github,
+            "POST",
+            &[JSON, ("x-github-event", "push")],
+            "",
+            b"{}",
+            &s,
+        )
+        .unwrap();
+        assert_eq!(e[0].detail_type, "Custom");
+        assert_eq!(detail(&e[0])["ebhook"]["event"], "push");
+        let long = "é".repeat(300);
+        assert_eq!(clean_detail_type(&long).chars().count(), 128);
+        assert_eq!(clean_detail_type(" \n"), "webhook");
+    }
+
+    #[test]
+    fn entry_size_counts_utf8_bytes_and_limit_is_enforced() {
+        let entry = Entry {
+            source: "é".into(),
+            detail_type: "ab".into(),
+            detail: "{\"k\":\"€\"}".into(),
+        };
+        assert_eq!(entry.size(), 2 + 2 + 11);
+        let mut s = settings();
+        let body = format!("{{\"k\":\"{}\"}}", "x".repeat(1000));
+        let fits = map(Provider::Github, "POST", &[JSON], "", body.as_bytes(), &s).unwrap();
+        s.max_entry_bytes = fits[0].size();
+        assert!(map(Provider::Github, "POST", &[JSON], "", body.as_bytes(), &s).is_ok());
+        s.max_entry_bytes -= 1;
+        let err = map(Provider::Github, "POST", &[JSON], "", body.as_bytes(), &s).unwrap_err();
+        assert_eq!(
+            err,
+            MapError::TooLarge {
+                size: s.max_entry_bytes + 1,
+                limit: s.max_entry_bytes
+            }
+        );
+    }
+
+    #[test]
+    fn empty_object_and_whitespace() {
+        for body in [&b"{}"[..], b" { } \n", b"{\n}"] {
+            let e = map(Provider::Github, "POST", &[JSON], "", body, &settings()).unwrap();
+            let d = detail(&e[0]);
+            assert_eq!(d.as_object().unwrap().len(), 1, "{:?}", e[0].detail);
+        }
+    }
+}
