@@ -2,8 +2,10 @@
 //! turns the delivery into EventBridge entries. Everything here but [`forward`], [`secret_store`]
 //! and [`handler`] is pure, so it is tested without a network; the CLI reuses the signing code.
 
+pub mod config;
 pub mod event;
 pub mod provider;
+pub mod request;
 pub mod secrets;
 pub mod verify;
 

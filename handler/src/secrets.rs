@@ -59,7 +59,7 @@ impl SecretSlot {
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SecretFormatError {
     #[error(
-        "the stored secret looks like JSON but is not the ebhook secret format ({0}); store {{\"current\": \"...\"}} or the bare secret"
+        "the stored secret looks like JSON but is not the ebhook secret format (error at {0}); expected {{\"current\": \"...\", \"previous\": \"...\", \"previousExpiresAt\": \"...\"}} with string values, or the bare secret"
     )]
     Json(String),
     #[error(
@@ -109,8 +109,10 @@ impl SecretSet {
         if !value.trim_start().starts_with('{') {
             return Ok(Self::single(value));
         }
-        let stored: Stored =
-            serde_json::from_str(value).map_err(|e| SecretFormatError::Json(e.to_string()))?;
+        // Only the position goes into the error: serde's message may quote the secret itself.
+        let stored: Stored = serde_json::from_str(value).map_err(|e| {
+            SecretFormatError::Json(format!("line {} column {}", e.line(), e.column()))
+        })?;
         let expires = stored
             .previous_expires_at
             .as_deref()
@@ -220,6 +222,12 @@ mod tests {
             SecretSet::parse(r#"{"current":"x","previous":"y","previousExpiresAt":"tomorrow"}"#),
             Err(SecretFormatError::Expiry)
         );
+    }
+
+    #[test]
+    fn format_errors_never_quote_values() {
+        let err = SecretSet::parse(r#"{"current": 918273645}"#).unwrap_err();
+        assert!(!err.to_string().contains("918273645"), "{err}");
     }
 
     #[test]

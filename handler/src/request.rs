@@ -1,0 +1,368 @@
+//! The function URL request as ebhook sees it, the cheap checks made before any verification,
+//! and the responses. Pure: no I/O.
+
+use std::borrow::Cow;
+
+use aws_lambda_events::event::lambda_function_urls::{
+    LambdaFunctionUrlRequest, LambdaFunctionUrlResponse,
+};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use http::{HeaderMap, HeaderValue, header};
+
+use crate::event::{Delivery, MapError};
+use crate::provider::Provider;
+use crate::verify::{SignedRequest, VerifyError};
+
+/// A request after the function URL's encoding is undone.
+#[derive(Debug)]
+pub struct Inbound<'a> {
+    pub method: &'a str,
+    pub host: &'a str,
+    pub raw_path: &'a str,
+    pub raw_query: &'a str,
+    pub headers: &'a HeaderMap,
+    pub body: Cow<'a, [u8]>,
+    pub request_id: Option<&'a str>,
+}
+
+impl<'a> Inbound<'a> {
+    /// Undo the function URL's encoding, rejecting a method the provider never uses or a body
+    /// over `max_body` before any real work (the size is checked before base64 decoding).
+    pub fn from_function_url(
+        event: &'a LambdaFunctionUrlRequest,
+        provider: Provider,
+        max_body: usize,
+    ) -> Result<Self, Rejection> {
+        let method = event.request_context.http.method.as_deref().unwrap_or("");
+        if !provider.allows_method(method) {
+            return Err(Rejection::MethodNotAllowed { provider });
+        }
+        let raw = event.body.as_deref().unwrap_or("");
+        let body = if event.is_base64_encoded {
+            let estimate = base64::decoded_len_estimate(raw.len());
+            // The estimate overshoots by at most two bytes of padding.
+            if estimate.saturating_sub(2) > max_body {
+                return Err(Rejection::BodyTooLarge {
+                    size: estimate,
+                    limit: max_body,
+                });
+            }
+            Cow::Owned(B64.decode(raw).map_err(|_| Rejection::BadEncoding)?)
+        } else {
+            Cow::Borrowed(raw.as_bytes())
+        };
+        if body.len() > max_body {
+            return Err(Rejection::BodyTooLarge {
+                size: body.len(),
+                limit: max_body,
+            });
+        }
+        let host = event
+            .headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .or(event.request_context.domain_name.as_deref())
+            .unwrap_or("");
+        Ok(Self {
+            method,
+            host,
+            raw_path: event.raw_path.as_deref().unwrap_or("/"),
+            raw_query: event.raw_query_string.as_deref().unwrap_or(""),
+            headers: &event.headers,
+            body,
+            request_id: event.request_context.request_id.as_deref(),
+        })
+    }
+
+    /// `https://<host>` as the provider addressed the function URL, unless a public base URL
+    /// (custom domain, CloudFront) is configured.
+    pub fn base_url(&self, configured: Option<&'a str>) -> Cow<'a, str> {
+        match configured {
+            Some(base) => Cow::Borrowed(base),
+            None => Cow::Owned(format!("https://{}", self.host)),
+        }
+    }
+
+    pub fn signed<'s>(&'s self, base_url: &'s str) -> SignedRequest<'s> {
+        SignedRequest {
+            method: self.method,
+            base_url,
+            raw_path: self.raw_path,
+            raw_query: self.raw_query,
+            headers: self.headers,
+            body: &self.body,
+        }
+    }
+
+    pub fn delivery<'s>(&'s self, provider: Provider, received_at: &'s str) -> Delivery<'s> {
+        Delivery {
+            provider,
+            method: self.method,
+            headers: self.headers,
+            raw_query: self.raw_query,
+            body: &self.body,
+            received_at,
+            request_id: self.request_id,
+        }
+    }
+
+    /// The provider's delivery id, for logs.
+    pub fn delivery_id(&self, provider: Provider) -> Option<&'a str> {
+        let name = match provider {
+            Provider::Github => "x-github-delivery",
+            Provider::Zendesk => "x-zendesk-webhook-invocation-id",
+            Provider::Twilio => crate::verify::twilio::IDEMPOTENCY_HEADER,
+        };
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// Every way a request can be turned away, each with its status. Nothing here is a 500: a
+/// client's mistake is a 4xx, and a failure of ours to reach AWS is a retryable 503.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Rejection {
+    MethodNotAllowed {
+        provider: Provider,
+    },
+    BodyTooLarge {
+        size: usize,
+        limit: usize,
+    },
+    BadEncoding,
+    Unauthorized(VerifyError),
+    Malformed(String),
+    EntryTooLarge {
+        size: usize,
+        limit: usize,
+    },
+    /// The secret or the event bus could not be reached in time; the provider should retry.
+    Unavailable {
+        reason: &'static str,
+    },
+}
+
+/// Seconds a provider should wait before retrying a 503. Zendesk honours values under 60 s.
+pub const RETRY_AFTER_SECONDS: u32 = 5;
+
+impl From<MapError> for Rejection {
+    fn from(e: MapError) -> Self {
+        match e {
+            MapError::Malformed(reason) => Self::Malformed(reason.into_owned()),
+            MapError::TooLarge { size, limit } => Self::EntryTooLarge { size, limit },
+        }
+    }
+}
+
+impl Rejection {
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::MethodNotAllowed { .. } => 405,
+            Self::BodyTooLarge { .. } | Self::EntryTooLarge { .. } => 413,
+            Self::BadEncoding | Self::Malformed(_) => 400,
+            Self::Unauthorized(_) => 401,
+            Self::Unavailable { .. } => 503,
+        }
+    }
+
+    /// A short category for logs.
+    pub fn category(&self) -> &'static str {
+        match self {
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
+            Self::BodyTooLarge { .. } => "body_too_large",
+            Self::BadEncoding => "bad_encoding",
+            Self::Unauthorized(e) => e.category(),
+            Self::Malformed(_) => "malformed_body",
+            Self::EntryTooLarge { .. } => "entry_too_large",
+            Self::Unavailable { reason } => reason,
+        }
+    }
+
+    /// What the caller is told. A 401 says nothing about which check failed.
+    fn public_message(&self) -> Cow<'static, str> {
+        match self {
+            Self::MethodNotAllowed { .. } => "method not allowed".into(),
+            Self::BodyTooLarge { limit, .. } => format!("body exceeds {limit} bytes").into(),
+            Self::BadEncoding => "body is not valid base64".into(),
+            Self::Unauthorized(_) => "invalid signature".into(),
+            Self::Malformed(reason) => format!("malformed body: {reason}").into(),
+            Self::EntryTooLarge { size, limit } => {
+                format!("event of {size} bytes exceeds the {limit}-byte EventBridge entry limit")
+                    .into()
+            }
+            Self::Unavailable { .. } => {
+                "temporarily unable to accept the event; retry later".into()
+            }
+        }
+    }
+
+    pub fn response(&self) -> LambdaFunctionUrlResponse {
+        let body = serde_json::json!({ "error": self.public_message() }).to_string();
+        let mut response = json_response(self.status(), body);
+        match self {
+            Self::MethodNotAllowed { provider } => {
+                let allow = provider.allowed_methods().join(", ");
+                if let Ok(v) = HeaderValue::from_str(&allow) {
+                    response.headers.insert(header::ALLOW, v);
+                }
+            }
+            Self::Unavailable { .. } => {
+                response
+                    .headers
+                    .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+/// The answer to an accepted delivery: the EventBridge event ids. Twilio expects TwiML from
+/// messaging and voice webhooks, so it gets an empty `<Response/>` (do nothing) and the ids in
+/// a header; anything else would log error 12300 in the user's Twilio console.
+pub fn accepted(provider: Provider, event_ids: &[String]) -> LambdaFunctionUrlResponse {
+    let mut response = match provider {
+        Provider::Twilio => {
+            let mut r = LambdaFunctionUrlResponse::default();
+            r.status_code = 200;
+            r.body = Some(r#"<?xml version="1.0" encoding="UTF-8"?><Response/>"#.to_owned());
+            r.headers
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+            r
+        }
+        _ => json_response(
+            200,
+            serde_json::json!({ "status": "accepted", "eventIds": event_ids }).to_string(),
+        ),
+    };
+    if let Ok(v) = HeaderValue::from_str(&event_ids.join(",")) {
+        response.headers.insert("x-ebhook-event-ids", v);
+    }
+    response
+}
+
+fn json_response(status: u16, body: String) -> LambdaFunctionUrlResponse {
+    let mut response = LambdaFunctionUrlResponse::default();
+    response.status_code = i64::from(status);
+    response.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response.body = Some(body);
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(method: &str, body: Option<&str>, base64: bool) -> LambdaFunctionUrlRequest {
+        let mut e: LambdaFunctionUrlRequest = serde_json::from_value(serde_json::json!({
+            "version": "2.0",
+            "rawPath": "/hook",
+            "rawQueryString": "a=1",
+            "headers": {"host": "abc.lambda-url.us-east-1.on.aws", "content-type": "application/json"},
+            "requestContext": {
+                "domainName": "abc.lambda-url.us-east-1.on.aws",
+                "requestId": "r-1",
+                "timeEpoch": 0,
+                "http": {"method": method, "path": "/hook", "protocol": "HTTP/1.1", "sourceIp": "1.2.3.4", "userAgent": "x"}
+            },
+            "isBase64Encoded": base64
+        }))
+        .unwrap();
+        e.body = body.map(str::to_owned);
+        e
+    }
+
+    #[test]
+    fn decodes_base64_and_missing_body() {
+        let e = event("POST", Some("aGk="), true);
+        let inbound = Inbound::from_function_url(&e, Provider::Github, 100).unwrap();
+        assert_eq!(&*inbound.body, b"hi");
+        assert_eq!(
+            inbound.base_url(None),
+            "https://abc.lambda-url.us-east-1.on.aws"
+        );
+        assert_eq!(
+            inbound.base_url(Some("https://hooks.example.com")),
+            "https://hooks.example.com"
+        );
+        assert_eq!(inbound.raw_query, "a=1");
+        let e = event("POST", None, false);
+        assert!(
+            Inbound::from_function_url(&e, Provider::Github, 100)
+                .unwrap()
+                .body
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn cheap_rejections() {
+        let e = event("GET", Some("{}"), false);
+        let r = Inbound::from_function_url(&e, Provider::Github, 100).unwrap_err();
+        assert_eq!(r.status(), 405);
+        assert_eq!(r.response().headers["allow"], "POST");
+        assert!(Inbound::from_function_url(&e, Provider::Twilio, 100).is_ok());
+
+        let e = event("POST", Some("!!!not base64"), true);
+        assert_eq!(
+            Inbound::from_function_url(&e, Provider::Github, 100).unwrap_err(),
+            Rejection::BadEncoding
+        );
+        // A truncated base64 body is refused too.
+        let e = event("POST", Some("aGk"), true);
+        assert_eq!(
+            Inbound::from_function_url(&e, Provider::Github, 100).unwrap_err(),
+            Rejection::BadEncoding
+        );
+
+        let big = "x".repeat(101);
+        let e = event("POST", Some(&big), false);
+        assert_eq!(
+            Inbound::from_function_url(&e, Provider::Github, 100)
+                .unwrap_err()
+                .status(),
+            413
+        );
+        let e = event("POST", Some(&B64.encode(big.as_bytes())), true);
+        assert_eq!(
+            Inbound::from_function_url(&e, Provider::Github, 100)
+                .unwrap_err()
+                .status(),
+            413
+        );
+        let exact = B64.encode([7u8; 100]);
+        let e = event("POST", Some(&exact), true);
+        assert_eq!(
+            Inbound::from_function_url(&e, Provider::Github, 100)
+                .unwrap()
+                .body
+                .len(),
+            100
+        );
+    }
+
+    #[test]
+    fn responses() {
+        let r = Rejection::Unauthorized(VerifyError::StaleTimestamp).response();
+        assert_eq!(r.status_code, 401);
+        assert_eq!(r.body.as_deref(), Some(r#"{"error":"invalid signature"}"#));
+        let r = Rejection::Unavailable {
+            reason: "event_bus_unavailable",
+        }
+        .response();
+        assert_eq!(r.status_code, 503);
+        assert_eq!(r.headers["retry-after"], "5");
+        let ok = accepted(Provider::Github, &["id-1".into()]);
+        assert_eq!(ok.status_code, 200);
+        assert_eq!(
+            ok.body.as_deref(),
+            Some(r#"{"eventIds":["id-1"],"status":"accepted"}"#)
+        );
+        let ok = accepted(Provider::Twilio, &["a".into(), "b".into()]);
+        assert_eq!(ok.headers["content-type"], "text/xml");
+        assert_eq!(ok.headers["x-ebhook-event-ids"], "a,b");
+    }
+}
