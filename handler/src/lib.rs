@@ -1,11 +1,16 @@
 //! ebhook's webhook handler: verifies a provider's signature exactly as the provider signs and
-//! turns the delivery into EventBridge entries. Everything here but [`forward`], [`secret_store`]
-//! and [`handler`] is pure, so it is tested without a network; the CLI reuses the signing code.
+//! turns the delivery into EventBridge entries. Pure logic ([`verify`], [`event`], [`request`],
+//! [`config`], [`secrets`]) is apart from I/O ([`secret_store`], [`forward`], [`handler`]), so it
+//! is tested without a network; the CLI reuses the signing code.
 
 pub mod config;
 pub mod event;
+pub mod forward;
+pub mod handler;
+pub mod logging;
 pub mod provider;
 pub mod request;
+pub mod secret_store;
 pub mod secrets;
 pub mod verify;
 
