@@ -16,3 +16,11 @@ pub mod verify;
 
 pub use provider::Provider;
 pub use secrets::{Secret, SecretSet, SecretSlot};
+
+/// The HTTPS client for AWS calls: rustls with ring, so the binary carries one small TLS stack.
+pub fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
+}

@@ -13,7 +13,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     ebhook_handler::logging::init();
     let config =
         Config::from_env().inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(ebhook_handler::http_client())
+        .load()
+        .await;
     let handler = Handler::new(config, &sdk)
         .inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
     let handler = &handler;

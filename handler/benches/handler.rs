@@ -1,0 +1,424 @@
+//! `cargo bench -p ebhook-handler`: the handler's speed, start-up, memory and size, measured in
+//! one run. Figures go to BENCHMARKS.md.
+//!
+//! 1. Per-request work without the network (parse the invocation, decode, verify, map, build
+//!    the PutEvents entry) at 1 KB, 10 KB and 256 KB, as a ratio to bare HMAC-SHA256 over the
+//!    same bytes measured in the same run.
+//! 2. Process start to the first `GET /next` of the real release `bootstrap`, and its peak RSS
+//!    after serving invocations up to 256 KB, against a local stand-in for the Runtime API,
+//!    Secrets Manager and EventBridge (one tiny HTTP server on 127.0.0.1).
+//! 3. The zipped `bootstrap` size.
+
+use std::hint::black_box;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlRequest;
+use aws_sdk_eventbridge::types::PutEventsRequestEntry;
+use ebhook_handler::event::{EventSettings, map_delivery};
+use ebhook_handler::request::Inbound;
+use ebhook_handler::verify::{VerifyOptions, github, verify};
+use ebhook_handler::{Provider, SecretSet};
+use hmac::{Hmac, Mac};
+use time::OffsetDateTime;
+
+const SECRET: &str = "bench-secret-0123456789abcdef";
+const HOST: &str = "abcdefghij.lambda-url.us-east-1.on.aws";
+
+/// A GitHub-like JSON body of about `size` bytes with realistic nesting and escapes.
+fn payload(size: usize) -> String {
+    let mut body = String::from(
+        r#"{"action":"opened","number":1347,"pull_request":{"title":"Fix \"quoted\" thing","labels":["#,
+    );
+    let mut i = 0;
+    while body.len() + 80 < size {
+        body.push_str(&format!(
+            r#"{{"id":{i},"name":"label-{i}","color":"f29513","url":"https://x/\u00e9/{i}"}},"#
+        ));
+        i += 1;
+    }
+    body.push_str(r#"{"id":0}]},"sender":{"login":"octocat"}}"#);
+    while body.len() < size {
+        body.insert(body.len() - 1, ' ');
+    }
+    body
+}
+
+fn invocation(body: &str) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "version": "2.0",
+        "rawPath": "/",
+        "rawQueryString": "",
+        "headers": {
+            "host": HOST,
+            "content-type": "application/json",
+            "user-agent": "GitHub-Hookshot/abc",
+            "x-github-event": "pull_request",
+            "x-github-delivery": "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+            "x-github-hook-id": "292430182",
+            "x-hub-signature-256": github::sign(SECRET.as_bytes(), body.as_bytes()),
+        },
+        "requestContext": {
+            "accountId": "anonymous", "apiId": "abcdefghij", "domainName": HOST,
+            "domainPrefix": "abcdefghij", "requestId": "0c4d6f3e-1111-2222-3333-444455556666",
+            "time": "22/Nov/2026:12:00:00 +0000", "timeEpoch": 1_795_000_000_000_i64,
+            "http": {"method": "POST", "path": "/", "protocol": "HTTP/1.1", "sourceIp": "140.82.115.1", "userAgent": "GitHub-Hookshot/abc"}
+        },
+        "body": body,
+        "isBase64Encoded": false
+    }))
+    .unwrap()
+}
+
+/// What lambda_runtime does before the handler runs: parse the invocation JSON.
+fn parse(raw: &[u8]) -> LambdaFunctionUrlRequest {
+    serde_json::from_slice(raw).unwrap()
+}
+
+/// The handler's own per-request work, from the parsed event to the SDK entries.
+fn handle(
+    event: &LambdaFunctionUrlRequest,
+    secrets: &SecretSet,
+    settings: &EventSettings,
+    options: &VerifyOptions,
+) -> usize {
+    let inbound = Inbound::from_function_url(event, Provider::Github, 6 << 20).unwrap();
+    let base = inbound.base_url(None);
+    let now = OffsetDateTime::now_utc();
+    verify(
+        Provider::Github,
+        &inbound.signed(&base),
+        secrets,
+        options,
+        now,
+    )
+    .unwrap();
+    let received_at = "2026-11-22T12:00:00Z";
+    let entries = map_delivery(&inbound.delivery(Provider::Github, received_at), settings).unwrap();
+    let sdk: Vec<PutEventsRequestEntry> = entries
+        .into_iter()
+        .map(|e| {
+            PutEventsRequestEntry::builder()
+                .event_bus_name("ebhook-bench")
+                .source(e.source)
+                .detail_type(e.detail_type)
+                .detail(e.detail)
+                .build()
+        })
+        .collect();
+    sdk.len()
+}
+
+fn bare_hmac(body: &[u8]) -> usize {
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+    mac.update(body);
+    mac.finalize().into_bytes().len()
+}
+
+/// Median time per call over `rounds` rounds of enough calls to take ~20 ms each.
+fn time_per_call(mut f: impl FnMut() -> usize) -> Duration {
+    let start = Instant::now();
+    let mut calls = 0u32;
+    while start.elapsed() < Duration::from_millis(20) {
+        black_box(f());
+        calls += 1;
+    }
+    let mut samples: Vec<Duration> = (0..15)
+        .map(|_| {
+            let t = Instant::now();
+            for _ in 0..calls {
+                black_box(f());
+            }
+            t.elapsed() / calls
+        })
+        .collect();
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn per_request_table() {
+    let secrets = SecretSet::single(SECRET);
+    let settings = EventSettings {
+        source: "ebhook.github".into(),
+        detail_type: None,
+        max_entry_bytes: 256 * 1024,
+    };
+    let options = VerifyOptions::default();
+    println!(
+        "| payload | bare HMAC-SHA256 | handler work | ratio | + runtime's invocation parse | ratio |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for (label, size) in [("1 KB", 1_000), ("10 KB", 10_000), ("256 KB", 256_000)] {
+        let body = payload(size);
+        let raw = invocation(&body);
+        let hmac = time_per_call(|| bare_hmac(black_box(body.as_bytes())));
+        let event = parse(&raw);
+        let work = time_per_call(|| handle(black_box(&event), &secrets, &settings, &options));
+        let total =
+            time_per_call(|| handle(&parse(black_box(&raw)), &secrets, &settings, &options));
+        let us = |d: Duration| d.as_secs_f64() * 1e6;
+        println!(
+            "| {label} | {:.1} us | {:.1} us | {:.2}x | {:.1} us | {:.2}x |",
+            us(hmac),
+            us(work),
+            us(work) / us(hmac),
+            us(total),
+            us(total) / us(hmac)
+        );
+    }
+}
+
+/// One HTTP server standing in for the Runtime API, Secrets Manager and EventBridge.
+struct StandIn {
+    port: u16,
+    first_next: Arc<Mutex<Option<Instant>>>,
+    responses: Arc<AtomicUsize>,
+    queue: mpsc::Sender<Vec<u8>>,
+}
+
+/// Request line, lower-cased headers, body.
+type Request = (String, Vec<(String, String)>, Vec<u8>);
+
+fn read_request(stream: &mut BufReader<TcpStream>) -> Option<Request> {
+    let mut line = String::new();
+    if stream.read_line(&mut line).ok()? == 0 {
+        return None;
+    }
+    let mut headers = Vec::new();
+    let mut length = 0;
+    loop {
+        let mut h = String::new();
+        stream.read_line(&mut h).ok()?;
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        let (k, v) = h.split_once(':')?;
+        if k.eq_ignore_ascii_case("content-length") {
+            length = v.trim().parse().ok()?;
+        }
+        headers.push((k.to_ascii_lowercase(), v.trim().to_owned()));
+    }
+    let mut body = vec![0; length];
+    stream.read_exact(&mut body).ok()?;
+    Some((line, headers, body))
+}
+
+fn respond(stream: &mut TcpStream, status: &str, extra: &str, body: &[u8]) {
+    let head = format!(
+        "HTTP/1.1 {status}\r\ncontent-length: {}\r\n{extra}\r\n",
+        body.len()
+    );
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(body);
+}
+
+impl StandIn {
+    fn start() -> StandIn {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let first_next = Arc::new(Mutex::new(None));
+        let responses = Arc::new(AtomicUsize::new(0));
+        let (queue, events) = mpsc::channel::<Vec<u8>>();
+        let events = Arc::new(Mutex::new(events));
+        let (fnx, resp) = (first_next.clone(), responses.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (fnx, resp, events) = (fnx.clone(), resp.clone(), events.clone());
+                std::thread::spawn(move || {
+                    let mut writer = stream.try_clone().unwrap();
+                    let mut reader = BufReader::new(stream);
+                    while let Some((line, headers, _body)) = read_request(&mut reader) {
+                        let target = headers
+                            .iter()
+                            .find(|(k, _)| k == "x-amz-target")
+                            .map(|(_, v)| v.as_str());
+                        if line.contains("/runtime/invocation/next") {
+                            fnx.lock().unwrap().get_or_insert_with(Instant::now);
+                            let Ok(event) = events.lock().unwrap().recv() else {
+                                return;
+                            };
+                            let extra = "lambda-runtime-aws-request-id: bench\r\nlambda-runtime-deadline-ms: 99999999999999\r\nlambda-runtime-invoked-function-arn: arn:aws:lambda:us-east-1:123456789012:function:bench\r\n";
+                            respond(&mut writer, "200 OK", extra, &event);
+                        } else if line.contains("/runtime/") {
+                            resp.fetch_add(1, Ordering::SeqCst);
+                            respond(&mut writer, "202 Accepted", "", b"{}");
+                        } else if target == Some("secretsmanager.GetSecretValue") {
+                            let body = serde_json::json!({"ARN": "arn", "Name": "n", "SecretString": SECRET}).to_string();
+                            respond(
+                                &mut writer,
+                                "200 OK",
+                                "content-type: application/x-amz-json-1.1\r\n",
+                                body.as_bytes(),
+                            );
+                        } else {
+                            let body = br#"{"FailedEntryCount":0,"Entries":[{"EventId":"11111111-2222-3333-4444-555555555555"}]}"#;
+                            respond(
+                                &mut writer,
+                                "200 OK",
+                                "content-type: application/x-amz-json-1.1\r\n",
+                                body,
+                            );
+                        }
+                    }
+                });
+            }
+        });
+        StandIn {
+            port,
+            first_next,
+            responses,
+            queue,
+        }
+    }
+}
+
+fn spawn_bootstrap(stand_in: &StandIn) -> std::process::Child {
+    let endpoint = format!("http://127.0.0.1:{}", stand_in.port);
+    Command::new(env!("CARGO_BIN_EXE_bootstrap"))
+        .env_clear()
+        .env(
+            "AWS_LAMBDA_RUNTIME_API",
+            format!("127.0.0.1:{}", stand_in.port),
+        )
+        .env("AWS_LAMBDA_FUNCTION_NAME", "bench")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/bench")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "bench")
+        .env("AWS_SECRET_ACCESS_KEY", "bench")
+        .env("AWS_ENDPOINT_URL", &endpoint)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("EBHOOK_PROVIDER", "github")
+        .env("EBHOOK_EVENT_BUS", "ebhook-bench")
+        .env(
+            "EBHOOK_SECRET_ARN",
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:bench",
+        )
+        .env("EBHOOK_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+fn process_table() {
+    let mut starts = Vec::new();
+    let mut peaks = Vec::new();
+    for _ in 0..20 {
+        let stand_in = StandIn::start();
+        let spawned = Instant::now();
+        let mut child = spawn_bootstrap(&stand_in);
+        while stand_in.first_next.lock().unwrap().is_none() {
+            assert!(
+                spawned.elapsed() < Duration::from_secs(10),
+                "bootstrap never polled /next"
+            );
+            std::thread::sleep(Duration::from_micros(100));
+        }
+        let ready = stand_in.first_next.lock().unwrap().unwrap() - spawned;
+        starts.push(ready);
+        let bodies = [
+            payload(1_000),
+            payload(10_000),
+            payload(256_000),
+            payload(256_000),
+        ];
+        for body in &bodies {
+            stand_in.queue.send(invocation(body)).unwrap();
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while stand_in.responses.load(Ordering::SeqCst) < bodies.len() {
+            assert!(Instant::now() < deadline, "bootstrap did not answer");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        peaks.push(peak_rss_kib(child.id()));
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+    starts.sort();
+    peaks.sort_unstable();
+    println!("| measure | median | worst of 20 |");
+    println!("|---|---|---|");
+    println!(
+        "| process start to first `GET /next` | {:.1} ms | {:.1} ms |",
+        starts[10].as_secs_f64() * 1e3,
+        starts[19].as_secs_f64() * 1e3
+    );
+    println!(
+        "| peak RSS after 1 KB, 10 KB and 2 x 256 KB invocations | {:.1} MiB | {:.1} MiB |",
+        peaks[10] as f64 / 1024.0,
+        peaks[19] as f64 / 1024.0
+    );
+}
+
+fn zip_table() {
+    let binary = std::fs::read(env!("CARGO_BIN_EXE_bootstrap")).unwrap();
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(9))
+        .unix_permissions(0o755);
+    zip.start_file("bootstrap", options).unwrap();
+    zip.write_all(&binary).unwrap();
+    let zipped = zip.finish().unwrap().into_inner();
+    println!("| artifact | bytes |");
+    println!("|---|---|");
+    println!(
+        "| `bootstrap` (stripped) | {} ({:.2} MB) |",
+        binary.len(),
+        binary.len() as f64 / 1e6
+    );
+    println!(
+        "| zipped (deflate, level 9) | {} ({:.2} MB) |",
+        zipped.len(),
+        zipped.len() as f64 / 1e6
+    );
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing and just checks it runs.
+    let quick = !std::env::args().any(|a| a == "--bench");
+    if quick {
+        let secrets = SecretSet::single(SECRET);
+        let settings = EventSettings {
+            source: "ebhook.github".into(),
+            detail_type: None,
+            max_entry_bytes: 256 * 1024,
+        };
+        assert_eq!(
+            handle(
+                &parse(&invocation(&payload(10_000))),
+                &secrets,
+                &settings,
+                &VerifyOptions::default()
+            ),
+            1
+        );
+        return;
+    }
+    println!("## Per-request work (no network)\n");
+    per_request_table();
+    println!("\n## Cold start and memory (release `bootstrap`, 20 runs)\n");
+    process_table();
+    println!("\n## Size\n");
+    zip_table();
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stdin().read(&mut [0u8; 0]);
+}

@@ -1,0 +1,221 @@
+//! The real handler binary (`bootstrap`), run the way Lambda's
+//! `provided.al2023` runtime runs it.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use super::workspace_root;
+
+pub const FUNCTION_NAME: &str = "ebhook-test";
+
+/// A running `bootstrap` process. Dropping it kills the process.
+pub struct Bootstrap {
+    child: Child,
+    output: Arc<Mutex<String>>,
+    readers: Vec<JoinHandle<()>>,
+}
+
+static BINARY: OnceLock<PathBuf> = OnceLock::new();
+
+impl Bootstrap {
+    /// The handler binary: `EBHOOK_BOOTSTRAP` if set, else built once per
+    /// test process with `cargo build -p ebhook-handler --bin bootstrap`.
+    pub fn binary() -> PathBuf {
+        BINARY.get_or_init(locate_or_build).clone()
+    }
+
+    /// Starts the handler with a cleared environment plus what Lambda sets,
+    /// `PATH`, and `env` (which wins over the defaults).
+    pub fn spawn(runtime_api: &str, env: &[(String, String)]) -> Bootstrap {
+        let binary = Self::binary();
+        let mut command = Command::new(&binary);
+        command
+            .env_clear()
+            .env("AWS_LAMBDA_RUNTIME_API", runtime_api)
+            .env("AWS_LAMBDA_FUNCTION_NAME", FUNCTION_NAME)
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/ebhook-test")
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
+            .env("LAMBDA_TASK_ROOT", ".")
+            .env("_HANDLER", "bootstrap");
+        if let Some(path) = std::env::var_os("PATH") {
+            command.env("PATH", path);
+        }
+        command.envs(env.iter().map(|(name, value)| (name, value)));
+        // Like Lambda, run in the directory that holds the binary.
+        if let Some(dir) = binary.parent() {
+            command.current_dir(dir);
+        }
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", binary.display()));
+
+        let output = Arc::new(Mutex::new(String::new()));
+        let readers = vec![
+            spawn_reader(
+                "bootstrap-stdout",
+                child.stdout.take().expect("piped stdout"),
+                Arc::clone(&output),
+            ),
+            spawn_reader(
+                "bootstrap-stderr",
+                child.stderr.take().expect("piped stderr"),
+                Arc::clone(&output),
+            ),
+        ];
+        Bootstrap {
+            child,
+            output,
+            readers,
+        }
+    }
+
+    /// Everything the process wrote so far, stdout and stderr interleaved by line.
+    pub fn output(&self) -> String {
+        lock(&self.output).clone()
+    }
+
+    /// The process id.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The exit status if the process has exited, without waiting.
+    pub fn try_status(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().expect("poll bootstrap process")
+    }
+
+    /// Waits up to `timeout` for the process to exit; once it has, all of
+    /// its output has been collected.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.try_status() {
+                for reader in self.readers.drain(..) {
+                    let _ = reader.join();
+                }
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Bootstrap {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Cargo's target directory: `CARGO_TARGET_DIR` if set, else `<workspace>/target`.
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR").filter(|d| !d.is_empty()) {
+        Some(dir) => workspace_root().join(dir),
+        None => workspace_root().join("target"),
+    }
+}
+
+fn locate_or_build() -> PathBuf {
+    if let Some(prebuilt) = std::env::var_os("EBHOOK_BOOTSTRAP").filter(|p| !p.is_empty()) {
+        let prebuilt = workspace_root().join(prebuilt);
+        assert!(
+            prebuilt.is_file(),
+            "EBHOOK_BOOTSTRAP names {}, which is not a file",
+            prebuilt.display()
+        );
+        return prebuilt;
+    }
+    build()
+}
+
+fn cargo() -> PathBuf {
+    std::env::var_os("CARGO")
+        .filter(|c| !c.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| option_env!("CARGO").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("cargo"))
+}
+
+fn build() -> PathBuf {
+    let cargo = cargo();
+    let output = Command::new(&cargo)
+        .args([
+            "build",
+            "-p",
+            "ebhook-handler",
+            "--bin",
+            "bootstrap",
+            "--message-format=json-render-diagnostics",
+        ])
+        .current_dir(workspace_root())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", cargo.display()));
+    assert!(
+        output.status.success(),
+        "`cargo build -p ebhook-handler --bin bootstrap` failed ({}):\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // Cargo names the executable it produced; the computed path is the fallback.
+    let binary = executable_from_messages(&output.stdout)
+        .unwrap_or_else(|| target_dir().join("debug").join("bootstrap"));
+    assert!(
+        binary.is_file(),
+        "cargo built the handler but {} is not a file",
+        binary.display()
+    );
+    binary
+}
+
+fn executable_from_messages(stdout: &[u8]) -> Option<PathBuf> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|message| {
+            message["reason"] == "compiler-artifact" && message["target"]["name"] == "bootstrap"
+        })
+        .find_map(|message| message["executable"].as_str().map(PathBuf::from))
+}
+
+/// Appends everything `reader` yields, line by line, to `buffer` from a
+/// background thread that ends at end of file.
+pub(super) fn spawn_reader<R: Read + Send + 'static>(
+    name: &str,
+    reader: R,
+    buffer: Arc<Mutex<String>>,
+) -> JoinHandle<()> {
+    std::thread::Builder::new()
+        .name(name.to_owned())
+        .spawn(move || {
+            let mut reader = BufReader::new(reader);
+            let mut line = Vec::new();
+            loop {
+                line.clear();
+                match reader.read_until(b'\n', &mut line) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => lock(&buffer).push_str(&String::from_utf8_lossy(&line)),
+                }
+            }
+        })
+        .expect("spawn output reader thread")
+}
+
+/// Locks a mutex, ignoring poisoning (a panicking test must not hide output).
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}

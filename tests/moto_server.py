@@ -1,0 +1,79 @@
+"""Start moto's server for the integration tests.
+
+Usage: python tests/moto_server.py PORT
+
+PORT 0 picks a free port. Once the server accepts connections, exactly one
+line `READY <port>` is printed to stdout. The server then runs until stdin is
+closed (so it dies with the test process that spawned it) or until SIGTERM or
+SIGINT arrives, and exits with status 0.
+"""
+
+import logging
+import signal
+import socket
+import sys
+
+from moto.server import ThreadedMotoServer
+
+HOST = "127.0.0.1"
+
+
+class _Stop(Exception):
+    """Raised from the signal handlers to leave the wait on stdin."""
+
+
+def register_models():
+    """Register extra resource models with moto before the server starts.
+
+    EXTENSION POINT: CloudFormation resource types that moto 5.2.5 does not
+    model yet will be added here. Nothing is registered for now.
+    """
+
+
+def _on_signal(signum, frame):
+    raise _Stop()
+
+
+def _wait_until_accepting(port, timeout=10.0):
+    # The listening socket exists once start() returns; connecting once proves it.
+    with socket.create_connection((HOST, port), timeout=timeout):
+        pass
+
+
+def main(argv):
+    if len(argv) != 2:
+        print("usage: moto_server.py PORT", file=sys.stderr)
+        return 2
+    port = int(argv[1])
+
+    # Werkzeug logs every request to stderr; the tests only want errors.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+    register_models()
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+
+    # Port 0 lets the OS choose a free port when the socket is bound; the
+    # port actually bound is read back below, so there is no bind race.
+    server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
+    server.start()
+    try:
+        _, bound_port = server.get_host_and_port()
+        _wait_until_accepting(bound_port)
+        sys.stdout.write(f"READY {bound_port}\n")
+        sys.stdout.flush()
+        try:
+            while sys.stdin.buffer.read(65536):
+                pass
+        except _Stop:
+            pass
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
