@@ -45,8 +45,12 @@ struct Remote {
 #[derive(Default)]
 struct State {
     set: Option<Arc<SecretSet>>,
+    /// Last successful read: drives the periodic refresh.
     fetched_at: Option<Instant>,
+    /// Last read of any outcome: rate-limits reads triggered by failed verifications.
     attempted_at: Option<Instant>,
+    /// Last failed read: a failing Secrets Manager is not retried on every request.
+    failed_at: Option<Instant>,
 }
 
 /// Whether `every` has passed since `since` (or it never happened).
@@ -87,7 +91,7 @@ impl SecretStore {
         let now = Instant::now();
         let stale = due(now, state.fetched_at, remote.refresh);
         if stale
-            && due(now, state.attempted_at, remote.retry_after_failure)
+            && due(now, state.failed_at, remote.retry_after_failure)
             && let Err(e) = remote.fetch_into(&mut state).await
         {
             match &state.set {
@@ -129,17 +133,30 @@ impl SecretStore {
 
 impl Remote {
     async fn fetch_into(&self, state: &mut State) -> Result<(), SecretError> {
-        state.attempted_at = Some(Instant::now());
+        let started = Instant::now();
+        state.attempted_at = Some(started);
+        let result = self.fetch().await;
+        match result {
+            Ok(set) => {
+                state.set = Some(Arc::new(set));
+                state.fetched_at = Some(started);
+                Ok(())
+            }
+            Err(e) => {
+                state.failed_at = Some(started);
+                Err(e)
+            }
+        }
+    }
+
+    async fn fetch(&self) -> Result<SecretSet, SecretError> {
         let request = self.client.get_secret_value().secret_id(&self.arn).send();
         let output = tokio::time::timeout(FETCH_TIMEOUT, request)
             .await
             .map_err(|_| SecretError::Fetch(format!("no answer within {FETCH_TIMEOUT:?}")))?
             .map_err(|e| SecretError::Fetch(crate::forward::describe_sdk_error(&e)))?;
         let text = output.secret_string().ok_or(SecretError::NotText)?;
-        let set = SecretSet::parse(text)?;
-        state.set = Some(Arc::new(set));
-        state.fetched_at = state.attempted_at;
-        Ok(())
+        Ok(SecretSet::parse(text)?)
     }
 }
 

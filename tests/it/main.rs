@@ -2,4 +2,5 @@
 
 mod support;
 
+mod handler;
 mod harness_selftest;
