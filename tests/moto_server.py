@@ -25,9 +25,17 @@ class _Stop(Exception):
 def register_models():
     """Register extra resource models with moto before the server starts.
 
-    EXTENSION POINT: CloudFormation resource types that moto 5.2.5 does not
-    model yet will be added here. Nothing is registered for now.
+    EXTENSION POINT: tests/moto_models.py (next to this file) adds the
+    CloudFormation resource types moto 5.2.5 does not model
+    (AWS::Lambda::Url, AWS::SecretsManager::Secret, AWS::S3::BucketPolicy,
+    AWS::SQS::QueuePolicy) and patches moto where it differs from AWS:
+    function URL permission conditions, change sets, NoEcho parameters and
+    resource-level stack events with rollback. See that module's docstring.
     """
+    # This file's directory is on sys.path when it runs as a script.
+    import moto_models
+
+    moto_models.install()
 
 
 def _on_signal(signum, frame):

@@ -54,7 +54,13 @@ async fn fixture(provider: &str, secret_value: &str, extra_env: &[(&str, &str)])
         .put_targets()
         .rule("all-ebhook")
         .event_bus_name(BUS)
-        .targets(Target::builder().id("queue").arn(queue_arn).build().unwrap())
+        .targets(
+            Target::builder()
+                .id("queue")
+                .arn(queue_arn)
+                .build()
+                .unwrap(),
+        )
         .send()
         .await
         .unwrap();
@@ -98,7 +104,10 @@ impl Fixture {
     async fn send(&self, request: &HttpRequest) -> Value {
         match self.runtime.invoke(request.to_event()).await {
             Ok(response) => response,
-            Err(e) => panic!("invocation failed: {e}\n--- handler output ---\n{}", self.bootstrap.output()),
+            Err(e) => panic!(
+                "invocation failed: {e}\n--- handler output ---\n{}",
+                self.bootstrap.output()
+            ),
         }
     }
 
@@ -156,7 +165,10 @@ fn github_ping(secret: &str) -> HttpRequest {
         ],
         body.to_vec(),
     )
-    .header("X-Hub-Signature-256", &github::sign(secret.as_bytes(), body))
+    .header(
+        "X-Hub-Signature-256",
+        &github::sign(secret.as_bytes(), body),
+    )
 }
 
 fn zendesk_event(secret: &str, at: OffsetDateTime) -> HttpRequest {
@@ -204,9 +216,12 @@ fn twilio_sms(token: &str) -> HttpRequest {
     );
     request.path = "/sms".into();
     request.query = "tenant=acme&x=1".into();
-    let pairs = params
-        .iter()
-        .map(|(k, v)| (std::borrow::Cow::Borrowed(*k), std::borrow::Cow::Borrowed(*v)));
+    let pairs = params.iter().map(|(k, v)| {
+        (
+            std::borrow::Cow::Borrowed(*k),
+            std::borrow::Cow::Borrowed(*v),
+        )
+    });
     let signature = twilio::sign(token.as_bytes(), &request.url(), pairs);
     request.header("X-Twilio-Signature", &signature)
 }
@@ -239,11 +254,18 @@ async fn github_delivery_arrives_as_a_well_formed_event() {
     assert_eq!(meta["event"], "ping");
     assert_eq!(meta["deliveryId"], "72d3162e-cc78-11e3-81ab-4c9367dc0958");
     assert_eq!(meta["webhookId"], "42");
-    assert!(meta["receivedAt"].as_str().is_some_and(|t| t.ends_with('Z')), "{meta}");
+    assert!(
+        meta["receivedAt"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z')),
+        "{meta}"
+    );
 
     // A form-encoded delivery arrives base64-encoded from the function URL.
     let payload = r#"{"action":"opened","number":7}"#;
-    let body = form_urlencoded_serializer().append_pair("payload", payload).finish();
+    let body = form_urlencoded_serializer()
+        .append_pair("payload", payload)
+        .finish();
     let request = HttpRequest::post(
         &[
             ("Content-Type", "application/x-www-form-urlencoded"),
@@ -252,7 +274,10 @@ async fn github_delivery_arrives_as_a_well_formed_event() {
         ],
         body.clone(),
     )
-    .header("X-Hub-Signature-256", &github::sign(b"gh-secret", body.as_bytes()));
+    .header(
+        "X-Hub-Signature-256",
+        &github::sign(b"gh-secret", body.as_bytes()),
+    );
     assert_eq!(request.to_event()["isBase64Encoded"], true);
     let response = f.send(&request).await;
     assert_eq!(status(&response), 200, "{response}");
@@ -264,7 +289,9 @@ async fn github_delivery_arrives_as_a_well_formed_event() {
 #[tokio::test]
 async fn zendesk_delivery_arrives_named_by_its_type() {
     let f = fixture("zendesk", r#"{"current":"zd-secret"}"#, &[]).await;
-    let response = f.send(&zendesk_event("zd-secret", OffsetDateTime::now_utc())).await;
+    let response = f
+        .send(&zendesk_event("zd-secret", OffsetDateTime::now_utc()))
+        .await;
     assert_eq!(status(&response), 200, "{response}");
     let arrived = f.arrivals(1, Duration::from_secs(10)).await;
     assert_eq!(arrived.len(), 1);
@@ -274,7 +301,10 @@ async fn zendesk_delivery_arrives_named_by_its_type() {
     assert_eq!(arrived[0]["detail"]["ebhook"]["deliveryId"], "8350205582");
 
     // A captured request replayed after the tolerance window is refused.
-    let stale = zendesk_event("zd-secret", OffsetDateTime::now_utc() - time::Duration::minutes(6));
+    let stale = zendesk_event(
+        "zd-secret",
+        OffsetDateTime::now_utc() - time::Duration::minutes(6),
+    );
     assert_eq!(status(&f.send(&stale).await), 401);
     assert!(f.arrivals(0, Duration::from_secs(2)).await.is_empty());
 }
@@ -300,11 +330,15 @@ async fn invalid_requests_get_401_and_nothing_arrives() {
     let mut unsigned = github_ping("gh-secret");
     unsigned.headers.retain(|(k, _)| k != "X-Hub-Signature-256");
     let mut tampered = github_ping("gh-secret");
-    tampered.body = br#"{"zen":"Design for success.","hook_id":42,"hook":{"type":"Repository"}}"#.to_vec();
+    tampered.body =
+        br#"{"zen":"Design for success.","hook_id":42,"hook":{"type":"Repository"}}"#.to_vec();
     for request in [&wrong_secret, &unsigned, &tampered] {
         let response = f.send(request).await;
         assert_eq!(status(&response), 401, "{response}");
-        assert_eq!(response_body(&response), json!({"error": "invalid signature"}));
+        assert_eq!(
+            response_body(&response),
+            json!({"error": "invalid signature"})
+        );
     }
     let mut get = github_ping("gh-secret");
     get.method = "GET".into();
@@ -318,7 +352,12 @@ async fn invalid_requests_get_401_and_nothing_arrives() {
     assert!(!logs.contains("gh-secret"), "{logs}");
     assert!(!logs.contains("Design for"), "{logs}");
     for request in [&wrong_secret, &tampered] {
-        let signature = &request.headers.iter().find(|(k, _)| k == "X-Hub-Signature-256").unwrap().1;
+        let signature = &request
+            .headers
+            .iter()
+            .find(|(k, _)| k == "X-Hub-Signature-256")
+            .unwrap()
+            .1;
         assert!(!logs.contains(&signature[7..]), "{logs}");
     }
 }
@@ -337,14 +376,17 @@ async fn rotated_secret_is_picked_up_and_previous_keeps_working() {
     assert_eq!(status(&f.send(&github_ping("first")).await), 200);
 
     // Rotate: "second" becomes current, "first" stays valid as previous.
-    f.set_secret(r#"{"current":"second","previous":"first"}"#).await;
+    f.set_secret(r#"{"current":"second","previous":"first"}"#)
+        .await;
     tokio::time::sleep(Duration::from_millis(2100)).await;
     assert_eq!(status(&f.send(&github_ping("second")).await), 200);
     assert_eq!(status(&f.send(&github_ping("first")).await), 200);
 
     // Grace over: "first" is no longer listed and is refused after the refresh window.
-    f.set_secret(r#"{"current":"second","previous":"first","previousExpiresAt":"2020-01-01T00:00:00Z"}"#)
-        .await;
+    f.set_secret(
+        r#"{"current":"second","previous":"first","previousExpiresAt":"2020-01-01T00:00:00Z"}"#,
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(2100)).await;
     assert_eq!(status(&f.send(&github_ping("first")).await), 401);
     assert_eq!(status(&f.send(&github_ping("second")).await), 200);
@@ -375,7 +417,9 @@ async fn failed_verification_rereads_a_rotated_secret_at_once() {
 #[tokio::test]
 async fn no_secret_set_rejects_everything_and_says_so() {
     let f = fixture("zendesk", r#"{"current":""}"#, &[]).await;
-    let response = f.send(&zendesk_event("anything", OffsetDateTime::now_utc())).await;
+    let response = f
+        .send(&zendesk_event("anything", OffsetDateTime::now_utc()))
+        .await;
     assert_eq!(status(&response), 401);
     let logs = f.bootstrap.output();
     assert!(logs.contains("no signing secret is set"), "{logs}");
@@ -408,14 +452,37 @@ async fn unreachable_event_bus_gives_503_with_retry_after_within_budget() {
 
 #[tokio::test]
 async fn oversized_event_gets_413_and_malformed_json_400() {
-    let f = fixture("github", r#"{"current":"gh-secret"}"#, &[("EBHOOK_MAX_ENTRY_BYTES", "2000")]).await;
+    let f = fixture(
+        "github",
+        r#"{"current":"gh-secret"}"#,
+        &[("EBHOOK_MAX_ENTRY_BYTES", "2000")],
+    )
+    .await;
     let body = format!(r#"{{"padding":"{}"}}"#, "x".repeat(3000));
-    let request = HttpRequest::post(&[("Content-Type", "application/json"), ("X-GitHub-Event", "push")], body.clone())
-        .header("X-Hub-Signature-256", &github::sign(b"gh-secret", body.as_bytes()));
+    let request = HttpRequest::post(
+        &[
+            ("Content-Type", "application/json"),
+            ("X-GitHub-Event", "push"),
+        ],
+        body.clone(),
+    )
+    .header(
+        "X-Hub-Signature-256",
+        &github::sign(b"gh-secret", body.as_bytes()),
+    );
     assert_eq!(status(&f.send(&request).await), 413);
     let body = r#"{"unterminated": "#;
-    let request = HttpRequest::post(&[("Content-Type", "application/json"), ("X-GitHub-Event", "push")], body)
-        .header("X-Hub-Signature-256", &github::sign(b"gh-secret", body.as_bytes()));
+    let request = HttpRequest::post(
+        &[
+            ("Content-Type", "application/json"),
+            ("X-GitHub-Event", "push"),
+        ],
+        body,
+    )
+    .header(
+        "X-Hub-Signature-256",
+        &github::sign(b"gh-secret", body.as_bytes()),
+    );
     assert_eq!(status(&f.send(&request).await), 400);
     assert!(f.arrivals(0, Duration::from_secs(2)).await.is_empty());
 }

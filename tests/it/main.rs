@@ -2,5 +2,8 @@
 
 mod support;
 
+mod deploy;
+mod emulator;
 mod handler;
 mod harness_selftest;
+mod template;

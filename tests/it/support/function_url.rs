@@ -54,8 +54,8 @@ impl HttpRequest {
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_ascii_lowercase();
-        let textual = content_type.starts_with("application/json")
-            || content_type.starts_with("text/");
+        let textual =
+            content_type.starts_with("application/json") || content_type.starts_with("text/");
         let (body, base64) = match std::str::from_utf8(&self.body) {
             Ok(text) if textual => (text.to_owned(), false),
             _ => (B64.encode(&self.body), true),

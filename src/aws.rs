@@ -1,0 +1,132 @@
+//! AWS access: one place that loads the configuration (standard chain: environment, profiles,
+//! SSO) and turns SDK errors into messages that say what to do.
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+
+use crate::cli::AwsError;
+
+/// Clients for one account and region.
+pub struct Aws {
+    pub config: SdkConfig,
+    pub cloudformation: aws_sdk_cloudformation::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub lambda: aws_sdk_lambda::Client,
+    pub secrets: aws_sdk_secretsmanager::Client,
+    pub sts: aws_sdk_sts::Client,
+}
+
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub account: String,
+    pub arn: String,
+}
+
+impl Aws {
+    pub async fn connect(region: Option<&str>, profile: Option<&str>) -> anyhow::Result<Self> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(profile) = profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(region) = region {
+            loader = loader.region(Region::new(region.to_owned()));
+        }
+        let config = loader.load().await;
+        if config.region().is_none() {
+            return Err(crate::cli::UsageError(
+                "no AWS region is configured: pass --region, set AWS_REGION, or set a region in your AWS profile".into(),
+            )
+            .into());
+        }
+        // A custom endpoint (LocalStack, moto) serves buckets by path, not by subdomain.
+        let s3_config = aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(config.endpoint_url().is_some())
+            .build();
+        Ok(Self {
+            cloudformation: aws_sdk_cloudformation::Client::new(&config),
+            s3: aws_sdk_s3::Client::from_conf(s3_config),
+            lambda: aws_sdk_lambda::Client::new(&config),
+            secrets: aws_sdk_secretsmanager::Client::new(&config),
+            sts: aws_sdk_sts::Client::new(&config),
+            config,
+        })
+    }
+
+    pub fn region(&self) -> String {
+        self.config
+            .region()
+            .map(ToString::to_string)
+            .unwrap_or_default()
+    }
+
+    /// Who we are; the first call, so a missing or expired credential is reported plainly.
+    pub async fn identity(&self) -> anyhow::Result<Identity> {
+        let out = self
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| aws_error("checking your AWS credentials", &e))?;
+        Ok(Identity {
+            account: out.account().unwrap_or_default().to_owned(),
+            arn: out.arn().unwrap_or_default().to_owned(),
+        })
+    }
+}
+
+/// An SDK error as one line that names the action, AWS's code and message, and a next step
+/// where there is an obvious one.
+pub fn aws_error<E>(action: &str, error: &SdkError<E, HttpResponse>) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let detail = match error {
+        SdkError::ServiceError(s) => {
+            // Some errors (HEAD requests, bare 403s) carry no code: the status says what happened.
+            let status = s.raw().status().as_u16();
+            let fallback = format!("HTTP {status}");
+            let code = s.err().code().unwrap_or(&fallback);
+            let message = s.err().message().unwrap_or("no message");
+            let hint = match code {
+                "ExpiredToken" | "ExpiredTokenException" | "RequestExpired" => {
+                    " (your AWS session has expired: run `aws sso login` or refresh your credentials)"
+                }
+                "InvalidClientTokenId"
+                | "UnrecognizedClientException"
+                | "SignatureDoesNotMatch" => {
+                    " (the AWS credentials are not valid: check AWS_PROFILE or `aws configure`)"
+                }
+                "AccessDenied" | "AccessDeniedException" | "HTTP 403" => {
+                    " (your AWS identity lacks a permission this needs)"
+                }
+                _ => "",
+            };
+            format!("{code}: {message}{hint}")
+        }
+        SdkError::DispatchFailure(d) if d.is_io() || d.is_timeout() => {
+            "could not reach AWS (network error); check your connection or AWS_ENDPOINT_URL".into()
+        }
+        SdkError::TimeoutError(_) => "AWS did not answer in time; try again".into(),
+        other => {
+            let mut text = other.to_string();
+            let mut source = std::error::Error::source(other);
+            while let Some(s) = source {
+                text = format!("{text}: {s}");
+                source = s.source();
+            }
+            if text.contains("credentials") {
+                "no AWS credentials were found: run `aws configure` or `aws sso login`, or set AWS_PROFILE".into()
+            } else {
+                text
+            }
+        }
+    };
+    AwsError(format!("{action} failed: {detail}"))
+}
+
+/// Whether an error is CloudFormation's "stack does not exist".
+pub fn is_missing_stack<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> bool {
+    matches!(error, SdkError::ServiceError(s)
+        if s.err().message().is_some_and(|m| m.contains("does not exist")))
+}

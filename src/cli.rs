@@ -1,0 +1,124 @@
+//! Command-line arguments (clap derive) and exit codes.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use ebhook_handler::Provider;
+
+/// Exit codes: scripts can tell a mistake in what they asked from a failure in AWS.
+pub const EXIT_USAGE: u8 = 2;
+pub const EXIT_AWS: u8 = 3;
+pub const EXIT_INTERNAL: u8 = 4;
+
+/// An error the user can fix by asking differently (bad flag value, missing input).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// A failure reported by AWS (or the emulator standing in for it).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct AwsError(pub String);
+
+pub fn exit_code(error: &anyhow::Error) -> u8 {
+    if error.chain().any(|e| e.is::<UsageError>()) {
+        EXIT_USAGE
+    } else if error.chain().any(|e| e.is::<AwsError>()) {
+        EXIT_AWS
+    } else {
+        1
+    }
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ebhook",
+    version,
+    about = "SaaS webhooks onto Amazon EventBridge, in one command"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build the handler, deploy the stack, and print the URL and the provider's steps.
+    Init(crate::commands::InitArgs),
+    /// Show what is deployed: provider, URL, bus, stack status, code hash, secret age.
+    Status(crate::commands::StatusArgs),
+    /// Delete the stack and its artifact, and confirm nothing of it is left.
+    Teardown(crate::commands::TeardownArgs),
+    /// Print the stack's CloudFormation template, rendered for a provider and options.
+    Template(TemplateArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ProviderArg {
+    Zendesk,
+    Github,
+    Twilio,
+}
+
+impl From<ProviderArg> for Provider {
+    fn from(p: ProviderArg) -> Self {
+        match p {
+            ProviderArg::Zendesk => Provider::Zendesk,
+            ProviderArg::Github => Provider::Github,
+            ProviderArg::Twilio => Provider::Twilio,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Arch {
+    #[default]
+    #[value(name = "x86_64")]
+    X86_64,
+    Arm64,
+}
+
+impl Arch {
+    /// The name CloudFormation and Lambda use.
+    pub fn lambda_name(self) -> &'static str {
+        match self {
+            Self::X86_64 => "x86_64",
+            Self::Arm64 => "arm64",
+        }
+    }
+}
+
+/// Options that shape the rendered template.
+#[derive(Clone, Debug, Args)]
+pub struct TemplateOptions {
+    /// The webhook provider.
+    #[arg(long, value_enum)]
+    pub provider: ProviderArg,
+    /// Use this existing event bus (name) instead of creating one.
+    #[arg(long)]
+    pub event_bus: Option<String>,
+    /// Lambda architecture.
+    #[arg(long, value_enum, default_value_t = Arch::X86_64)]
+    pub arch: Arch,
+    /// Days to keep the function's logs.
+    #[arg(long, default_value_t = 30)]
+    pub log_retention_days: u32,
+    /// Reserve this many concurrent executions for the function.
+    #[arg(long)]
+    pub reserved_concurrency: Option<u32>,
+    /// The function's memory, in MB (128 to 10240).
+    #[arg(long, default_value_t = 128)]
+    pub memory_size: u32,
+    /// The base URL (https://host[/prefix]) the provider calls when the function URL is behind a
+    /// custom domain; Twilio signs the URL it called.
+    #[arg(long)]
+    pub public_base_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TemplateArgs {
+    /// Absent only with `--artifacts` (the parser requires `--provider` otherwise).
+    #[command(flatten)]
+    pub options: Option<TemplateOptions>,
+    /// Print the artifacts bucket stack's template instead (it takes no options).
+    #[arg(long, exclusive = true)]
+    pub artifacts: bool,
+}

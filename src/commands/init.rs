@@ -1,0 +1,403 @@
+//! `ebhook init`: from nothing to a verified endpoint and the exact steps to connect it.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use ebhook_handler::{Provider, SecretSet};
+use serde_json::json;
+
+use crate::artifacts;
+use crate::cli::{Arch, ProviderArg, UsageError};
+use crate::commands::common::{AwsArgs, OutputFormat};
+use crate::deploy::{self, Outcome, ParamValue, StackChange};
+use crate::package::{self, Artifact};
+use crate::secret_input::{self, SecretArgs};
+use crate::template::{self, TemplateSpec};
+use crate::ui::Ui;
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The webhook provider (asked for on a terminal when not given).
+    #[arg(long, value_enum)]
+    pub provider: Option<ProviderArg>,
+    /// CloudFormation stack name (default: ebhook-<provider>).
+    #[arg(long)]
+    pub stack_name: Option<String>,
+    /// Forward to this existing event bus instead of creating one (never deleted by teardown).
+    #[arg(long)]
+    pub event_bus: Option<String>,
+    /// Lambda architecture.
+    #[arg(long, value_enum, default_value_t = Arch::X86_64)]
+    pub arch: Arch,
+    /// Days to keep the function's logs.
+    #[arg(long, default_value_t = template::DEFAULT_LOG_RETENTION_DAYS)]
+    pub log_retention_days: u32,
+    /// Reserve this many concurrent executions for the function.
+    #[arg(long)]
+    pub reserved_concurrency: Option<u32>,
+    /// Function memory in MB.
+    #[arg(long, default_value_t = template::DEFAULT_MEMORY_SIZE)]
+    pub memory_size: u32,
+    /// The public base URL when a custom domain fronts the function URL (Twilio signs it).
+    #[arg(long)]
+    pub public_base_url: Option<String>,
+    #[command(flatten)]
+    pub secret: SecretArgs,
+    /// The handler crate to build (default: ./handler, else the one ebhook was built from).
+    #[arg(long)]
+    pub handler_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Apply changes without asking.
+    #[arg(long, short)]
+    pub yes: bool,
+    #[arg(long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+}
+
+/// The handler crate: `--handler-dir`, else `./handler`, else the source tree ebhook was built
+/// from (so `cargo run -- init` works from anywhere in the checkout).
+pub fn handler_dir(given: Option<&PathBuf>) -> anyhow::Result<PathBuf> {
+    if let Some(dir) = given {
+        return if dir.join("Cargo.toml").exists() {
+            Ok(dir.clone())
+        } else {
+            Err(UsageError(format!(
+                "--handler-dir {}: no Cargo.toml there",
+                dir.display()
+            ))
+            .into())
+        };
+    }
+    let local = PathBuf::from("handler");
+    if local.join("Cargo.toml").exists() {
+        return Ok(local);
+    }
+    let built_from = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("handler");
+    if built_from.join("Cargo.toml").exists() {
+        return Ok(built_from);
+    }
+    Err(UsageError(
+        "cannot find the handler crate: run from the ebhook checkout or pass --handler-dir".into(),
+    )
+    .into())
+}
+
+/// Build, check and zip the handler, and make sure it is in the artifacts bucket.
+pub async fn package_and_upload(
+    aws: &crate::aws::Aws,
+    ui: &Ui,
+    dir: &std::path::Path,
+    arch: Arch,
+) -> anyhow::Result<(String, Artifact)> {
+    let plan = package::plan(dir, arch).await?;
+    ui.step(format!("Building the handler ({})", plan.describe()));
+    let spinner =
+        ui.spinner("cargo is building bootstrap (the first release build takes a few minutes)");
+    let binary_path = package::build(&plan).await?;
+    spinner.finish(format!("built {}", binary_path.display()));
+    let binary = package::read_binary(&binary_path)?;
+    let artifact = Artifact::from_binary(&binary, arch, &binary_path)?;
+    ui.note(format!(
+        "zip {} KiB, sha256 {}, needs glibc {}",
+        artifact.zip.len() / 1024,
+        artifacts::short(&artifact.sha256),
+        artifact
+            .glibc
+            .map_or_else(|| "none".to_owned(), |v| v.to_string())
+    ));
+    let bucket = artifacts::ensure_bucket(aws, ui).await?;
+    artifacts::upload(aws, ui, &bucket, &artifact).await?;
+    Ok((bucket, artifact))
+}
+
+struct Choices {
+    provider: Provider,
+    stack_name: String,
+    spec: TemplateSpec,
+}
+
+fn choose(args: &InitArgs, ui: &Ui) -> anyhow::Result<Choices> {
+    let provider: Provider = match args.provider {
+        Some(p) => p.into(),
+        None if ui.interactive() && !args.yes => {
+            let names: Vec<&str> = Provider::ALL.iter().map(|p| p.as_str()).collect();
+            let i = dialoguer::Select::new()
+                .with_prompt("Which provider sends the webhooks?")
+                .items(&names)
+                .default(0)
+                .interact()?;
+            Provider::ALL[i]
+        }
+        None => {
+            return Err(
+                UsageError("--provider is required (zendesk, github or twilio)".into()).into(),
+            );
+        }
+    };
+    let default_name = format!("ebhook-{provider}");
+    let stack_name = match &args.stack_name {
+        Some(name) => name.clone(),
+        None if ui.interactive() && !args.yes => dialoguer::Input::new()
+            .with_prompt("Stack name")
+            .default(default_name)
+            .interact_text()?,
+        None => default_name,
+    };
+    let existing_bus = match &args.event_bus {
+        Some(bus) => Some(bus.clone()),
+        None if ui.interactive() && !args.yes => {
+            let i = dialoguer::Select::new()
+                .with_prompt("Event bus")
+                .items(["Create a new bus for this stack", "Use an existing bus"])
+                .default(0)
+                .interact()?;
+            (i == 1)
+                .then(|| {
+                    dialoguer::Input::<String>::new()
+                        .with_prompt("Existing bus name")
+                        .interact_text()
+                })
+                .transpose()?
+        }
+        None => None,
+    };
+    let spec = TemplateSpec {
+        provider,
+        existing_bus,
+        arch: args.arch,
+        log_retention_days: args.log_retention_days,
+        reserved_concurrency: args.reserved_concurrency,
+        memory_size: args.memory_size,
+        public_base_url: args.public_base_url.clone(),
+    };
+    template::check_stack_name(&stack_name, &spec).map_err(|e| UsageError(e.to_string()))?;
+    spec.validate().map_err(|e| UsageError(e.to_string()))?;
+    Ok(Choices {
+        provider,
+        stack_name,
+        spec,
+    })
+}
+
+/// What to do with the secret parameter, and a generated secret to show once.
+fn secret_plan(
+    args: &InitArgs,
+    ui: &Ui,
+    provider: Provider,
+    stack_exists: bool,
+) -> anyhow::Result<(ParamValue, Option<String>)> {
+    if let Some(secret) = args.secret.read()? {
+        return Ok((ParamValue::Value(SecretSet::single(secret).to_json()), None));
+    }
+    if stack_exists {
+        // Re-running init never changes the secret (a rotation stays in place).
+        return Ok((ParamValue::Previous, None));
+    }
+    match provider {
+        Provider::Github => {
+            let secret = secret_input::generate()?;
+            Ok((ParamValue::Value(SecretSet::single(secret.clone()).to_json()), Some(secret)))
+        }
+        Provider::Twilio if ui.interactive() => {
+            let token = secret_input::prompt("Twilio Auth Token (hidden; Console > Account > API keys & tokens)")?
+                .ok_or_else(|| UsageError("Twilio signs with your Auth Token; ebhook needs it to verify".into()))?;
+            Ok((ParamValue::Value(SecretSet::single(token).to_json()), None))
+        }
+        Provider::Twilio => Err(UsageError(
+            "Twilio signs with your account's Auth Token: pass it with --secret-stdin or --secret-env NAME".into(),
+        )
+        .into()),
+        // Zendesk creates the secret only once the webhook exists: deploy first.
+        Provider::Zendesk => Ok((ParamValue::Value(template::UNSET_SIGNING_SECRET.to_owned()), None)),
+    }
+}
+
+pub async fn run(args: InitArgs) -> anyhow::Result<()> {
+    let ui = Ui::new(args.yes);
+    let choices = choose(&args, &ui)?;
+    let rendered = template::render(&choices.spec).map_err(|e| UsageError(e.to_string()))?;
+    let dir = handler_dir(args.handler_dir.as_ref())?;
+
+    let aws = args.aws.connect().await?;
+    let who = aws.identity().await?;
+    ui.step(format!(
+        "Deploying {} for {} to account {} in {} as {}",
+        choices.stack_name,
+        choices.provider,
+        who.account,
+        aws.region(),
+        who.arn
+    ));
+    let existing = deploy::describe(&aws, &choices.stack_name).await?;
+    if let Some(stack) = &existing
+        && let Some(p) = stack.outputs.get(template::OUTPUT_PROVIDER)
+        && p != choices.provider.as_str()
+    {
+        return Err(UsageError(format!(
+            "stack {} serves {p}, not {}; choose another --stack-name",
+            choices.stack_name, choices.provider
+        ))
+        .into());
+    }
+    let stack_exists = existing.as_ref().is_some_and(|s| {
+        !matches!(
+            s.status.as_str(),
+            "ROLLBACK_COMPLETE" | "REVIEW_IN_PROGRESS"
+        )
+    });
+    let (secret, generated) = secret_plan(&args, &ui, choices.provider, stack_exists)?;
+
+    let (bucket, artifact) = package_and_upload(&aws, &ui, &dir, choices.spec.arch).await?;
+    let change = StackChange {
+        stack_name: &choices.stack_name,
+        template: &rendered,
+        parameters: vec![
+            (template::PARAM_CODE_BUCKET, ParamValue::Value(bucket)),
+            (template::PARAM_CODE_KEY, ParamValue::Value(artifact.key())),
+            (template::PARAM_SIGNING_SECRET, secret),
+        ],
+        tags: vec![("ebhook:provider", choices.provider.as_str().to_owned())],
+        description: "ebhook webhook endpoint",
+        ask: true,
+    };
+    let (mut outcome, mut stack) = deploy::apply(&aws, &ui, &change).await?;
+    match outcome {
+        Outcome::Created => ui.step(format!("Created {}", choices.stack_name)),
+        Outcome::Updated => ui.step(format!("Updated {}", choices.stack_name)),
+        Outcome::Unchanged => ui.step(format!(
+            "{} is up to date: nothing to change",
+            choices.stack_name
+        )),
+    }
+    let url = stack.output(template::OUTPUT_WEBHOOK_URL)?.to_owned();
+
+    if args.output == OutputFormat::Text {
+        println!("\nWebhook URL: {url}\n");
+        println!(
+            "{}",
+            provider_steps(choices.provider, &url, &choices.stack_name)
+        );
+        if let Some(secret) = &generated {
+            println!(
+                "Signing secret (shown once; paste it into GitHub's Secret field):\n\n    {secret}\n"
+            );
+        }
+    } else if let Some(secret) = &generated {
+        // stdout is for the JSON; the secret is shown once on the terminal only.
+        eprintln!("Signing secret (shown once; paste it into GitHub's Secret field): {secret}");
+    }
+
+    // Zendesk: the webhook now exists, so its secret can be set right away.
+    if choices.provider == Provider::Zendesk
+        && !stack_exists
+        && !args.secret.given()
+        && ui.interactive()
+    {
+        if let Some(secret) =
+            secret_input::prompt("Zendesk signing secret (hidden; Enter to set it later)")?
+        {
+            let change = StackChange {
+                parameters: vec![
+                    (template::PARAM_CODE_BUCKET, ParamValue::Previous),
+                    (template::PARAM_CODE_KEY, ParamValue::Previous),
+                    (
+                        template::PARAM_SIGNING_SECRET,
+                        ParamValue::Value(SecretSet::single(secret).to_json()),
+                    ),
+                ],
+                ..change
+            };
+            (outcome, stack) = deploy::apply(&aws, &ui, &change).await?;
+            ui.step("Signing secret set: the endpoint now accepts Zendesk's deliveries");
+        } else {
+            ui.note("No secret yet: the endpoint rejects every request until one is set.");
+        }
+    }
+
+    if args.output == OutputFormat::Json {
+        let get = |k: &str| stack.outputs.get(k).cloned();
+        println!(
+            "{}",
+            json!({
+                "outcome": match outcome { Outcome::Created => "created", Outcome::Updated => "updated", Outcome::Unchanged => "unchanged" },
+                "url": url,
+                "stack": stack.name,
+                "stackId": stack.id,
+                "region": aws.region(),
+                "provider": choices.provider.as_str(),
+                "eventBus": get(template::OUTPUT_EVENT_BUS_NAME),
+                "eventBusArn": get(template::OUTPUT_EVENT_BUS_ARN),
+                "function": get(template::OUTPUT_FUNCTION_NAME),
+                "secretArn": get(template::OUTPUT_SECRET_ARN),
+                "artifactSha256": artifact.sha256,
+            })
+        );
+    }
+    Ok(())
+}
+
+/// What to click at the provider, exactly.
+pub fn provider_steps(provider: Provider, url: &str, stack: &str) -> String {
+    match provider {
+        Provider::Zendesk => format!(
+            "In Zendesk:\n\
+             1. Admin Center > Apps and integrations > Webhooks > Webhooks > Create webhook.\n\
+             2. Choose Zendesk events (pick the events to subscribe to) or Trigger or automation, then Next.\n\
+             3. Endpoint URL: {url}\n   Request method: POST\n   Request format: JSON\n   Authentication: None\n\
+             4. Create webhook. On the webhook's page, under Signing secret, click Reveal secret and copy it.\n\
+             5. Give it to ebhook: ebhook init --provider zendesk --stack-name {stack} --secret-stdin\n   \
+                (paste the secret, then Ctrl-D). Until a secret is set, the endpoint rejects every request.\n"
+        ),
+        Provider::Github => format!(
+            "In GitHub (repository or organization) > Settings > Webhooks > Add webhook:\n\
+             1. Payload URL: {url}\n\
+             2. Content type: application/json\n\
+             3. Secret: the signing secret below (or the one you passed with --secret-stdin/--secret-env)\n\
+             4. SSL verification: Enable\n\
+             5. Which events: choose the events you want on the bus (each arrives with its event name as detail-type)\n\
+             6. Add webhook. GitHub sends a ping at once: Recent Deliveries should show it answered 200.\n"
+        ),
+        Provider::Twilio => format!(
+            "In the Twilio Console:\n\
+             1. Phone Numbers > Manage > Active numbers > your number.\n\
+             2. Messaging configuration: A message comes in > Webhook > URL {url} > HTTP POST.\n\
+             3. Voice configuration (optional): A call comes in > Webhook > URL {url} > HTTP POST;\n   \
+                status callbacks may use the same URL.\n\
+             4. Event Streams (optional): Create a sink of type Webhook with destination {url}, method POST.\n\
+             The secret is your account's primary Auth Token (Console > Account > API keys & tokens). If you\n\
+             change it in Twilio, give ebhook the new one: ebhook init --provider twilio --stack-name {stack} --secret-stdin\n"
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_name_the_url_and_the_settings() {
+        let z = provider_steps(Provider::Zendesk, "https://u/", "s");
+        for needle in [
+            "Create webhook",
+            "https://u/",
+            "POST",
+            "JSON",
+            "Authentication: None",
+            "Reveal secret",
+        ] {
+            assert!(z.contains(needle), "{needle}");
+        }
+        let g = provider_steps(Provider::Github, "https://u/", "s");
+        assert!(g.contains("application/json") && g.contains("Payload URL: https://u/"));
+        let t = provider_steps(Provider::Twilio, "https://u/", "s");
+        assert!(t.contains("Auth Token") && t.contains("HTTP POST"));
+    }
+
+    #[test]
+    fn handler_dir_must_hold_a_crate() {
+        let missing = PathBuf::from("no/such/dir");
+        assert!(handler_dir(Some(&missing)).is_err());
+        assert!(handler_dir(None).unwrap().join("Cargo.toml").exists());
+    }
+}

@@ -1,0 +1,136 @@
+//! `ebhook status`: what is deployed, and whether it is healthy.
+
+use base64::Engine;
+use clap::Args;
+use serde_json::json;
+
+use crate::artifacts;
+use crate::aws::aws_error;
+use crate::cli::UsageError;
+use crate::commands::common::{AwsArgs, OutputFormat};
+use crate::deploy;
+use crate::template;
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The stack `ebhook init` created.
+    #[arg(long)]
+    pub stack_name: String,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    #[arg(long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+}
+
+/// Lambda reports CodeSha256 as base64; ebhook names artifacts by hex.
+fn hex_sha256(base64_digest: &str) -> Option<String> {
+    base64::engine::general_purpose::STANDARD
+        .decode(base64_digest)
+        .ok()
+        .map(hex::encode)
+}
+
+fn rfc3339(t: &aws_smithy_types::DateTime) -> String {
+    time::OffsetDateTime::from_unix_timestamp(t.secs())
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+pub async fn run(args: StatusArgs) -> anyhow::Result<()> {
+    let aws = args.aws.connect().await?;
+    let stack = deploy::describe(&aws, &args.stack_name)
+        .await?
+        .ok_or_else(|| {
+            UsageError(format!(
+                "no stack named {} in {}; check --stack-name and --region",
+                args.stack_name,
+                aws.region()
+            ))
+        })?;
+    let function = stack.outputs.get(template::OUTPUT_FUNCTION_NAME).cloned();
+    let code = match &function {
+        Some(name) => {
+            let conf = aws
+                .lambda
+                .get_function_configuration()
+                .function_name(name)
+                .send()
+                .await
+                .map_err(|e| aws_error(&format!("reading function {name}"), &e))?;
+            conf.code_sha256().and_then(hex_sha256)
+        }
+        None => None,
+    };
+    let secret_changed = match stack.outputs.get(template::OUTPUT_SECRET_ARN) {
+        Some(arn) => {
+            let secret = aws
+                .secrets
+                .describe_secret()
+                .secret_id(arn)
+                .send()
+                .await
+                .map_err(|e| aws_error("reading the signing secret's metadata", &e))?;
+            secret
+                .last_changed_date()
+                .or(secret.created_date())
+                .map(rfc3339)
+        }
+        None => None,
+    };
+    let artifact_key = stack.parameters.get(template::PARAM_CODE_KEY).cloned();
+    let get = |k: &str| stack.outputs.get(k).cloned();
+    match args.output {
+        OutputFormat::Json => println!(
+            "{}",
+            json!({
+                "stack": stack.name,
+                "stackStatus": stack.status,
+                "lastChanged": stack.last_changed.as_ref().map(rfc3339),
+                "region": aws.region(),
+                "provider": get(template::OUTPUT_PROVIDER),
+                "url": get(template::OUTPUT_WEBHOOK_URL),
+                "eventBus": get(template::OUTPUT_EVENT_BUS_NAME),
+                "eventBusArn": get(template::OUTPUT_EVENT_BUS_ARN),
+                "function": function,
+                "codeSha256": code,
+                "artifactKey": artifact_key,
+                "secretArn": get(template::OUTPUT_SECRET_ARN),
+                "secretLastChanged": secret_changed,
+            })
+        ),
+        OutputFormat::Text => {
+            let show = |label: &str, value: Option<String>| {
+                println!("{label:<20} {}", value.unwrap_or_else(|| "-".into()));
+            };
+            show("Stack", Some(format!("{} ({})", stack.name, stack.status)));
+            show("Last changed", stack.last_changed.as_ref().map(rfc3339));
+            show("Provider", get(template::OUTPUT_PROVIDER));
+            show("Webhook URL", get(template::OUTPUT_WEBHOOK_URL));
+            show("Event bus", get(template::OUTPUT_EVENT_BUS_NAME));
+            show("Function", function);
+            show(
+                "Deployed code",
+                code.map(|c| format!("sha256 {}", artifacts::short(&c))),
+            );
+            show("Secret changed", secret_changed);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn lambda_code_hash_becomes_hex() {
+        // SHA-256 of the empty string, as Lambda would report it.
+        let b64 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
+        assert_eq!(
+            super::hex_sha256(b64).as_deref(),
+            Some("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        );
+    }
+}

@@ -1,0 +1,148 @@
+//! `ebhook teardown`: remove a stack and its artifact, and confirm nothing of it is left.
+
+use aws_sdk_lambda::error::ProvideErrorMetadata;
+use clap::Args;
+
+use crate::artifacts;
+use crate::aws::aws_error;
+use crate::cli::{AwsError, UsageError};
+use crate::commands::common::AwsArgs;
+use crate::deploy;
+use crate::template;
+use crate::ui::Ui;
+
+#[derive(Debug, Args)]
+pub struct TeardownArgs {
+    /// The stack `ebhook init` created.
+    #[arg(long)]
+    pub stack_name: String,
+    /// Delete without asking.
+    #[arg(long, short)]
+    pub yes: bool,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+pub async fn run(args: TeardownArgs) -> anyhow::Result<()> {
+    let ui = Ui::new(args.yes);
+    let aws = args.aws.connect().await?;
+    let Some(stack) = deploy::describe(&aws, &args.stack_name).await? else {
+        return Err(UsageError(format!(
+            "no stack named {} in {}: nothing to tear down",
+            args.stack_name,
+            aws.region()
+        ))
+        .into());
+    };
+    if !stack.outputs.contains_key(template::OUTPUT_PROVIDER)
+        && !stack.tags.contains_key("ebhook:provider")
+    {
+        return Err(UsageError(format!(
+            "stack {} was not made by ebhook; not touching it",
+            stack.name
+        ))
+        .into());
+    }
+    let function = stack.outputs.get(template::OUTPUT_FUNCTION_NAME).cloned();
+    let secret = stack.outputs.get(template::OUTPUT_SECRET_ARN).cloned();
+    let bucket = stack.parameters.get(template::PARAM_CODE_BUCKET).cloned();
+    let key = stack.parameters.get(template::PARAM_CODE_KEY).cloned();
+    let bus = stack.outputs.get(template::OUTPUT_EVENT_BUS_NAME).cloned();
+
+    ui.step(format!(
+        "This deletes stack {} in {}: its function, URL, role, secret, log group{}.",
+        stack.name,
+        aws.region(),
+        if stack
+            .parameters
+            .get(template::PARAM_EVENT_BUS_NAME)
+            .is_some_and(|b| !b.is_empty())
+        {
+            " (the existing bus it forwards to is kept)"
+        } else {
+            " and the event bus it created"
+        }
+    ));
+    if !ui.confirm("Delete it?")? {
+        return Err(UsageError("cancelled; nothing was deleted".into()).into());
+    }
+    // A stack mid-change is waited for first; then deleted with live progress.
+    let stack = deploy::settle(&aws, &ui, &stack.name)
+        .await?
+        .unwrap_or(stack);
+    if deploy::describe(&aws, &stack.name).await?.is_some() {
+        deploy::delete(&aws, &ui, &stack).await?;
+    }
+
+    if let (Some(bucket), Some(key)) = (&bucket, &key)
+        && !key_used_elsewhere(&aws, &stack.name, key).await?
+        && artifacts::exists(&aws, bucket, key).await?
+    {
+        artifacts::remove(&aws, bucket, key).await?;
+        ui.note(format!("removed artifact s3://{bucket}/{key}"));
+    }
+
+    // Confirm, rather than assume, that nothing is left.
+    let mut left = Vec::new();
+    if deploy::describe(&aws, &stack.name).await?.is_some() {
+        left.push(format!("stack {}", stack.name));
+    }
+    if let Some(name) = &function {
+        match aws.lambda.get_function().function_name(name).send().await {
+            Ok(_) => left.push(format!("function {name}")),
+            Err(e) if e.code() == Some("ResourceNotFoundException") => {}
+            Err(e) => return Err(aws_error("checking the function is gone", &e).into()),
+        }
+    }
+    if let Some(arn) = &secret {
+        match aws.secrets.describe_secret().secret_id(arn).send().await {
+            Ok(s) if s.deleted_date().is_none() => left.push(format!("secret {arn}")),
+            Ok(_) => {}
+            Err(e) if e.code() == Some("ResourceNotFoundException") => {}
+            Err(e) => return Err(aws_error("checking the secret is gone", &e).into()),
+        }
+    }
+    if let (Some(bucket), Some(key)) = (&bucket, &key)
+        && !key_used_elsewhere(&aws, &stack.name, key).await?
+        && artifacts::exists(&aws, bucket, key).await?
+    {
+        left.push(format!("artifact s3://{bucket}/{key}"));
+    }
+    if !left.is_empty() {
+        return Err(AwsError(format!(
+            "teardown finished but these remain: {}",
+            left.join(", ")
+        ))
+        .into());
+    }
+    ui.step(format!(
+        "Removed {}; nothing of it is left{}.",
+        stack.name,
+        bus.map(|b| format!(" (bus {b} handled as above)"))
+            .unwrap_or_default()
+    ));
+    Ok(())
+}
+
+/// Another ebhook stack deployed from the same artifact keeps it.
+async fn key_used_elsewhere(
+    aws: &crate::aws::Aws,
+    stack_name: &str,
+    key: &str,
+) -> anyhow::Result<bool> {
+    let mut pages = aws.cloudformation.describe_stacks().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| aws_error("listing stacks", &e))?;
+        let used = page.stacks().iter().any(|s| {
+            s.stack_name() != Some(stack_name)
+                && s.parameters().iter().any(|p| {
+                    p.parameter_key() == Some(template::PARAM_CODE_KEY)
+                        && p.parameter_value() == Some(key)
+                })
+        });
+        if used {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}

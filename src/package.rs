@@ -1,0 +1,364 @@
+//! Packaging the handler for Lambda: build `bootstrap` for the target, refuse a binary that
+//! would not run on `provided.al2023`, and zip it deterministically so the same source gives the
+//! same bytes and the same SHA-256 (the artifact's key).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use object::Endianness;
+use object::elf::{EM_AARCH64, EM_X86_64, FileHeader64};
+use object::read::elf::FileHeader;
+use sha2::{Digest, Sha256};
+
+use crate::cli::Arch;
+
+/// `provided.al2023` ships glibc 2.34: a binary needing a newer symbol fails to start there.
+pub const LAMBDA_GLIBC: GlibcVersion = GlibcVersion(2, 34);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct GlibcVersion(pub u32, pub u32);
+
+impl std::fmt::Display for GlibcVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.0, self.1)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PackageError {
+    #[error("{path} is not a 64-bit ELF executable ({reason}); build the handler for Linux")]
+    NotElf { path: String, reason: String },
+    #[error(
+        "the handler was built for the wrong CPU: expected {expected}, found ELF machine {found}"
+    )]
+    WrongMachine { expected: &'static str, found: u16 },
+    #[error(
+        "the handler needs glibc {needed} but Lambda's provided.al2023 has {LAMBDA_GLIBC}; install cargo-zigbuild (`pip install cargo-zigbuild ziglang`) so ebhook can pin glibc {LAMBDA_GLIBC}"
+    )]
+    GlibcTooNew { needed: GlibcVersion },
+    #[error(
+        "arm64 cannot be built on this machine: {0}. Deploy with `--arch x86_64`, or install the aarch64-unknown-linux-gnu Rust target and cargo-zigbuild"
+    )]
+    ArchUnavailable(String),
+    #[error("could not run {tool}: {source}; is the Rust toolchain installed?")]
+    Spawn {
+        tool: String,
+        source: std::io::Error,
+    },
+    #[error("building the handler failed:\n{0}")]
+    BuildFailed(String),
+    #[error("the build finished but reported no `bootstrap` executable")]
+    NoExecutable,
+    #[error("could not read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("could not write the zip: {0}")]
+    Zip(String),
+}
+
+/// The highest `GLIBC_x.y` version the binary requires, if it links glibc at all.
+pub fn required_glibc(elf: &[u8]) -> Result<Option<GlibcVersion>, object::read::Error> {
+    let header = FileHeader64::<Endianness>::parse(elf)?;
+    let endian = header.endian()?;
+    let sections = header.sections(endian, elf)?;
+    let Some((mut needs, link)) = sections.gnu_verneed(endian, elf)? else {
+        return Ok(None);
+    };
+    let strings = sections.strings(endian, elf, link)?;
+    let mut highest = None;
+    while let Some((_, mut aux)) = needs.next()? {
+        while let Some(vernaux) = aux.next()? {
+            let name = vernaux.name(endian, strings)?;
+            if let Some(version) = parse_glibc(name) {
+                highest = highest.max(Some(version));
+            }
+        }
+    }
+    Ok(highest)
+}
+
+fn parse_glibc(name: &[u8]) -> Option<GlibcVersion> {
+    let version = std::str::from_utf8(name).ok()?.strip_prefix("GLIBC_")?;
+    let mut parts = version.split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next().map_or(Some(0), |m| m.parse().ok())?;
+    Some(GlibcVersion(major, minor))
+}
+
+/// Refuse, before anything is uploaded, a binary that would not start on `provided.al2023`.
+pub fn check_for_lambda(
+    elf: &[u8],
+    arch: Arch,
+    path: &Path,
+) -> Result<Option<GlibcVersion>, PackageError> {
+    let not_elf = |e: object::read::Error| PackageError::NotElf {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    };
+    let header = FileHeader64::<Endianness>::parse(elf).map_err(not_elf)?;
+    let endian = header.endian().map_err(not_elf)?;
+    let (expected, machine) = match arch {
+        Arch::X86_64 => ("x86_64", EM_X86_64),
+        Arch::Arm64 => ("arm64", EM_AARCH64),
+    };
+    let found = header.e_machine(endian);
+    if found != machine {
+        return Err(PackageError::WrongMachine { expected, found });
+    }
+    let needed = required_glibc(elf).map_err(not_elf)?;
+    match needed {
+        Some(v) if v > LAMBDA_GLIBC => Err(PackageError::GlibcTooNew { needed: v }),
+        other => Ok(other),
+    }
+}
+
+/// A zip holding `bootstrap` (mode 0755) at its root, byte-for-byte reproducible: fixed
+/// timestamp, fixed compression, nothing from the build machine.
+pub fn zip_bootstrap(binary: &[u8]) -> Result<Vec<u8>, PackageError> {
+    let zip_err = |e: zip::result::ZipError| PackageError::Zip(e.to_string());
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(9))
+        .last_modified_time(zip::DateTime::default())
+        .unix_permissions(0o755);
+    zip.start_file("bootstrap", options).map_err(zip_err)?;
+    zip.write_all(binary)
+        .map_err(|e| PackageError::Zip(e.to_string()))?;
+    Ok(zip.finish().map_err(zip_err)?.into_inner())
+}
+
+/// The zipped handler and its content hash.
+#[derive(Clone, Debug)]
+pub struct Artifact {
+    pub zip: Vec<u8>,
+    pub sha256: String,
+    pub glibc: Option<GlibcVersion>,
+}
+
+impl Artifact {
+    pub fn from_binary(binary: &[u8], arch: Arch, path: &Path) -> Result<Self, PackageError> {
+        let glibc = check_for_lambda(binary, arch, path)?;
+        let zip = zip_bootstrap(binary)?;
+        let sha256 = hex::encode(Sha256::digest(&zip));
+        Ok(Self { zip, sha256, glibc })
+    }
+
+    /// The S3 key: content-addressed, so an unchanged handler is never uploaded twice.
+    pub fn key(&self) -> String {
+        format!("ebhook/handler-{}.zip", self.sha256)
+    }
+}
+
+/// How the handler gets built.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BuildPlan {
+    pub program: String,
+    pub args: Vec<String>,
+    pub handler_dir: PathBuf,
+}
+
+impl BuildPlan {
+    pub fn describe(&self) -> String {
+        format!("{} {}", self.program, self.args.join(" "))
+    }
+}
+
+/// The Rust target for an architecture, with the glibc pin cargo-zigbuild understands.
+fn target(arch: Arch, zigbuild: bool) -> String {
+    let triple = match arch {
+        Arch::X86_64 => "x86_64-unknown-linux-gnu",
+        Arch::Arm64 => "aarch64-unknown-linux-gnu",
+    };
+    if zigbuild {
+        format!("{triple}.{LAMBDA_GLIBC}")
+    } else {
+        triple.to_owned()
+    }
+}
+
+/// Choose the build: cargo-zigbuild (glibc pinned) when installed, else plain cargo. arm64 needs
+/// both the Rust target and zigbuild's cross linker.
+pub async fn plan(handler_dir: &Path, arch: Arch) -> Result<BuildPlan, PackageError> {
+    let zigbuild = succeeds("cargo", &["zigbuild", "--version"]).await;
+    if arch == Arch::Arm64 {
+        if !target_installed("aarch64-unknown-linux-gnu").await {
+            return Err(PackageError::ArchUnavailable(
+                "the aarch64-unknown-linux-gnu Rust target is not installed".into(),
+            ));
+        }
+        if !zigbuild {
+            return Err(PackageError::ArchUnavailable(
+                "cargo-zigbuild, needed as the cross linker, is not installed".into(),
+            ));
+        }
+    }
+    let mut args = vec![
+        if zigbuild { "zigbuild" } else { "build" }.to_owned(),
+        "--release".into(),
+        "--locked".into(),
+        "-p".into(),
+        "ebhook-handler".into(),
+        "--bin".into(),
+        "bootstrap".into(),
+        "--target".into(),
+        target(arch, zigbuild),
+        "--message-format=json-render-diagnostics".into(),
+    ];
+    if !handler_dir.join("Cargo.lock").exists() && !handler_dir.join("../Cargo.lock").exists() {
+        args.retain(|a| a != "--locked");
+    }
+    Ok(BuildPlan {
+        program: "cargo".into(),
+        args,
+        handler_dir: handler_dir.to_owned(),
+    })
+}
+
+async fn succeeds(program: &str, args: &[&str]) -> bool {
+    tokio::process::Command::new(program)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .await
+        .is_ok_and(|s| s.success())
+}
+
+async fn target_installed(triple: &str) -> bool {
+    let out = tokio::process::Command::new("rustc")
+        .args(["--print", "target-libdir", "--target", triple])
+        .stderr(Stdio::null())
+        .output()
+        .await;
+    match out {
+        Ok(out) if out.status.success() => {
+            let dir = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+            Path::new(&dir).join("libstd").exists()
+                || std::fs::read_dir(&dir).is_ok_and(|mut d| {
+                    d.any(|e| {
+                        e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with("libstd-"))
+                    })
+                })
+        }
+        _ => false,
+    }
+}
+
+/// Run the build; returns the path of the `bootstrap` executable cargo reports.
+pub async fn build(plan: &BuildPlan) -> Result<PathBuf, PackageError> {
+    let output = tokio::process::Command::new(&plan.program)
+        .args(&plan.args)
+        .current_dir(&plan.handler_dir)
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .map_err(|source| PackageError::Spawn {
+            tool: plan.program.clone(),
+            source,
+        })?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let tail: Vec<&str> = stderr.lines().rev().take(40).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        return Err(PackageError::BuildFailed(tail.join("\n")));
+    }
+    executable_from_messages(&String::from_utf8_lossy(&output.stdout))
+        .ok_or(PackageError::NoExecutable)
+}
+
+/// Find the `bootstrap` executable in cargo's JSON messages.
+fn executable_from_messages(stdout: &str) -> Option<PathBuf> {
+    stdout
+        .lines()
+        .rev()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "bootstrap")
+        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+}
+
+pub fn read_binary(path: &Path) -> Result<Vec<u8>, PackageError> {
+    std::fs::read(path).map_err(|source| PackageError::Read {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glibc_versions_parse_and_order() {
+        assert_eq!(parse_glibc(b"GLIBC_2.34"), Some(GlibcVersion(2, 34)));
+        assert_eq!(parse_glibc(b"GLIBC_2.2.5"), Some(GlibcVersion(2, 2)));
+        assert_eq!(parse_glibc(b"GLIBC_PRIVATE"), None);
+        assert_eq!(parse_glibc(b"GCC_3.0"), None);
+        assert!(GlibcVersion(2, 36) > LAMBDA_GLIBC);
+        assert!(GlibcVersion(2, 9) < GlibcVersion(2, 34));
+    }
+
+    #[test]
+    fn this_test_binary_is_checked_like_a_handler() {
+        // The running test executable is a real glibc-linked x86_64 ELF.
+        let path = std::env::current_exe().unwrap();
+        let elf = std::fs::read(&path).unwrap();
+        let needed = required_glibc(&elf).unwrap();
+        assert!(
+            needed.is_some_and(|v| v >= GlibcVersion(2, 2)),
+            "{needed:?}"
+        );
+        let wrong = check_for_lambda(&elf, Arch::Arm64, &path).unwrap_err();
+        assert!(
+            matches!(
+                wrong,
+                PackageError::WrongMachine {
+                    expected: "arm64",
+                    ..
+                }
+            ),
+            "{wrong}"
+        );
+        let not_elf = check_for_lambda(b"#!/bin/sh\n", Arch::X86_64, Path::new("x")).unwrap_err();
+        assert!(matches!(not_elf, PackageError::NotElf { .. }), "{not_elf}");
+    }
+
+    #[test]
+    fn zip_is_deterministic_and_executable() {
+        let a = zip_bootstrap(b"\x7fELF pretend").unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        let b = zip_bootstrap(b"\x7fELF pretend").unwrap();
+        assert_eq!(a, b);
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(a)).unwrap();
+        assert_eq!(archive.len(), 1);
+        let file = archive.by_index(0).unwrap();
+        assert_eq!(file.name().unwrap(), "bootstrap");
+        assert_eq!(file.unix_mode().map(|m| m & 0o777), Some(0o755));
+    }
+
+    #[test]
+    fn cargo_messages_name_the_executable() {
+        let stdout = concat!(
+            r#"{"reason":"compiler-artifact","target":{"name":"ebhook_handler"},"executable":null}"#,
+            "\n",
+            r#"{"reason":"compiler-artifact","target":{"name":"bootstrap"},"executable":"/t/release/bootstrap"}"#,
+            "\n",
+            r#"{"reason":"build-finished","success":true}"#
+        );
+        assert_eq!(
+            executable_from_messages(stdout),
+            Some(PathBuf::from("/t/release/bootstrap"))
+        );
+        assert_eq!(executable_from_messages(""), None);
+    }
+
+    #[test]
+    fn zigbuild_pins_glibc_in_the_target() {
+        assert_eq!(target(Arch::X86_64, true), "x86_64-unknown-linux-gnu.2.34");
+        assert_eq!(target(Arch::X86_64, false), "x86_64-unknown-linux-gnu");
+        assert_eq!(target(Arch::Arm64, true), "aarch64-unknown-linux-gnu.2.34");
+    }
+}

@@ -1,0 +1,563 @@
+//! `ebhook init`, `status` and `teardown` against moto: every resource read back with the SDK.
+
+use aws_sdk_lambda::error::ProvideErrorMetadata;
+use serde_json::Value;
+
+use crate::support::Moto;
+use crate::support::cli::ebhook;
+
+struct Deployed {
+    url: String,
+    stack: String,
+    bus: String,
+    bus_arn: String,
+    function: String,
+    secret_arn: String,
+}
+
+fn deployed(json: &Value) -> Deployed {
+    let s = |k: &str| {
+        json[k]
+            .as_str()
+            .unwrap_or_else(|| panic!("no {k} in {json}"))
+            .to_owned()
+    };
+    Deployed {
+        url: s("url"),
+        stack: s("stack"),
+        bus: s("eventBus"),
+        bus_arn: s("eventBusArn"),
+        function: s("function"),
+        secret_arn: s("secretArn"),
+    }
+}
+
+/// Everything `init` promises, read back with the SDK.
+async fn check_resources(moto: &Moto, d: &Deployed, provider: &str, secret_json: &str) {
+    let conf = moto.sdk_config().await;
+    let lambda = aws_sdk_lambda::Client::new(&conf);
+    let iam = aws_sdk_iam::Client::new(&conf);
+    let secrets = aws_sdk_secretsmanager::Client::new(&conf);
+    let events = aws_sdk_eventbridge::Client::new(&conf);
+    let cfn = aws_sdk_cloudformation::Client::new(&conf);
+
+    assert!(
+        d.url.starts_with("https://") && d.url.contains(".lambda-url."),
+        "{}",
+        d.url
+    );
+
+    let f = lambda
+        .get_function_configuration()
+        .function_name(&d.function)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(f.runtime().map(|r| r.as_str()), Some("provided.al2023"));
+    assert_eq!(f.handler(), Some("bootstrap"));
+    assert_eq!(
+        f.architectures()
+            .iter()
+            .map(|a| a.as_str())
+            .collect::<Vec<_>>(),
+        ["x86_64"]
+    );
+    let vars = f
+        .environment()
+        .and_then(|e| e.variables())
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        vars.get("EBHOOK_PROVIDER").map(String::as_str),
+        Some(provider)
+    );
+    assert_eq!(vars.get("EBHOOK_EVENT_BUS"), Some(&d.bus));
+    assert_eq!(vars.get("EBHOOK_SECRET_ARN"), Some(&d.secret_arn));
+    assert!(!vars.contains_key("EBHOOK_SECRET"), "{vars:?}");
+    let current = serde_json::from_str::<Value>(secret_json).unwrap()["current"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    if !current.is_empty() {
+        assert!(
+            vars.values().all(|v| !v.contains(&current)),
+            "secret in Lambda configuration"
+        );
+    }
+
+    let url = lambda
+        .get_function_url_config()
+        .function_name(&d.function)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(url.auth_type().as_str(), "NONE");
+    assert_eq!(url.function_url(), d.url);
+
+    let policy: Value = serde_json::from_str(
+        lambda
+            .get_policy()
+            .function_name(&d.function)
+            .send()
+            .await
+            .unwrap()
+            .policy()
+            .unwrap(),
+    )
+    .unwrap();
+    let statements = policy["Statement"].as_array().unwrap();
+    let has = |action: &str, condition: &str| {
+        statements
+            .iter()
+            .any(|s| s["Action"] == action && s["Condition"].to_string().contains(condition))
+    };
+    assert!(
+        has("lambda:InvokeFunctionUrl", "lambda:FunctionUrlAuthType"),
+        "{policy}"
+    );
+    assert!(
+        has("lambda:InvokeFunction", "lambda:InvokedViaFunctionUrl"),
+        "{policy}"
+    );
+
+    // The role's only permissions: PutEvents on this bus, GetSecretValue on this secret, logs.
+    let role_name = f.role().unwrap().rsplit('/').next().unwrap().to_owned();
+    let inline = iam
+        .list_role_policies()
+        .role_name(&role_name)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(inline.policy_names().len(), 1, "{inline:?}");
+    let attached = iam
+        .list_attached_role_policies()
+        .role_name(&role_name)
+        .send()
+        .await
+        .unwrap();
+    assert!(attached.attached_policies().is_empty());
+    let doc = iam
+        .get_role_policy()
+        .role_name(&role_name)
+        .policy_name(&inline.policy_names()[0])
+        .send()
+        .await
+        .unwrap();
+    let doc: Value = serde_json::from_str(&urlencoding_decode(doc.policy_document())).unwrap();
+    let mut grants: Vec<(String, String)> = Vec::new();
+    for s in doc["Statement"].as_array().unwrap() {
+        assert_eq!(s["Effect"], "Allow");
+        let list = |v: &Value| match v {
+            Value::Array(a) => a
+                .iter()
+                .map(|x| x.as_str().unwrap().to_owned())
+                .collect::<Vec<_>>(),
+            Value::String(x) => vec![x.clone()],
+            other => panic!("unexpected {other}"),
+        };
+        for action in list(&s["Action"]) {
+            for resource in list(&s["Resource"]) {
+                assert!(
+                    !action.contains('*') && !resource.ends_with(":*:*") && resource != "*",
+                    "{s}"
+                );
+                grants.push((action.clone(), resource));
+            }
+        }
+    }
+    grants.sort();
+    let log_group = format!(
+        "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/{}",
+        d.function
+    );
+    let expected_logs = |action: &str| {
+        grants
+            .iter()
+            .any(|(a, r)| a == action && r.starts_with(&log_group))
+    };
+    assert!(
+        grants.contains(&("events:PutEvents".into(), d.bus_arn.clone())),
+        "{grants:?}"
+    );
+    assert!(
+        grants.contains(&("secretsmanager:GetSecretValue".into(), d.secret_arn.clone())),
+        "{grants:?}"
+    );
+    assert!(
+        expected_logs("logs:CreateLogStream") && expected_logs("logs:PutLogEvents"),
+        "{grants:?}"
+    );
+    assert_eq!(grants.len(), 4, "{grants:?}");
+
+    let value = secrets
+        .get_secret_value()
+        .secret_id(&d.secret_arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::from_str::<Value>(value.secret_string().unwrap()).unwrap(),
+        serde_json::from_str::<Value>(secret_json).unwrap()
+    );
+    events
+        .describe_event_bus()
+        .name(&d.bus)
+        .send()
+        .await
+        .unwrap();
+
+    // NoEcho: the stack never shows the secret.
+    let stacks = cfn
+        .describe_stacks()
+        .stack_name(&d.stack)
+        .send()
+        .await
+        .unwrap();
+    let stack = &stacks.stacks()[0];
+    for p in stack.parameters() {
+        if p.parameter_key() == Some("SigningSecret") {
+            assert_eq!(p.parameter_value(), Some("****"));
+        }
+    }
+    for o in stack.outputs() {
+        if !current.is_empty() {
+            assert!(!o.output_value().unwrap_or_default().contains(&current));
+        }
+    }
+}
+
+/// IAM returns policy documents URL-encoded.
+fn urlencoding_decode(text: &str) -> String {
+    if text.trim_start().starts_with('{') {
+        return text.to_owned();
+    }
+    form_urlencoded::parse(format!("x={text}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+async fn check_gone(moto: &Moto, d: &Deployed, role: &str) {
+    let conf = moto.sdk_config().await;
+    let cfn = aws_sdk_cloudformation::Client::new(&conf);
+    let gone = match cfn.describe_stacks().stack_name(&d.stack).send().await {
+        Err(_) => true,
+        Ok(out) => out
+            .stacks()
+            .iter()
+            .all(|s| s.stack_status().map(|s| s.as_str()) == Some("DELETE_COMPLETE")),
+    };
+    assert!(gone, "stack {} still there", d.stack);
+    let lambda = aws_sdk_lambda::Client::new(&conf);
+    let err = lambda
+        .get_function()
+        .function_name(&d.function)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("ResourceNotFoundException"));
+    let iam = aws_sdk_iam::Client::new(&conf);
+    assert!(
+        iam.get_role().role_name(role).send().await.is_err(),
+        "role {role} left"
+    );
+    let secrets = aws_sdk_secretsmanager::Client::new(&conf);
+    match secrets
+        .describe_secret()
+        .secret_id(&d.secret_arn)
+        .send()
+        .await
+    {
+        Err(_) => {}
+        Ok(s) => assert!(s.deleted_date().is_some(), "secret left"),
+    }
+    let events = aws_sdk_eventbridge::Client::new(&conf);
+    assert!(
+        events
+            .describe_event_bus()
+            .name(&d.bus)
+            .send()
+            .await
+            .is_err(),
+        "bus left"
+    );
+}
+
+async fn artifact_count(moto: &Moto) -> usize {
+    let conf = moto.sdk_config().await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&conf)
+            .force_path_style(true)
+            .build(),
+    );
+    let mut count = 0;
+    for bucket in s3.list_buckets().send().await.unwrap().buckets() {
+        let objects = s3
+            .list_objects_v2()
+            .bucket(bucket.name().unwrap())
+            .send()
+            .await
+            .unwrap();
+        count += objects
+            .contents()
+            .iter()
+            .filter(|o| o.key().is_some_and(|k| k.starts_with("ebhook/")))
+            .count();
+    }
+    count
+}
+
+async fn round_trip(provider: &str, secret_env: Option<&str>) {
+    let moto = Moto::start();
+    let stack = format!("it-{provider}");
+    let mut args = vec![
+        "init",
+        "--provider",
+        provider,
+        "--stack-name",
+        &stack,
+        "--yes",
+        "--output",
+        "json",
+    ];
+    let env: Vec<(&str, &str)> = secret_env
+        .map(|s| vec![("IT_SECRET", s)])
+        .unwrap_or_default();
+    if secret_env.is_some() {
+        args.extend(["--secret-env", "IT_SECRET"]);
+    }
+    let first = ebhook(&moto, &args, &env, None);
+    first.assert_ok();
+    let json = first.json();
+    assert_eq!(json["outcome"], "created", "{json}");
+    assert_eq!(json["provider"], provider);
+    let d = deployed(&json);
+    let expected_secret = match secret_env {
+        Some(s) => serde_json::json!({"current": s}).to_string(),
+        None => r#"{"current":""}"#.to_owned(),
+    };
+    check_resources(&moto, &d, provider, &expected_secret).await;
+    // The URL and the steps are printed; the secret is not, unless ebhook generated it.
+    assert!(!first.stderr.contains("paste it into GitHub") || secret_env.is_none());
+    if let Some(s) = secret_env {
+        assert!(
+            !first.stdout.contains(s) && !first.stderr.contains(s),
+            "secret printed"
+        );
+    }
+    assert_eq!(artifact_count(&moto).await, 1);
+
+    // Again: nothing changes, not even the secret.
+    let again = ebhook(
+        &moto,
+        &args[..args.len() - if secret_env.is_some() { 2 } else { 0 }],
+        &[],
+        None,
+    );
+    again.assert_ok();
+    assert_eq!(again.json()["outcome"], "unchanged", "{}", again.stderr);
+    check_resources(&moto, &d, provider, &expected_secret).await;
+
+    let status = ebhook(
+        &moto,
+        &["status", "--stack-name", &stack, "--output", "json"],
+        &[],
+        None,
+    );
+    status.assert_ok();
+    let s = status.json();
+    assert_eq!(s["provider"], provider);
+    assert_eq!(s["url"], d.url.as_str());
+    assert_eq!(s["eventBus"], d.bus.as_str());
+    assert!(
+        s["stackStatus"]
+            .as_str()
+            .is_some_and(|x| x.ends_with("_COMPLETE")),
+        "{s}"
+    );
+    assert_eq!(s["codeSha256"].as_str().map(str::len), Some(64), "{s}");
+    assert!(s["secretLastChanged"].is_string(), "{s}");
+    let text = ebhook(&moto, &["status", "--stack-name", &stack], &[], None);
+    text.assert_ok();
+    assert!(text.stdout.contains(&d.url));
+
+    let conf = moto.sdk_config().await;
+    let role = aws_sdk_lambda::Client::new(&conf)
+        .get_function_configuration()
+        .function_name(&d.function)
+        .send()
+        .await
+        .unwrap()
+        .role()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    // Without --yes and without a terminal, teardown refuses rather than guessing.
+    let refused = ebhook(&moto, &["teardown", "--stack-name", &stack], &[], None);
+    assert_eq!(refused.status, Some(2), "{}", refused.stderr);
+    let down = ebhook(
+        &moto,
+        &["teardown", "--stack-name", &stack, "--yes"],
+        &[],
+        None,
+    );
+    down.assert_ok();
+    check_gone(&moto, &d, &role).await;
+    assert_eq!(artifact_count(&moto).await, 0);
+}
+
+#[tokio::test]
+async fn github_init_status_teardown() {
+    round_trip("github", Some("gh-secret-from-env")).await;
+}
+
+#[tokio::test]
+async fn twilio_init_status_teardown() {
+    round_trip("twilio", Some("twilio-auth-token")).await;
+}
+
+#[tokio::test]
+async fn zendesk_init_status_teardown() {
+    round_trip("zendesk", None).await;
+}
+
+#[tokio::test]
+async fn github_without_a_secret_gets_a_generated_one_shown_once() {
+    let moto = Moto::start();
+    let run = ebhook(
+        &moto,
+        &[
+            "init",
+            "--provider",
+            "github",
+            "--stack-name",
+            "gen",
+            "--yes",
+            "--output",
+            "json",
+        ],
+        &[],
+        None,
+    );
+    run.assert_ok();
+    let d = deployed(&run.json());
+    let conf = moto.sdk_config().await;
+    let stored = aws_sdk_secretsmanager::Client::new(&conf)
+        .get_secret_value()
+        .secret_id(&d.secret_arn)
+        .send()
+        .await
+        .unwrap();
+    let stored: Value = serde_json::from_str(stored.secret_string().unwrap()).unwrap();
+    let secret = stored["current"].as_str().unwrap();
+    assert_eq!(secret.len(), 43);
+    assert!(
+        run.stderr.contains(secret),
+        "the generated secret is shown once on stderr"
+    );
+    assert!(!run.stdout.contains(secret), "never in the JSON output");
+}
+
+#[tokio::test]
+async fn failed_deploy_names_the_resource_and_leaves_nothing() {
+    let moto = Moto::start();
+    // A function already holds the name the stack wants: CloudFormation's create fails.
+    let conf = moto.sdk_config().await;
+    let iam = aws_sdk_iam::Client::new(&conf);
+    let role = iam
+        .create_role()
+        .role_name("squatter")
+        .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#)
+        .send()
+        .await
+        .unwrap();
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    zip.start_file("bootstrap", zip::write::SimpleFileOptions::default())
+        .unwrap();
+    std::io::Write::write_all(&mut zip, b"#!/bin/sh\n").unwrap();
+    let code = zip.finish().unwrap().into_inner();
+    aws_sdk_lambda::Client::new(&conf)
+        .create_function()
+        .function_name("clash-handler")
+        .runtime(aws_sdk_lambda::types::Runtime::Providedal2023)
+        .handler("bootstrap")
+        .role(role.role().unwrap().arn())
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                .zip_file(code.into())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let run = ebhook(
+        &moto,
+        &[
+            "init",
+            "--provider",
+            "github",
+            "--stack-name",
+            "clash",
+            "--yes",
+            "--secret-env",
+            "S",
+        ],
+        &[("S", "s3cret")],
+        None,
+    );
+    assert_eq!(
+        run.status,
+        Some(3),
+        "an AWS failure exits 3:\n{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("Function (AWS::Lambda::Function)"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("rolled back and removed"),
+        "{}",
+        run.stderr
+    );
+    let cfn = aws_sdk_cloudformation::Client::new(&conf);
+    let left = cfn.describe_stacks().stack_name("clash").send().await;
+    assert!(
+        left.map(|o| o
+            .stacks()
+            .iter()
+            .all(|s| s.stack_status().map(|x| x.as_str()) == Some("DELETE_COMPLETE")))
+            .unwrap_or(true),
+        "the failed stack is removed"
+    );
+}
+
+#[tokio::test]
+async fn usage_errors_exit_2_with_a_clear_message() {
+    let moto = Moto::start();
+    let run = ebhook(&moto, &["init", "--provider", "twilio", "--yes"], &[], None);
+    assert_eq!(run.status, Some(2), "{}", run.stderr);
+    assert!(run.stderr.contains("--secret-stdin"), "{}", run.stderr);
+    let run = ebhook(&moto, &["status", "--stack-name", "nope"], &[], None);
+    assert_eq!(run.status, Some(2), "{}", run.stderr);
+    assert!(run.stderr.contains("no stack named nope"), "{}", run.stderr);
+    let run = ebhook(
+        &moto,
+        &[
+            "init",
+            "--provider",
+            "github",
+            "--yes",
+            "--secret-env",
+            "UNSET_VARIABLE_X",
+        ],
+        &[],
+        None,
+    );
+    assert_eq!(run.status, Some(2), "{}", run.stderr);
+    assert!(run.stderr.contains("UNSET_VARIABLE_X"), "{}", run.stderr);
+}
