@@ -25,7 +25,7 @@ pub async fn ensure_bucket(aws: &Aws, ui: &Ui) -> anyhow::Result<String> {
     ));
     let change = StackChange {
         stack_name: STACK_NAME,
-        template: artifacts_template(),
+        template: Some(artifacts_template()),
         parameters: Vec::new(),
         tags: vec![("ebhook:role", "artifacts".to_owned())],
         description: "ebhook artifacts bucket",

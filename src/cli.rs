@@ -43,6 +43,10 @@ pub struct Cli {
 pub enum Command {
     /// Build the handler, deploy the stack, and print the URL and the provider's steps.
     Init(crate::commands::InitArgs),
+    /// Switch to a new signing secret with zero downtime (the old one keeps working for --grace).
+    RotateSecret(crate::commands::RotateSecretArgs),
+    /// Rebuild the handler and deploy it through the stack (no drift); unchanged builds are no-ops.
+    UpdateFunction(crate::commands::UpdateFunctionArgs),
     /// Show what is deployed: provider, URL, bus, stack status, code hash, secret age.
     Status(crate::commands::StatusArgs),
     /// Delete the stack and its artifact, and confirm nothing of it is left.

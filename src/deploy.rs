@@ -51,7 +51,8 @@ pub enum ParamValue {
 
 pub struct StackChange<'a> {
     pub stack_name: &'a str,
-    pub template: &'a str,
+    /// The template to deploy; `None` keeps the stack's current one (code or secret changes).
+    pub template: Option<&'a str>,
     pub parameters: Vec<(&'a str, ParamValue)>,
     pub tags: Vec<(&'a str, String)>,
     pub description: &'a str,
@@ -188,6 +189,22 @@ fn no_changes(reason: &str) -> bool {
     reason.contains("didn't contain changes") || reason.contains("No updates are to be performed")
 }
 
+/// Every parameter of `stack` kept as it is, except those in `changed`: an update with the
+/// previous template must list them all, or CloudFormation falls back to the defaults.
+pub fn keep_parameters<'a>(
+    stack: &'a Stack,
+    changed: Vec<(&'a str, ParamValue)>,
+) -> Vec<(&'a str, ParamValue)> {
+    let mut parameters: Vec<(&str, ParamValue)> = stack
+        .parameters
+        .keys()
+        .filter(|k| !changed.iter().any(|(c, _)| c == k))
+        .map(|k| (k.as_str(), ParamValue::Previous))
+        .collect();
+    parameters.extend(changed);
+    parameters
+}
+
 /// Create or update `change.stack_name` through a change set; shows it, asks (unless --yes),
 /// applies it with live events. A failed create is rolled back and removed.
 pub async fn apply(
@@ -235,7 +252,8 @@ pub async fn apply(
         .stack_name(change.stack_name)
         .change_set_name(&set_name)
         .change_set_type(kind.clone())
-        .template_body(change.template)
+        .set_template_body(change.template.map(str::to_owned))
+        .set_use_previous_template(change.template.is_none().then_some(true))
         .set_parameters(Some(parameters))
         .set_tags(Some(tags))
         .capabilities(Capability::CapabilityIam)

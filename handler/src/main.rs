@@ -11,6 +11,11 @@ use lambda_runtime::{LambdaEvent, service_fn};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     ebhook_handler::logging::init();
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        build = option_env!("EBHOOK_BUILD_ID").unwrap_or("-"),
+        "ebhook handler starting"
+    );
     let config =
         Config::from_env().inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
     let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())

@@ -251,7 +251,7 @@ pub async fn run(args: InitArgs) -> anyhow::Result<()> {
     let (bucket, artifact) = package_and_upload(&aws, &ui, &dir, choices.spec.arch).await?;
     let change = StackChange {
         stack_name: &choices.stack_name,
-        template: &rendered,
+        template: Some(&rendered),
         parameters: vec![
             (template::PARAM_CODE_BUCKET, ParamValue::Value(bucket)),
             (template::PARAM_CODE_KEY, ParamValue::Value(artifact.key())),

@@ -2,21 +2,27 @@
 
 pub mod common;
 mod init;
+mod rotate_secret;
 mod status;
 mod teardown;
 mod template;
+mod update_function;
 
 use crate::cli::{Cli, Command};
 
 pub use init::InitArgs;
+pub use rotate_secret::RotateSecretArgs;
 pub use status::StatusArgs;
 pub use teardown::TeardownArgs;
+pub use update_function::UpdateFunctionArgs;
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Init(args) => init::run(args).await,
+        Command::RotateSecret(args) => rotate_secret::run(args).await,
         Command::Status(args) => status::run(args).await,
         Command::Teardown(args) => teardown::run(args).await,
         Command::Template(args) => template::run(&args),
+        Command::UpdateFunction(args) => update_function::run(args).await,
     }
 }

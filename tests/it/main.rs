@@ -6,4 +6,6 @@ mod deploy;
 mod emulator;
 mod handler;
 mod harness_selftest;
+mod init_flows;
+mod rotate;
 mod template;
