@@ -53,6 +53,10 @@ pub enum Command {
     Teardown(crate::commands::TeardownArgs),
     /// Print the stack's CloudFormation template, rendered for a provider and options.
     Template(TemplateArgs),
+    /// Run the handler locally as an HTTP server; print (or put) the events it would send.
+    Dev(crate::commands::DevArgs),
+    /// Send a correctly signed sample delivery to a stack's URL (or any URL) and show the answer.
+    SendTest(crate::commands::SendTestArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

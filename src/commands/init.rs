@@ -90,7 +90,11 @@ pub async fn package_and_upload(
     dir: &std::path::Path,
     arch: Arch,
 ) -> anyhow::Result<(String, Artifact)> {
-    let plan = package::plan(dir, arch).await?;
+    // arm64 unavailable is fixed by asking differently (--arch x86_64): a usage error.
+    let plan = package::plan(dir, arch).await.map_err(|e| match e {
+        package::PackageError::ArchUnavailable(_) => anyhow::Error::new(UsageError(e.to_string())),
+        other => other.into(),
+    })?;
     ui.step(format!("Building the handler ({})", plan.describe()));
     let spinner =
         ui.spinner("cargo is building bootstrap (the first release build takes a few minutes)");

@@ -35,13 +35,28 @@ impl Run {
 
 /// `ebhook ARGS` with moto's environment, extra variables, and optional standard input.
 pub fn ebhook(moto: &Moto, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Run {
+    ebhook_with(moto, args, env, &[], stdin)
+}
+
+/// [`ebhook`], then without the variables in `remove` (even moto's own, such as its credentials).
+pub fn ebhook_with(
+    moto: &Moto,
+    args: &[&str],
+    env: &[(&str, &str)],
+    remove: &[&str],
+    stdin: Option<&str>,
+) -> Run {
     let mut command = Command::new(env!("CARGO_BIN_EXE_ebhook"));
     command
         .args(args)
         .current_dir(super::workspace_root())
         .env_remove("AWS_PROFILE")
         .envs(moto.env())
-        .envs(env.iter().copied())
+        .envs(env.iter().copied());
+    for name in remove {
+        command.env_remove(name);
+    }
+    command
         .stdin(if stdin.is_some() {
             Stdio::piped()
         } else {
