@@ -1,6 +1,14 @@
 //! Arguments and helpers shared by the subcommands.
 
+use std::path::PathBuf;
+
 use clap::{Args, ValueEnum};
+
+use crate::artifacts;
+use crate::aws::Aws;
+use crate::cli::{Arch, UsageError};
+use crate::package::{self, Artifact};
+use crate::ui::Ui;
 
 /// Which AWS account and region to work in; the standard chain (environment, profiles, SSO)
 /// supplies the rest.
@@ -24,7 +32,137 @@ pub enum OutputFormat {
 }
 
 impl AwsArgs {
-    pub async fn connect(&self) -> anyhow::Result<crate::aws::Aws> {
-        crate::aws::Aws::connect(self.region.as_deref(), self.profile.as_deref()).await
+    pub async fn connect(&self) -> anyhow::Result<Aws> {
+        Aws::connect(self.region.as_deref(), self.profile.as_deref()).await
+    }
+}
+
+/// The error for a `--stack-name` that names no stack in the region.
+pub fn no_such_stack(aws: &Aws, name: &str) -> UsageError {
+    UsageError(format!(
+        "no stack named {name} in {}; check --stack-name and --region",
+        aws.region()
+    ))
+}
+
+/// Where the handler comes from: built from a crate (the default), or a prebuilt binary.
+#[derive(Clone, Debug, Default, Args)]
+pub struct HandlerArgs {
+    /// The handler crate to build (default: ./handler, else the one ebhook was built from).
+    #[arg(long, conflicts_with = "bootstrap")]
+    pub handler_dir: Option<PathBuf>,
+    /// Deploy this prebuilt `bootstrap` instead of building one (it is checked for Lambda all
+    /// the same), e.g. from a CI pipeline that builds elsewhere.
+    #[arg(long, value_name = "PATH")]
+    pub bootstrap: Option<PathBuf>,
+}
+
+impl HandlerArgs {
+    /// Fail early, before any AWS call, on a path that cannot work.
+    pub fn check(&self) -> anyhow::Result<()> {
+        match &self.bootstrap {
+            Some(path) if !path.is_file() => {
+                Err(UsageError(format!("--bootstrap {}: no such file", path.display())).into())
+            }
+            Some(_) => Ok(()),
+            None => self.dir().map(|_| ()),
+        }
+    }
+
+    /// The handler crate: `--handler-dir`, else `./handler`, else the source tree ebhook was
+    /// built from (so `cargo run -- init` works from anywhere in the checkout).
+    fn dir(&self) -> anyhow::Result<PathBuf> {
+        if let Some(dir) = &self.handler_dir {
+            return if dir.join("Cargo.toml").exists() {
+                Ok(dir.clone())
+            } else {
+                Err(UsageError(format!(
+                    "--handler-dir {}: no Cargo.toml there",
+                    dir.display()
+                ))
+                .into())
+            };
+        }
+        let local = PathBuf::from("handler");
+        if local.join("Cargo.toml").exists() {
+            return Ok(local);
+        }
+        let built_from = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("handler");
+        if built_from.join("Cargo.toml").exists() {
+            return Ok(built_from);
+        }
+        Err(UsageError(
+            "cannot find the handler crate: run from the ebhook checkout or pass --handler-dir"
+                .into(),
+        )
+        .into())
+    }
+}
+
+/// Build (or take), check and zip the handler, and make sure it is in the artifacts bucket.
+pub async fn package_and_upload(
+    aws: &Aws,
+    ui: &Ui,
+    handler: &HandlerArgs,
+    arch: Arch,
+) -> anyhow::Result<(String, Artifact)> {
+    let binary_path = match &handler.bootstrap {
+        Some(path) => path.clone(),
+        None => {
+            let dir = handler.dir()?;
+            // arm64 unavailable is fixed by asking differently (--arch x86_64): a usage error.
+            let plan = package::plan(&dir, arch).await.map_err(|e| match e {
+                package::PackageError::ArchUnavailable(_) => {
+                    anyhow::Error::new(UsageError(e.to_string()))
+                }
+                other => other.into(),
+            })?;
+            ui.step(format!("Building the handler ({})", plan.describe()));
+            let spinner = ui.spinner(
+                "cargo is building bootstrap (the first release build takes a few minutes)",
+            );
+            let path = package::build(&plan).await?;
+            spinner.finish(format!("built {}", path.display()));
+            path
+        }
+    };
+    let binary = package::read_binary(&binary_path)?;
+    let artifact = Artifact::from_binary(&binary, arch, &binary_path)?;
+    ui.note(format!(
+        "zip {} KiB, sha256 {}, needs glibc {}",
+        artifact.zip.len() / 1024,
+        artifacts::short(&artifact.sha256),
+        artifact
+            .glibc
+            .map_or_else(|| "none".to_owned(), |v| v.to_string())
+    ));
+    let bucket = artifacts::ensure_bucket(aws, ui).await?;
+    artifacts::upload(aws, ui, &bucket, &artifact).await?;
+    Ok((bucket, artifact))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handler_sources_are_checked_up_front() {
+        let missing_dir = HandlerArgs {
+            handler_dir: Some(PathBuf::from("no/such/dir")),
+            bootstrap: None,
+        };
+        assert!(missing_dir.check().is_err());
+        let missing_binary = HandlerArgs {
+            handler_dir: None,
+            bootstrap: Some(PathBuf::from("no/such/bootstrap")),
+        };
+        assert!(missing_binary.check().is_err());
+        assert!(
+            HandlerArgs::default()
+                .dir()
+                .unwrap()
+                .join("Cargo.toml")
+                .exists()
+        );
     }
 }

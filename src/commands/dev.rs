@@ -225,8 +225,9 @@ impl Server {
             .unwrap_or_default();
         match outcome.rejection {
             Some((status, reason)) => {
+                let outcome = if status >= 500 { "failed" } else { "rejected" };
                 eprintln!(
-                    "{} {} -> {status} rejected ({reason}){delivery}",
+                    "{} {} -> {status} {outcome} ({reason}){delivery}",
                     parts.method,
                     parts.uri.path()
                 );

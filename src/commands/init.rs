@@ -1,16 +1,12 @@
 //! `ebhook init`: from nothing to a verified endpoint and the exact steps to connect it.
 
-use std::path::PathBuf;
-
 use clap::Args;
 use ebhook_handler::{Provider, SecretSet};
 use serde_json::json;
 
-use crate::artifacts;
 use crate::cli::{Arch, ProviderArg, UsageError};
-use crate::commands::common::{AwsArgs, OutputFormat};
+use crate::commands::common::{AwsArgs, HandlerArgs, OutputFormat, package_and_upload};
 use crate::deploy::{self, Outcome, ParamValue, StackChange};
-use crate::package::{self, Artifact};
 use crate::secret_input::{self, SecretArgs};
 use crate::template::{self, TemplateSpec};
 use crate::ui::Ui;
@@ -43,9 +39,8 @@ pub struct InitArgs {
     pub public_base_url: Option<String>,
     #[command(flatten)]
     pub secret: SecretArgs,
-    /// The handler crate to build (default: ./handler, else the one ebhook was built from).
-    #[arg(long)]
-    pub handler_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub handler: HandlerArgs,
     #[command(flatten)]
     pub aws: AwsArgs,
     /// Apply changes without asking.
@@ -53,66 +48,6 @@ pub struct InitArgs {
     pub yes: bool,
     #[arg(long, value_enum, default_value_t)]
     pub output: OutputFormat,
-}
-
-/// The handler crate: `--handler-dir`, else `./handler`, else the source tree ebhook was built
-/// from (so `cargo run -- init` works from anywhere in the checkout).
-pub fn handler_dir(given: Option<&PathBuf>) -> anyhow::Result<PathBuf> {
-    if let Some(dir) = given {
-        return if dir.join("Cargo.toml").exists() {
-            Ok(dir.clone())
-        } else {
-            Err(UsageError(format!(
-                "--handler-dir {}: no Cargo.toml there",
-                dir.display()
-            ))
-            .into())
-        };
-    }
-    let local = PathBuf::from("handler");
-    if local.join("Cargo.toml").exists() {
-        return Ok(local);
-    }
-    let built_from = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("handler");
-    if built_from.join("Cargo.toml").exists() {
-        return Ok(built_from);
-    }
-    Err(UsageError(
-        "cannot find the handler crate: run from the ebhook checkout or pass --handler-dir".into(),
-    )
-    .into())
-}
-
-/// Build, check and zip the handler, and make sure it is in the artifacts bucket.
-pub async fn package_and_upload(
-    aws: &crate::aws::Aws,
-    ui: &Ui,
-    dir: &std::path::Path,
-    arch: Arch,
-) -> anyhow::Result<(String, Artifact)> {
-    // arm64 unavailable is fixed by asking differently (--arch x86_64): a usage error.
-    let plan = package::plan(dir, arch).await.map_err(|e| match e {
-        package::PackageError::ArchUnavailable(_) => anyhow::Error::new(UsageError(e.to_string())),
-        other => other.into(),
-    })?;
-    ui.step(format!("Building the handler ({})", plan.describe()));
-    let spinner =
-        ui.spinner("cargo is building bootstrap (the first release build takes a few minutes)");
-    let binary_path = package::build(&plan).await?;
-    spinner.finish(format!("built {}", binary_path.display()));
-    let binary = package::read_binary(&binary_path)?;
-    let artifact = Artifact::from_binary(&binary, arch, &binary_path)?;
-    ui.note(format!(
-        "zip {} KiB, sha256 {}, needs glibc {}",
-        artifact.zip.len() / 1024,
-        artifacts::short(&artifact.sha256),
-        artifact
-            .glibc
-            .map_or_else(|| "none".to_owned(), |v| v.to_string())
-    ));
-    let bucket = artifacts::ensure_bucket(aws, ui).await?;
-    artifacts::upload(aws, ui, &bucket, &artifact).await?;
-    Ok((bucket, artifact))
 }
 
 struct Choices {
@@ -221,7 +156,7 @@ pub async fn run(args: InitArgs) -> anyhow::Result<()> {
     let ui = Ui::new(args.yes);
     let choices = choose(&args, &ui)?;
     let rendered = template::render(&choices.spec).map_err(|e| UsageError(e.to_string()))?;
-    let dir = handler_dir(args.handler_dir.as_ref())?;
+    args.handler.check()?;
 
     let aws = args.aws.connect().await?;
     let who = aws.identity().await?;
@@ -252,7 +187,8 @@ pub async fn run(args: InitArgs) -> anyhow::Result<()> {
     });
     let (secret, generated) = secret_plan(&args, &ui, choices.provider, stack_exists)?;
 
-    let (bucket, artifact) = package_and_upload(&aws, &ui, &dir, choices.spec.arch).await?;
+    let (bucket, artifact) =
+        package_and_upload(&aws, &ui, &args.handler, choices.spec.arch).await?;
     let change = StackChange {
         stack_name: &choices.stack_name,
         template: Some(&rendered),
@@ -396,12 +332,5 @@ mod tests {
         assert!(g.contains("application/json") && g.contains("Payload URL: https://u/"));
         let t = provider_steps(Provider::Twilio, "https://u/", "s");
         assert!(t.contains("Auth Token") && t.contains("HTTP POST"));
-    }
-
-    #[test]
-    fn handler_dir_must_hold_a_crate() {
-        let missing = PathBuf::from("no/such/dir");
-        assert!(handler_dir(Some(&missing)).is_err());
-        assert!(handler_dir(None).unwrap().join("Cargo.toml").exists());
     }
 }

@@ -12,7 +12,7 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::aws::aws_error;
 use crate::cli::UsageError;
-use crate::commands::common::{AwsArgs, OutputFormat};
+use crate::commands::common::{AwsArgs, OutputFormat, no_such_stack};
 use crate::deploy::{self, Outcome, ParamValue, StackChange};
 use crate::secret_input::{self, SecretArgs};
 use crate::template;
@@ -61,13 +61,7 @@ pub async fn run(args: RotateSecretArgs) -> anyhow::Result<()> {
     let aws = args.aws.connect().await?;
     let stack = deploy::settle(&aws, &ui, &args.stack_name)
         .await?
-        .ok_or_else(|| {
-            UsageError(format!(
-                "no stack named {} in {}; check --stack-name and --region",
-                args.stack_name,
-                aws.region()
-            ))
-        })?;
+        .ok_or_else(|| no_such_stack(&aws, &args.stack_name))?;
     let provider: Provider = stack
         .output(template::OUTPUT_PROVIDER)?
         .parse()

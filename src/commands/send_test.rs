@@ -217,7 +217,7 @@ pub async fn run(args: SendTestArgs) -> anyhow::Result<()> {
     drop(secret);
     eprintln!("Sending a signed {provider} sample to {url}");
     let (status, body) = send(&sample).await?;
-    println!("{status}");
+    println!("HTTP {status}");
     if !body.is_empty() {
         println!("{body}");
     }

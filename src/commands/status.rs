@@ -6,8 +6,7 @@ use serde_json::json;
 
 use crate::artifacts;
 use crate::aws::aws_error;
-use crate::cli::UsageError;
-use crate::commands::common::{AwsArgs, OutputFormat};
+use crate::commands::common::{AwsArgs, OutputFormat, no_such_stack};
 use crate::deploy;
 use crate::template;
 
@@ -44,13 +43,7 @@ pub async fn run(args: StatusArgs) -> anyhow::Result<()> {
     let aws = args.aws.connect().await?;
     let stack = deploy::describe(&aws, &args.stack_name)
         .await?
-        .ok_or_else(|| {
-            UsageError(format!(
-                "no stack named {} in {}; check --stack-name and --region",
-                args.stack_name,
-                aws.region()
-            ))
-        })?;
+        .ok_or_else(|| no_such_stack(&aws, &args.stack_name))?;
     let function = stack.outputs.get(template::OUTPUT_FUNCTION_NAME).cloned();
     let code = match &function {
         Some(name) => {

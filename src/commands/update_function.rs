@@ -1,15 +1,14 @@
 //! `ebhook update-function`: rebuild the handler and deploy it through the stack, so the
 //! deployed code and the stack always agree (no drift). An unchanged build changes nothing.
 
-use std::path::PathBuf;
-
 use clap::Args;
 use serde_json::json;
 
 use crate::artifacts;
-use crate::cli::{Arch, UsageError};
-use crate::commands::common::{AwsArgs, OutputFormat};
-use crate::commands::init::{handler_dir, package_and_upload};
+use crate::cli::Arch;
+use crate::commands::common::{
+    AwsArgs, HandlerArgs, OutputFormat, no_such_stack, package_and_upload,
+};
 use crate::deploy::{self, Outcome, ParamValue, StackChange};
 use crate::template;
 use crate::ui::Ui;
@@ -19,9 +18,8 @@ pub struct UpdateFunctionArgs {
     /// The stack `ebhook init` created.
     #[arg(long)]
     pub stack_name: String,
-    /// The handler crate to build (default: ./handler, else the one ebhook was built from).
-    #[arg(long)]
-    pub handler_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub handler: HandlerArgs,
     /// Apply without asking.
     #[arg(long, short)]
     pub yes: bool,
@@ -33,17 +31,11 @@ pub struct UpdateFunctionArgs {
 
 pub async fn run(args: UpdateFunctionArgs) -> anyhow::Result<()> {
     let ui = Ui::new(args.yes);
-    let dir = handler_dir(args.handler_dir.as_ref())?;
+    args.handler.check()?;
     let aws = args.aws.connect().await?;
     let stack = deploy::settle(&aws, &ui, &args.stack_name)
         .await?
-        .ok_or_else(|| {
-            UsageError(format!(
-                "no stack named {} in {}; check --stack-name and --region",
-                args.stack_name,
-                aws.region()
-            ))
-        })?;
+        .ok_or_else(|| no_such_stack(&aws, &args.stack_name))?;
     stack.output(template::OUTPUT_FUNCTION_NAME)?;
     let arch = match stack
         .parameters
@@ -53,7 +45,7 @@ pub async fn run(args: UpdateFunctionArgs) -> anyhow::Result<()> {
         Some("arm64") => Arch::Arm64,
         _ => Arch::X86_64,
     };
-    let (bucket, artifact) = package_and_upload(&aws, &ui, &dir, arch).await?;
+    let (bucket, artifact) = package_and_upload(&aws, &ui, &args.handler, arch).await?;
     let key = artifact.key();
     let deployed = stack.parameters.get(template::PARAM_CODE_KEY);
     let outcome = if deployed == Some(&key) {

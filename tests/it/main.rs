@@ -3,6 +3,7 @@
 mod support;
 
 mod deploy;
+mod dev;
 mod emulator;
 mod handler;
 mod harness_selftest;

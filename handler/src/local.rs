@@ -1,0 +1,252 @@
+//! The handler run outside Lambda (`ebhook dev`): an HTTP request is turned into the function
+//! URL event Lambda would deliver and goes through the same [`Pipeline`], so statuses, bodies
+//! and entries are those of the deployed function. Accepted entries are either returned to be
+//! printed (with generated local event ids) or really put on a bus through a [`Forwarder`].
+
+use std::collections::HashMap;
+
+pub use aws_lambda_events::event::lambda_function_urls::{
+    LambdaFunctionUrlRequest as Request, LambdaFunctionUrlResponse as Response,
+};
+use aws_lambda_events::event::lambda_function_urls::{
+    LambdaFunctionUrlRequest, LambdaFunctionUrlResponse,
+};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use http::{HeaderMap, HeaderValue, header};
+use time::OffsetDateTime;
+
+use crate::event::Entry;
+use crate::forward::{Attempts, Forwarder};
+use crate::handler::{Pipeline, Summary, put};
+use crate::request::{Rejection, accepted};
+
+/// An HTTP request as a local server received it.
+#[derive(Debug)]
+pub struct LocalRequest<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    /// Without the `?`; empty when there is none.
+    pub query: &'a str,
+    pub headers: &'a HeaderMap,
+    pub body: &'a [u8],
+    pub source_ip: Option<String>,
+}
+
+/// Whether the function URL would pass this body as text (else base64).
+fn is_textual(headers: &HeaderMap) -> bool {
+    let media = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    media.starts_with("text/")
+        || media == "application/json"
+        || (media.starts_with("application/") && media.ends_with("+json"))
+}
+
+/// The event Lambda hands the function for this request: header names lower-case (as
+/// `http` keeps them), repeated headers joined with commas, JSON and text bodies as text and
+/// any other body base64-encoded.
+pub fn function_url_event(
+    request: &LocalRequest<'_>,
+    request_id: &str,
+) -> LambdaFunctionUrlRequest {
+    let mut headers = HeaderMap::new();
+    for name in request.headers.keys() {
+        let values: Vec<&[u8]> = request
+            .headers
+            .get_all(name)
+            .iter()
+            .map(HeaderValue::as_bytes)
+            .collect();
+        if let Ok(joined) = HeaderValue::from_bytes(&values.join(&b","[..])) {
+            headers.insert(name.clone(), joined);
+        }
+    }
+    let mut query_parameters: HashMap<String, String> = HashMap::new();
+    for (k, v) in form_urlencoded::parse(request.query.as_bytes()) {
+        query_parameters
+            .entry(k.into_owned())
+            .and_modify(|existing| {
+                existing.push(',');
+                existing.push_str(&v);
+            })
+            .or_insert_with(|| v.into_owned());
+    }
+    let (body, base64) = match std::str::from_utf8(request.body) {
+        _ if request.body.is_empty() => (None, false),
+        Ok(text) if is_textual(request.headers) => (Some(text.to_owned()), false),
+        _ => (Some(B64.encode(request.body)), true),
+    };
+    let now = OffsetDateTime::now_utc();
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_owned);
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_owned);
+
+    let mut event = LambdaFunctionUrlRequest::default();
+    event.version = Some("2.0".into());
+    event.raw_path = Some(request.path.to_owned());
+    event.raw_query_string = Some(request.query.to_owned());
+    event.headers = headers;
+    event.query_string_parameters = query_parameters;
+    event.body = body;
+    event.is_base64_encoded = base64;
+    let context = &mut event.request_context;
+    context.account_id = Some("anonymous".into());
+    context.request_id = Some(request_id.to_owned());
+    context.domain_name = host;
+    context.time_epoch = i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
+    context.http.method = Some(request.method.to_owned());
+    context.http.path = Some(request.path.to_owned());
+    context.http.protocol = Some("HTTP/1.1".into());
+    context.http.source_ip = request.source_ip.clone();
+    context.http.user_agent = user_agent;
+    event
+}
+
+/// A random id shaped like EventBridge's (a UUID), so local output looks like the real thing.
+pub fn local_id() -> String {
+    let hex = format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
+    format!(
+        "{}-{}-4{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[13..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+/// What became of one local request.
+pub struct Outcome {
+    pub response: LambdaFunctionUrlResponse,
+    /// Accepted entries (empty when rejected).
+    pub entries: Vec<Entry>,
+    /// The event ids in the response (generated locally, or EventBridge's).
+    pub event_ids: Vec<String>,
+    /// Why the request was refused, as a log category, with its status.
+    pub rejection: Option<(u16, &'static str)>,
+    pub delivery_id: Option<String>,
+}
+
+/// The handler for a local server: the pipeline, and a bus to put events on if one is given.
+pub struct Local {
+    pub pipeline: Pipeline,
+    pub forwarder: Option<Forwarder>,
+}
+
+impl Local {
+    pub async fn handle(&self, event: &LambdaFunctionUrlRequest) -> Outcome {
+        let provider = self.pipeline.config().provider;
+        let mut summary = Summary::default();
+        let result = match self.pipeline.entries(event, &mut summary).await {
+            Ok(entries) if entries.is_empty() => Ok((entries, Vec::new())),
+            Ok(entries) => match &self.forwarder {
+                Some(forwarder) => put(forwarder, &entries, &mut Attempts::default())
+                    .await
+                    .map(|ids| (entries, ids)),
+                None => {
+                    let ids = entries.iter().map(|_| local_id()).collect();
+                    Ok((entries, ids))
+                }
+            },
+            Err(rejection) => Err(rejection),
+        };
+        let delivery_id = summary.delivery_id.map(str::to_owned);
+        match result {
+            Ok((entries, event_ids)) => Outcome {
+                response: accepted(provider, &event_ids),
+                entries,
+                event_ids,
+                rejection: None,
+                delivery_id,
+            },
+            Err(rejection) => rejected(&rejection, delivery_id),
+        }
+    }
+}
+
+fn rejected(rejection: &Rejection, delivery_id: Option<String>) -> Outcome {
+    Outcome {
+        response: rejection.response(),
+        entries: Vec::new(),
+        event_ids: Vec::new(),
+        rejection: Some((rejection.status(), rejection.category())),
+        delivery_id,
+    }
+}
+
+/// The PutEvents request entry for `entry` on `bus`, as JSON (`Detail` is a string, as
+/// PutEvents takes it).
+pub fn put_events_entry(entry: &Entry, bus: &str) -> serde_json::Value {
+    serde_json::json!({
+        "Source": entry.source,
+        "DetailType": entry.detail_type,
+        "Detail": entry.detail,
+        "EventBusName": bus,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_is_what_a_function_url_delivers() {
+        let mut headers = HeaderMap::new();
+        headers.insert("Host", "127.0.0.1:8080".parse().unwrap());
+        headers.insert(
+            "Content-Type",
+            "application/x-www-form-urlencoded".parse().unwrap(),
+        );
+        headers.append("X-Thing", "a".parse().unwrap());
+        headers.append("x-thing", "b".parse().unwrap());
+        let request = LocalRequest {
+            method: "POST",
+            path: "/sms",
+            query: "a=1&a=2&b=3",
+            headers: &headers,
+            body: b"x=1&y=2",
+            source_ip: None,
+        };
+        let event = function_url_event(&request, "r-1");
+        assert_eq!(event.headers["x-thing"], "a,b");
+        assert_eq!(event.headers["host"], "127.0.0.1:8080");
+        assert!(event.is_base64_encoded);
+        assert_eq!(event.body.as_deref(), Some("eD0xJnk9Mg=="));
+        assert_eq!(event.raw_query_string.as_deref(), Some("a=1&a=2&b=3"));
+        assert_eq!(event.query_string_parameters["a"], "1,2");
+        assert_eq!(event.request_context.http.method.as_deref(), Some("POST"));
+
+        headers.insert(
+            "content-type",
+            "application/json; charset=utf-8".parse().unwrap(),
+        );
+        let request = LocalRequest {
+            method: "POST",
+            path: "/",
+            query: "",
+            headers: &headers,
+            body: br#"{"a":1}"#,
+            source_ip: None,
+        };
+        let event = function_url_event(&request, "r-2");
+        assert!(!event.is_base64_encoded);
+        assert_eq!(event.body.as_deref(), Some(r#"{"a":1}"#));
+    }
+
+    #[test]
+    fn local_ids_look_like_uuids() {
+        let id = local_id();
+        assert_eq!(id.len(), 36, "{id}");
+        assert_eq!(id.matches('-').count(), 4, "{id}");
+        assert_ne!(id, local_id());
+    }
+}

@@ -1,0 +1,774 @@
+//! `ebhook dev` (the handler as a local server) and `ebhook send-test`, run as the real binary:
+//! requests signed by the providers' official SDKs (Twilio's Python SDK) or by our signers
+//! (GitHub's, checked against its published vectors; Zendesk has no official signer) are
+//! accepted and printed as PutEvents entries; tampered ones get 401 and print nothing; with
+//! `--event-bus` the event really arrives on the bus (moto, read back through SQS).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+use aws_sdk_eventbridge::types::Target;
+use ebhook_handler::verify::{github, zendesk};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::support::{Moto, moto, workspace_root};
+
+const SECRET_VAR: &str = "EBHOOK_DEV_TEST_SECRET";
+
+/// A running `ebhook dev`. Dropping it kills the process.
+struct Dev {
+    child: Child,
+    port: u16,
+    stdout: Arc<Mutex<String>>,
+    stderr: Arc<Mutex<String>>,
+}
+
+fn lock(m: &Mutex<String>) -> String {
+    m.lock().unwrap_or_else(|p| p.into_inner()).clone()
+}
+
+fn drain<R: Read + Send + 'static>(
+    reader: R,
+    buffer: Arc<Mutex<String>>,
+    ready: Option<mpsc::Sender<String>>,
+) {
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(reader);
+        let mut line = String::new();
+        loop {
+            line.clear();
+            match reader.read_line(&mut line) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {
+                    if let Some(tx) = &ready
+                        && line.starts_with("Listening on ")
+                    {
+                        let _ = tx.send(line.clone());
+                    }
+                    buffer
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push_str(&line);
+                }
+            }
+        }
+    });
+}
+
+impl Dev {
+    /// `ebhook dev --provider P --port 0 --secret-env VAR ARGS`, with a cleared environment
+    /// plus PATH, the secret and `env`.
+    fn start(provider: &str, secret: &str, args: &[&str], env: &[(String, String)]) -> Dev {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ebhook"))
+            .args(["dev", "--provider", provider, "--port", "0"])
+            .args(["--secret-env", SECRET_VAR])
+            .args(args)
+            .current_dir(workspace_root())
+            .env_clear()
+            .envs(std::env::var_os("PATH").map(|p| ("PATH", p)))
+            .env(SECRET_VAR, secret)
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run ebhook dev");
+        let stdout = Arc::new(Mutex::new(String::new()));
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = mpsc::channel();
+        drain(child.stdout.take().unwrap(), Arc::clone(&stdout), None);
+        drain(child.stderr.take().unwrap(), Arc::clone(&stderr), Some(tx));
+        let line = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(line) => line,
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("ebhook dev did not start ({e}):\n{}", lock(&stderr));
+            }
+        };
+        let port = line
+            .trim()
+            .strip_prefix("Listening on http://127.0.0.1:")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"));
+        Dev {
+            child,
+            port,
+            stdout,
+            stderr,
+        }
+    }
+
+    fn url(&self, path_and_query: &str) -> String {
+        format!("http://127.0.0.1:{}{path_and_query}", self.port)
+    }
+
+    fn stderr(&self) -> String {
+        lock(&self.stderr)
+    }
+
+    /// The entries printed so far, one JSON object a line.
+    fn entries(&self) -> Vec<Value> {
+        lock(&self.stdout)
+            .lines()
+            .map(|l| {
+                serde_json::from_str(l)
+                    .unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {l:?}"))
+            })
+            .collect()
+    }
+
+    /// Waits until at least `n` entries were printed (they are written before the response).
+    fn wait_entries(&self, n: usize) -> Vec<Value> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let entries = self.entries();
+            if entries.len() >= n || Instant::now() > deadline {
+                return entries;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Dev {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Answer {
+    status: u16,
+    headers: http::HeaderMap,
+    body: String,
+}
+
+async fn post(url: &str, headers: &[(&str, &str)], body: impl Into<Vec<u8>>) -> Answer {
+    let client: Client<_, Full<Bytes>> =
+        Client::builder(TokioExecutor::new()).build(HttpConnector::new());
+    let mut request = hyper::Request::post(url);
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let request = request.body(Full::new(Bytes::from(body.into()))).unwrap();
+    let response = client
+        .request(request)
+        .await
+        .expect("request to ebhook dev");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    Answer {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    }
+}
+
+/// Signs with the official SDKs through tests/sign_with_sdks.py.
+fn sdk_sign(jobs: &Value) -> Vec<Value> {
+    let mut child = Command::new(moto::python())
+        .arg(workspace_root().join("tests").join("sign_with_sdks.py"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run tests/sign_with_sdks.py");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(jobs.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "sign_with_sdks.py failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// `X-Hub-Signature-256` values from GitHub's official library (@octokit/webhooks-methods,
+/// installed in tests/node by `bash tests/setup`), one per (secret, payload).
+fn octokit_sign(jobs: &[(&str, &[u8])]) -> Vec<String> {
+    let dir = workspace_root().join("tests").join("node");
+    assert!(
+        dir.join("node_modules/@octokit/webhooks-methods").is_dir(),
+        "GitHub's signer is not installed in {}: run `bash tests/setup` (needs Node.js 20+)",
+        dir.display()
+    );
+    let node = std::env::var_os("EBHOOK_TEST_NODE")
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "node".into());
+    let jobs: Vec<Value> = jobs
+        .iter()
+        .map(|(secret, payload)| {
+            json!({"secret": secret, "payload": std::str::from_utf8(payload).unwrap()})
+        })
+        .collect();
+    let mut child = Command::new(node)
+        .arg(dir.join("sign.mjs"))
+        .current_dir(&dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run node tests/node/sign.mjs (is Node.js installed?)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(Value::from(jobs).to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "tests/node/sign.mjs failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn form(params: &[(&str, &str)]) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params)
+        .finish()
+}
+
+fn detail(entry: &Value) -> Value {
+    serde_json::from_str(entry["Detail"].as_str().expect("Detail is a string")).unwrap()
+}
+
+const TOKEN: &str = "twilio-auth-token-0123";
+
+#[tokio::test]
+async fn twilio_requests_signed_by_the_official_sdk_are_accepted() {
+    let dev = Dev::start("twilio", TOKEN, &[], &[]);
+
+    // A form POST with a query string and repeated parameters.
+    let params = [
+        ("AccountSid", "AC0123"),
+        ("MessageSid", "SM0123"),
+        ("SmsStatus", "received"),
+        ("Body", "Héllo & welcome = 100%"),
+        ("From", "+14155550100"),
+        ("To", "+14155550199"),
+        ("Tag", "b"),
+        ("Tag", "a"),
+        ("Tag", "b"),
+    ];
+    let url = dev.url("/sms?tenant=acme&x=1&x=2");
+    let signed = sdk_sign(&json!([{"twilio": {"token": TOKEN, "url": url, "params": params}}]));
+    let signature = signed[0]["signature"].as_str().unwrap();
+    let answer = post(
+        &url,
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("I-Twilio-Idempotency-Token", "idem-0123"),
+            ("X-Twilio-Signature", signature),
+        ],
+        form(&params),
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}\n{}", answer.body, dev.stderr());
+    assert_eq!(answer.headers["content-type"], "text/xml");
+    assert!(answer.body.contains("<Response/>"), "{}", answer.body);
+    let ids = answer.headers["x-ebhook-event-ids"].to_str().unwrap();
+    assert_eq!(ids.len(), 36, "{ids}");
+    let entries = dev.wait_entries(1);
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    let entry = &entries[0];
+    let mut keys: Vec<_> = entry.as_object().unwrap().keys().cloned().collect();
+    keys.sort();
+    assert_eq!(keys, ["Detail", "DetailType", "EventBusName", "Source"]);
+    assert_eq!(entry["Source"], "ebhook.twilio");
+    assert_eq!(entry["DetailType"], "message.received");
+    assert_eq!(entry["EventBusName"], "default");
+    let d = detail(entry);
+    assert_eq!(d["Body"], "Héllo & welcome = 100%");
+    assert_eq!(d["ebhook"]["deliveryId"], "idem-0123");
+
+    // A JSON body (Event Streams): bodySHA256 in the URL, the URL alone signed.
+    let body = json!([
+        {"specversion": "1.0", "type": "com.twilio.messaging.message.delivered", "id": "EZ1", "source": "/2010-04-01/Accounts/AC0123/Messages/SM1.json", "data": {"messageSid": "SM1"}},
+        {"specversion": "1.0", "type": "com.twilio.messaging.message.sent", "id": "EZ2", "source": "/2010-04-01/Accounts/AC0123/Messages/SM2.json", "data": {"messageSid": "SM2"}}
+    ])
+    .to_string();
+    let signed = sdk_sign(
+        &json!([{"twilio": {"token": TOKEN, "url": dev.url("/events?sink=1"), "json": body}}]),
+    );
+    let signed_url = signed[0]["url"].as_str().unwrap();
+    assert!(signed_url.contains("bodySHA256="), "{signed_url}");
+    let answer = post(
+        signed_url,
+        &[
+            ("Content-Type", "application/json"),
+            (
+                "X-Twilio-Signature",
+                signed[0]["signature"].as_str().unwrap(),
+            ),
+        ],
+        body.clone(),
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}\n{}", answer.body, dev.stderr());
+    let entries = dev.wait_entries(3);
+    assert_eq!(entries.len(), 3, "{entries:?}");
+    assert_eq!(
+        entries[1]["DetailType"],
+        "com.twilio.messaging.message.delivered"
+    );
+    assert_eq!(
+        entries[2]["DetailType"],
+        "com.twilio.messaging.message.sent"
+    );
+    assert_eq!(detail(&entries[2])["data"]["messageSid"], "SM2");
+
+    // The same JSON with one byte changed fails the body hash: 401, nothing printed.
+    let answer = post(
+        signed_url,
+        &[
+            ("Content-Type", "application/json"),
+            (
+                "X-Twilio-Signature",
+                signed[0]["signature"].as_str().unwrap(),
+            ),
+        ],
+        body.replace("SM2", "SM3"),
+    )
+    .await;
+    assert_eq!(answer.status, 401, "{}", answer.body);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(dev.entries().len(), 3);
+    assert!(
+        dev.stderr().contains("body_hash_mismatch"),
+        "{}",
+        dev.stderr()
+    );
+}
+
+#[tokio::test]
+async fn tampered_or_wrongly_signed_requests_get_401_and_print_nothing() {
+    let dev = Dev::start("github", "gh-secret", &[], &[]);
+    let body = br#"{"zen":"Design for failure.","hook_id":42}"#;
+    let headers = |signature: &str| {
+        vec![
+            ("Content-Type".to_owned(), "application/json".to_owned()),
+            ("X-GitHub-Event".to_owned(), "ping".to_owned()),
+            ("X-GitHub-Delivery".to_owned(), "d-1".to_owned()),
+            ("X-Hub-Signature-256".to_owned(), signature.to_owned()),
+        ]
+    };
+    let send = |headers: Vec<(String, String)>, body: Vec<u8>| {
+        let url = dev.url("/");
+        async move {
+            let h: Vec<(&str, &str)> = headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            post(&url, &h, body).await
+        }
+    };
+    let signed = octokit_sign(&[("gh-secret", body), ("not-the-secret", body)]);
+    let (good, wrong) = (signed[0].clone(), signed[1].clone());
+    // Our signer agrees with GitHub's library.
+    assert_eq!(good, github::sign(b"gh-secret", body));
+    let tampered = br#"{"zen":"Design for success.","hook_id":42}"#.to_vec();
+    for (signature, body) in [(&wrong, body.to_vec()), (&good, tampered)] {
+        let answer = send(headers(signature), body).await;
+        assert_eq!(answer.status, 401, "{}", answer.body);
+        assert_eq!(answer.body, r#"{"error":"invalid signature"}"#);
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(dev.entries().is_empty(), "{:?}", dev.entries());
+    let logs = dev.stderr();
+    assert!(logs.contains("401 rejected (mismatch)"), "{logs}");
+    assert!(!logs.contains("gh-secret"), "{logs}");
+    assert!(
+        !logs.contains(&good[7..]) && !logs.contains(&wrong[7..]),
+        "{logs}"
+    );
+    assert!(!logs.contains("Design for"), "{logs}");
+
+    // The genuine request is accepted and printed.
+    let answer = send(headers(&good), body.to_vec()).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let entries = dev.wait_entries(1);
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0]["Source"], "ebhook.github");
+    assert_eq!(entries[0]["DetailType"], "ping");
+    let ids: Value = serde_json::from_str(&answer.body).unwrap();
+    assert_eq!(ids["eventIds"].as_array().map(Vec::len), Some(1));
+
+    // GitHub only POSTs: anything else is 405, as from the function URL.
+    let client: Client<_, Full<Bytes>> =
+        Client::builder(TokioExecutor::new()).build(HttpConnector::new());
+    let response = client
+        .get(dev.url("/").parse().unwrap())
+        .await
+        .expect("GET");
+    assert_eq!(response.status().as_u16(), 405);
+    assert_eq!(response.headers()["allow"], "POST");
+}
+
+#[tokio::test]
+async fn zendesk_signed_request_prints_its_entry() {
+    let dev = Dev::start(
+        "zendesk",
+        r#"{"current":"zd-new","previous":"zd-old"}"#,
+        &[],
+        &[],
+    );
+    let body = br#"{"type":"zen:event-type:ticket.created","account_id":1,"id":"e-1","subject":"zen:ticket:1","detail":{"id":"1"},"event":{}}"#;
+    let ts = OffsetDateTime::now_utc().format(&Rfc3339).unwrap();
+    for secret in ["zd-new", "zd-old"] {
+        let signature = zendesk::sign(secret.as_bytes(), &ts, body);
+        let answer = post(
+            &dev.url("/"),
+            &[
+                ("Content-Type", "application/json"),
+                ("X-Zendesk-Webhook-Invocation-Id", "inv-1"),
+                ("X-Zendesk-Webhook-Signature-Timestamp", &ts),
+                ("X-Zendesk-Webhook-Signature", &signature),
+            ],
+            body.to_vec(),
+        )
+        .await;
+        assert_eq!(answer.status, 200, "{}\n{}", answer.body, dev.stderr());
+    }
+    let entries = dev.wait_entries(2);
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0]["DetailType"], "zen:event-type:ticket.created");
+    assert_eq!(detail(&entries[0])["ebhook"]["deliveryId"], "inv-1");
+}
+
+#[test]
+fn send_test_against_dev_succeeds_for_each_provider() {
+    for provider in ["zendesk", "github", "twilio"] {
+        let dev = Dev::start(provider, "shared-secret", &[], &[]);
+        let out = Command::new(env!("CARGO_BIN_EXE_ebhook"))
+            .args([
+                "send-test",
+                "--url",
+                &dev.url("/hook"),
+                "--provider",
+                provider,
+            ])
+            .args(["--secret-env", SECRET_VAR])
+            .env(SECRET_VAR, "shared-secret")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run ebhook send-test");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{provider}: {stdout}\n{stderr}\n--- dev ---\n{}",
+            dev.stderr()
+        );
+        assert!(stdout.starts_with("HTTP 200"), "{stdout}");
+        let entries = dev.wait_entries(1);
+        assert_eq!(entries.len(), 1, "{provider}: {}", dev.stderr());
+        assert_eq!(entries[0]["Source"], format!("ebhook.{provider}"));
+
+        // With the wrong secret the endpoint answers 401 and send-test fails.
+        let out = Command::new(env!("CARGO_BIN_EXE_ebhook"))
+            .args([
+                "send-test",
+                "--url",
+                &dev.url("/hook"),
+                "--provider",
+                provider,
+            ])
+            .args(["--secret-env", SECRET_VAR])
+            .env(SECRET_VAR, "wrong-secret")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run ebhook send-test");
+        assert_ne!(out.status.code(), Some(0));
+        assert!(String::from_utf8_lossy(&out.stdout).starts_with("HTTP 401"));
+        assert_eq!(dev.entries().len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn with_event_bus_the_event_really_arrives() {
+    const BUS: &str = "ebhook-dev-it";
+    let moto_server = Moto::start();
+    let conf = moto_server.sdk_config().await;
+    let events = aws_sdk_eventbridge::Client::new(&conf);
+    let sqs = aws_sdk_sqs::Client::new(&conf);
+    events.create_event_bus().name(BUS).send().await.unwrap();
+    let queue_url = sqs
+        .create_queue()
+        .queue_name("dev-arrivals")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    events
+        .put_rule()
+        .name("dev-all")
+        .event_bus_name(BUS)
+        .event_pattern(json!({"source": ["ebhook.github"]}).to_string())
+        .send()
+        .await
+        .unwrap();
+    events
+        .put_targets()
+        .rule("dev-all")
+        .event_bus_name(BUS)
+        .targets(
+            Target::builder()
+                .id("queue")
+                .arn(format!(
+                    "arn:aws:sqs:{}:{}:dev-arrivals",
+                    moto::REGION,
+                    moto::ACCOUNT_ID
+                ))
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let dev = Dev::start(
+        "github",
+        "gh-secret",
+        &["--event-bus", BUS],
+        &moto_server.env(),
+    );
+    let body = br#"{"zen":"Approachable is better than simple.","hook_id":7}"#;
+    let signature = octokit_sign(&[("gh-secret", body)]).remove(0);
+    let answer = post(
+        &dev.url("/"),
+        &[
+            ("Content-Type", "application/json"),
+            ("X-GitHub-Event", "ping"),
+            ("X-GitHub-Delivery", "d-bus"),
+            ("X-Hub-Signature-256", &signature),
+        ],
+        body.to_vec(),
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}\n{}", answer.body, dev.stderr());
+    let ids: Value = serde_json::from_str(&answer.body).unwrap();
+    let id = ids["eventIds"][0].as_str().unwrap().to_owned();
+
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut arrived = Vec::new();
+    while arrived.is_empty() && Instant::now() < deadline {
+        let out = sqs
+            .receive_message()
+            .queue_url(&queue_url)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        for m in out.messages() {
+            arrived.push(serde_json::from_str::<Value>(m.body().unwrap()).unwrap());
+        }
+    }
+    assert_eq!(arrived.len(), 1, "{}", dev.stderr());
+    let event = &arrived[0];
+    assert_eq!(event["id"], id.as_str());
+    assert_eq!(event["source"], "ebhook.github");
+    assert_eq!(event["detail-type"], "ping");
+    assert_eq!(
+        event["detail"]["zen"],
+        "Approachable is better than simple."
+    );
+    assert_eq!(event["detail"]["ebhook"]["deliveryId"], "d-bus");
+    // Forwarded events are not printed.
+    assert!(dev.entries().is_empty());
+    assert!(
+        dev.stderr().contains(&format!("put on {BUS}")),
+        "{}",
+        dev.stderr()
+    );
+}
+
+#[test]
+fn stops_cleanly_on_sigterm() {
+    let mut dev = Dev::start("github", "s", &[], &[]);
+    let status = Command::new("kill")
+        .args(["-TERM", &dev.child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let exit = loop {
+        if let Some(s) = dev.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "still running after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(exit.success(), "{exit:?}");
+}
+
+#[tokio::test]
+async fn send_test_reads_url_provider_and_secret_from_the_stack() {
+    let moto_server = Moto::start();
+    let conf = moto_server.sdk_config().await;
+    let dev = Dev::start("github", "stack-secret", &[], &[]);
+    let secrets = aws_sdk_secretsmanager::Client::new(&conf);
+    let arn = secrets
+        .create_secret()
+        .name("ebhook-send-test")
+        .secret_string(r#"{"current":"stack-secret"}"#)
+        .send()
+        .await
+        .unwrap()
+        .arn
+        .unwrap();
+    // A stand-in for ebhook's stack: only the outputs send-test reads.
+    let template = json!({
+        "Parameters": {
+            "Url": {"Type": "String"},
+            "SecretArn": {"Type": "String"}
+        },
+        "Resources": {"Queue": {"Type": "AWS::SQS::Queue"}},
+        "Outputs": {
+            "WebhookUrl": {"Value": {"Ref": "Url"}},
+            "Provider": {"Value": "github"},
+            "SecretArn": {"Value": {"Ref": "SecretArn"}}
+        }
+    });
+    let param = |k: &str, v: &str| {
+        aws_sdk_cloudformation::types::Parameter::builder()
+            .parameter_key(k)
+            .parameter_value(v)
+            .build()
+    };
+    aws_sdk_cloudformation::Client::new(&conf)
+        .create_stack()
+        .stack_name("hooks")
+        .template_body(template.to_string())
+        .parameters(param("Url", &dev.url("/")))
+        .parameters(param("SecretArn", &arn))
+        .send()
+        .await
+        .unwrap();
+
+    let send_test = || {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_ebhook"));
+        command
+            .args(["send-test", "--stack-name", "hooks"])
+            .env_remove("AWS_PROFILE")
+            .envs(moto_server.env())
+            .stdin(Stdio::null());
+        command.output().expect("run ebhook send-test")
+    };
+    let out = send_test();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}\n--- dev ---\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        dev.stderr()
+    );
+    let entries = dev.wait_entries(1);
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0]["DetailType"], "ping");
+
+    // No secret set yet: send-test says so instead of sending.
+    secrets
+        .put_secret_value()
+        .secret_id(&arn)
+        .secret_string(r#"{"current":""}"#)
+        .send()
+        .await
+        .unwrap();
+    let out = send_test();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no signing secret is set"), "{stderr}");
+    assert_eq!(dev.entries().len(), 1);
+}
+
+#[tokio::test]
+async fn github_form_delivery_signed_by_the_official_library_is_accepted() {
+    let dev = Dev::start("github", "gh-secret", &[], &[]);
+    // GitHub's "application/x-www-form-urlencoded" content type: the JSON in `payload`, the
+    // signature over the raw form body.
+    let body = form(&[(
+        "payload",
+        r#"{"action":"opened","number":7,"title":"a+b & c"}"#,
+    )]);
+    let signature = octokit_sign(&[("gh-secret", body.as_bytes())]).remove(0);
+    let answer = post(
+        &dev.url("/github?x=1"),
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("X-GitHub-Event", "pull_request"),
+            ("X-GitHub-Delivery", "d-form"),
+            ("X-GitHub-Hook-ID", "99"),
+            ("X-Hub-Signature-256", &signature),
+        ],
+        body,
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}\n{}", answer.body, dev.stderr());
+    let entries = dev.wait_entries(1);
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0]["DetailType"], "pull_request");
+    let d = detail(&entries[0]);
+    assert_eq!(d["number"], 7);
+    assert_eq!(d["title"], "a+b & c");
+    assert_eq!(d["ebhook"]["webhookId"], "99");
+}
+
+#[tokio::test]
+async fn unreachable_bus_answers_503_as_lambda_would() {
+    // Nothing listens on port 9 of loopback; the handler's forward budget applies.
+    let env: Vec<(String, String)> = [
+        ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
+        ("AWS_REGION", moto::REGION),
+        ("AWS_ACCESS_KEY_ID", moto::ACCESS_KEY_ID),
+        ("AWS_SECRET_ACCESS_KEY", moto::SECRET_ACCESS_KEY),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+        ("EBHOOK_FORWARD_BUDGET_MS", "500"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let dev = Dev::start("github", "gh-secret", &["--event-bus", "nowhere"], &env);
+    let body = br#"{"zen":"x"}"#;
+    let signature = github::sign(b"gh-secret", body);
+    let started = Instant::now();
+    let answer = post(
+        &dev.url("/"),
+        &[
+            ("Content-Type", "application/json"),
+            ("X-GitHub-Event", "ping"),
+            ("X-Hub-Signature-256", &signature),
+        ],
+        body.to_vec(),
+    )
+    .await;
+    assert_eq!(answer.status, 503, "{}\n{}", answer.body, dev.stderr());
+    assert_eq!(answer.headers["retry-after"], "5");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(
+        dev.stderr().contains("503 failed (event_bus_unavailable)"),
+        "{}",
+        dev.stderr()
+    );
+    assert!(dev.entries().is_empty());
+}
