@@ -88,7 +88,7 @@ fn handle(
     options: &VerifyOptions,
 ) -> usize {
     let inbound = Inbound::from_function_url(event, Provider::Github, 6 << 20).unwrap();
-    let base = inbound.base_url(None);
+    let base = inbound.base_url("https", None);
     let now = OffsetDateTime::now_utc();
     verify(
         Provider::Github,

@@ -4,7 +4,6 @@
 //! The verify-and-map half is [`Pipeline`], shared with `ebhook dev`, which runs the same
 //! checks locally and prints or forwards what Lambda would put on the bus.
 
-use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::lambda_function_urls::{
@@ -115,12 +114,7 @@ impl Pipeline {
         summary.body_bytes = inbound.body.len();
 
         let now = OffsetDateTime::now_utc();
-        let base_url = match (config.public_base_url.as_deref(), self.scheme) {
-            (None, scheme) if scheme != "https" => {
-                Cow::Owned(format!("{scheme}://{}", inbound.host))
-            }
-            (configured, _) => inbound.base_url(configured),
-        };
+        let base_url = inbound.base_url(self.scheme, config.public_base_url.as_deref());
         let signed = inbound.signed(&base_url);
         let secrets = self.secrets.get().await.map_err(|e| {
             tracing::error!(error = %e, "signing secret unavailable");

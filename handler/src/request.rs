@@ -75,12 +75,13 @@ impl<'a> Inbound<'a> {
         })
     }
 
-    /// `https://<host>` as the provider addressed the function URL, unless a public base URL
-    /// (custom domain, CloudFront) is configured.
-    pub fn base_url(&self, configured: Option<&'a str>) -> Cow<'a, str> {
+    /// `<scheme>://<host>` as the provider addressed the server (`https` for a function URL,
+    /// `http` for a local one), unless a public base URL (custom domain, CloudFront, a
+    /// tunnel) is configured.
+    pub fn base_url(&self, scheme: &str, configured: Option<&'a str>) -> Cow<'a, str> {
         match configured {
             Some(base) => Cow::Borrowed(base),
-            None => Cow::Owned(format!("https://{}", self.host)),
+            None => Cow::Owned(format!("{scheme}://{}", self.host)),
         }
     }
 
@@ -281,11 +282,11 @@ mod tests {
         let inbound = Inbound::from_function_url(&e, Provider::Github, 100).unwrap();
         assert_eq!(&*inbound.body, b"hi");
         assert_eq!(
-            inbound.base_url(None),
+            inbound.base_url("https", None),
             "https://abc.lambda-url.us-east-1.on.aws"
         );
         assert_eq!(
-            inbound.base_url(Some("https://hooks.example.com")),
+            inbound.base_url("https", Some("https://hooks.example.com")),
             "https://hooks.example.com"
         );
         assert_eq!(inbound.raw_query, "a=1");

@@ -3,10 +3,11 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
+use ebhook_handler::SecretSet;
 
 use crate::artifacts;
-use crate::aws::Aws;
-use crate::cli::{Arch, UsageError};
+use crate::aws::{Aws, aws_error};
+use crate::cli::{Arch, AwsError, UsageError};
 use crate::package::{self, Artifact};
 use crate::ui::Ui;
 
@@ -43,6 +44,25 @@ pub fn no_such_stack(aws: &Aws, name: &str) -> UsageError {
         "no stack named {name} in {}; check --stack-name and --region",
         aws.region()
     ))
+}
+
+/// The signing secrets a stack's handler uses, as stored in Secrets Manager. No text value
+/// reads as "no secret set yet"; a value not in ebhook's format is a fault of the stored
+/// state, reported as such.
+pub async fn stored_secret(aws: &Aws, arn: &str) -> anyhow::Result<SecretSet> {
+    let value = aws
+        .secrets
+        .get_secret_value()
+        .secret_id(arn)
+        .send()
+        .await
+        .map_err(|e| aws_error("reading the signing secret", &e))?;
+    SecretSet::parse(value.secret_string().unwrap_or_default()).map_err(|e| {
+        AwsError(format!(
+            "the stored signing secret is not in ebhook's format: {e}"
+        ))
+        .into()
+    })
 }
 
 /// Where the handler comes from: built from a crate (the default), or a prebuilt binary.

@@ -10,9 +10,8 @@ use serde_json::json;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::aws::aws_error;
 use crate::cli::UsageError;
-use crate::commands::common::{AwsArgs, OutputFormat, no_such_stack};
+use crate::commands::common::{AwsArgs, OutputFormat, no_such_stack, stored_secret};
 use crate::deploy::{self, Outcome, ParamValue, StackChange};
 use crate::secret_input::{self, SecretArgs};
 use crate::template;
@@ -67,15 +66,7 @@ pub async fn run(args: RotateSecretArgs) -> anyhow::Result<()> {
         .parse()
         .map_err(|e| UsageError(format!("stack {}: {e}", stack.name)))?;
     let secret_arn = stack.output(template::OUTPUT_SECRET_ARN)?.to_owned();
-    let stored = aws
-        .secrets
-        .get_secret_value()
-        .secret_id(&secret_arn)
-        .send()
-        .await
-        .map_err(|e| aws_error("reading the current signing secret", &e))?;
-    let old = SecretSet::parse(stored.secret_string().unwrap_or_default())
-        .map_err(|e| UsageError(format!("the stored secret is not in ebhook's format: {e}")))?;
+    let old = stored_secret(&aws, &secret_arn).await?;
 
     let now = OffsetDateTime::now_utc();
     let mut generated = None;

@@ -17,9 +17,8 @@ use hyper_util::rt::TokioExecutor;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::aws::aws_error;
 use crate::cli::{AwsError, ProviderArg, UsageError};
-use crate::commands::common::AwsArgs;
+use crate::commands::common::{AwsArgs, no_such_stack, stored_secret};
 use crate::deploy;
 use crate::secret_input::SecretArgs;
 use crate::template;
@@ -233,30 +232,16 @@ async fn from_stack(
     stack_name: &str,
 ) -> anyhow::Result<(String, Provider, Vec<u8>)> {
     let aws = aws_args.connect().await?;
-    let stack = deploy::describe(&aws, stack_name).await?.ok_or_else(|| {
-        UsageError(format!(
-            "no stack named {stack_name} in {}; check --stack-name and --region",
-            aws.region()
-        ))
-    })?;
+    let stack = deploy::describe(&aws, stack_name)
+        .await?
+        .ok_or_else(|| no_such_stack(&aws, stack_name))?;
     let url = stack.output(template::OUTPUT_WEBHOOK_URL)?.to_owned();
     let provider: Provider = stack
         .output(template::OUTPUT_PROVIDER)?
         .parse()
         .map_err(|e| AwsError(format!("stack {stack_name}: {e}")))?;
     let arn = stack.output(template::OUTPUT_SECRET_ARN)?;
-    let value = aws
-        .secrets
-        .get_secret_value()
-        .secret_id(arn)
-        .send()
-        .await
-        .map_err(|e| aws_error("reading the signing secret", &e))?;
-    let text = value
-        .secret_string()
-        .ok_or_else(|| AwsError("the signing secret has no text value".into()))?;
-    let set = SecretSet::parse(text)
-        .map_err(|e| AwsError(format!("the signing secret is not valid: {e}")))?;
+    let set = stored_secret(&aws, arn).await?;
     let Some(current) = set.current() else {
         return Err(UsageError(format!(
             "no signing secret is set for stack {stack_name} yet, so every delivery is rejected; \
