@@ -7,6 +7,7 @@ mod dev;
 mod emulator;
 mod handler;
 mod harness_selftest;
+mod hostile;
 mod init_flows;
 mod rotate;
 mod template;

@@ -1,0 +1,251 @@
+//! The real `bootstrap` run as Lambda runs it (Runtime API emulator), with Secrets Manager,
+//! EventBridge and SQS served by moto: what arrives on the bus is read back through an SQS
+//! target of a rule on the bus. Also the providers' sample deliveries, correctly signed.
+
+use std::time::{Duration, Instant};
+
+use aws_sdk_eventbridge::types::Target;
+use ebhook_handler::verify::{github, twilio, zendesk};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::function_url::HttpRequest;
+use super::{Bootstrap, Moto, RuntimeApi};
+
+pub const BUS: &str = "ebhook-it";
+
+/// A bus with an SQS-backed rule for `ebhook.<provider>` events, a secret, and the handler
+/// running against them. Dropping it stops the handler, the emulator and moto.
+pub struct Fixture {
+    _moto: Moto,
+    pub runtime: RuntimeApi,
+    pub bootstrap: Bootstrap,
+    pub sqs: aws_sdk_sqs::Client,
+    pub secrets: aws_sdk_secretsmanager::Client,
+    pub queue_url: String,
+    pub secret_arn: String,
+}
+
+/// Starts moto and the handler for `provider` with the secret set to `secret_value`;
+/// `extra_env` adds to or overrides the handler's environment.
+pub async fn fixture(provider: &str, secret_value: &str, extra_env: &[(&str, &str)]) -> Fixture {
+    let moto = Moto::start();
+    let conf = moto.sdk_config().await;
+    let events = aws_sdk_eventbridge::Client::new(&conf);
+    let sqs = aws_sdk_sqs::Client::new(&conf);
+    let secrets = aws_sdk_secretsmanager::Client::new(&conf);
+
+    events.create_event_bus().name(BUS).send().await.unwrap();
+    let queue_url = sqs
+        .create_queue()
+        .queue_name("arrivals")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let queue_arn = "arn:aws:sqs:us-east-1:123456789012:arrivals";
+    events
+        .put_rule()
+        .name("all-ebhook")
+        .event_bus_name(BUS)
+        .event_pattern(json!({"source": [format!("ebhook.{provider}")]}).to_string())
+        .send()
+        .await
+        .unwrap();
+    events
+        .put_targets()
+        .rule("all-ebhook")
+        .event_bus_name(BUS)
+        .targets(
+            Target::builder()
+                .id("queue")
+                .arn(queue_arn)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let secret_arn = secrets
+        .create_secret()
+        .name(format!("ebhook-{provider}"))
+        .secret_string(secret_value)
+        .send()
+        .await
+        .unwrap()
+        .arn
+        .unwrap();
+
+    let runtime = RuntimeApi::start().await;
+    let mut env = moto.env();
+    for (k, v) in [
+        ("EBHOOK_PROVIDER", provider),
+        ("EBHOOK_EVENT_BUS", BUS),
+        ("EBHOOK_SECRET_ARN", secret_arn.as_str()),
+        ("EBHOOK_LOG", "info"),
+    ]
+    .into_iter()
+    .chain(extra_env.iter().copied())
+    {
+        env.retain(|(name, _)| name != k);
+        env.push((k.to_owned(), v.to_owned()));
+    }
+    let bootstrap = Bootstrap::spawn(&runtime.address(), &env);
+    Fixture {
+        _moto: moto,
+        runtime,
+        bootstrap,
+        sqs,
+        secrets,
+        queue_url,
+        secret_arn,
+    }
+}
+
+impl Fixture {
+    /// Invokes the handler with `request` as a function URL delivers it; its response.
+    pub async fn send(&self, request: &HttpRequest) -> Value {
+        self.send_event(request.to_event()).await
+    }
+
+    /// Invokes the handler with a function URL event as given (to send what
+    /// [`HttpRequest::to_event`] would not produce); its response.
+    pub async fn send_event(&self, event: Value) -> Value {
+        match self.runtime.invoke(event).await {
+            Ok(response) => response,
+            Err(e) => panic!(
+                "invocation failed: {e}\n--- handler output ---\n{}",
+                self.bootstrap.output()
+            ),
+        }
+    }
+
+    /// Every event that reaches the bus within `wait`, as EventBridge delivers them.
+    pub async fn arrivals(&self, expected: usize, wait: Duration) -> Vec<Value> {
+        let deadline = Instant::now() + wait;
+        let mut events = Vec::new();
+        while Instant::now() < deadline {
+            let out = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.queue_url)
+                .max_number_of_messages(10)
+                .wait_time_seconds(1)
+                .send()
+                .await
+                .unwrap();
+            for message in out.messages() {
+                events.push(serde_json::from_str(message.body().unwrap()).unwrap());
+                self.sqs
+                    .delete_message()
+                    .queue_url(&self.queue_url)
+                    .receipt_handle(message.receipt_handle().unwrap())
+                    .send()
+                    .await
+                    .unwrap();
+            }
+            if expected > 0 && events.len() >= expected {
+                break;
+            }
+        }
+        events
+    }
+
+    /// Puts a new value in the secret.
+    pub async fn set_secret(&self, value: &str) {
+        self.secrets
+            .put_secret_value()
+            .secret_id(&self.secret_arn)
+            .secret_string(value)
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+/// A GitHub `ping` delivery signed with `secret`.
+pub fn github_ping(secret: &str) -> HttpRequest {
+    let body = br#"{"zen":"Design for failure.","hook_id":42,"hook":{"type":"Repository"}}"#;
+    HttpRequest::post(
+        &[
+            ("Content-Type", "application/json"),
+            ("User-Agent", "GitHub-Hookshot/044aadd"),
+            ("X-GitHub-Event", "ping"),
+            ("X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958"),
+            ("X-GitHub-Hook-ID", "42"),
+        ],
+        body.to_vec(),
+    )
+    .header(
+        "X-Hub-Signature-256",
+        &github::sign(secret.as_bytes(), body),
+    )
+}
+
+/// A Zendesk `ticket.created` event signed with `secret` at `at`.
+pub fn zendesk_event(secret: &str, at: OffsetDateTime) -> HttpRequest {
+    let body = br#"{"type":"zen:event-type:ticket.created","account_id":22129848,"id":"cbe4028c-7239-495d-b020-f22348516046","time":"2026-11-22T12:00:00Z","zendesk_event_version":"2022-11-06","subject":"zen:ticket:1","detail":{"id":"1","subject":"Help"},"event":{}}"#;
+    let ts = at.format(&Rfc3339).unwrap();
+    HttpRequest::post(
+        &[
+            ("Content-Type", "application/json"),
+            ("X-Zendesk-Webhook-Id", "01GWD8VAQ3SS0C6FTYG8B5RCQ4"),
+            ("X-Zendesk-Webhook-Invocation-Id", "8350205582"),
+            ("X-Zendesk-Account-Id", "22129848"),
+            ("X-Zendesk-Webhook-Signature-Timestamp", &ts),
+        ],
+        body.to_vec(),
+    )
+    .header(
+        "X-Zendesk-Webhook-Signature",
+        &zendesk::sign(secret.as_bytes(), &ts, body),
+    )
+}
+
+/// A Twilio incoming-SMS form callback to `/sms?tenant=acme&x=1`, signed with `token`.
+pub fn twilio_sms(token: &str) -> HttpRequest {
+    let params = [
+        ("AccountSid", "AC0123"),
+        ("Body", "Hello & welcome"),
+        ("From", "+14155550100"),
+        ("MessageSid", "SM0123"),
+        ("SmsStatus", "received"),
+        ("To", "+14155550199"),
+        ("MediaUrl0", "https://api.twilio.com/a"),
+    ];
+    let body = params
+        .iter()
+        .fold(form_urlencoded_serializer(), |mut s, (k, v)| {
+            s.append_pair(k, v);
+            s
+        })
+        .finish();
+    let mut request = HttpRequest::post(
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("I-Twilio-Idempotency-Token", "idem-0123"),
+        ],
+        body.into_bytes(),
+    );
+    request.path = "/sms".into();
+    request.query = "tenant=acme&x=1".into();
+    let pairs = params.iter().map(|(k, v)| {
+        (
+            std::borrow::Cow::Borrowed(*k),
+            std::borrow::Cow::Borrowed(*v),
+        )
+    });
+    let signature = twilio::sign(token.as_bytes(), &request.url(), pairs);
+    request.header("X-Twilio-Signature", &signature)
+}
+
+pub fn form_urlencoded_serializer() -> form_urlencoded::Serializer<'static, String> {
+    form_urlencoded::Serializer::new(String::new())
+}
+
+/// A function URL response's body parsed as JSON (`null` if it is not JSON).
+pub fn response_body(response: &Value) -> Value {
+    serde_json::from_str(response["body"].as_str().unwrap_or("null")).unwrap_or(Value::Null)
+}
