@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlRequest;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use ebhook_handler::event::{EventSettings, map_delivery};
+use ebhook_handler::json::scan;
 use ebhook_handler::request::Inbound;
 use ebhook_handler::verify::{VerifyOptions, github, verify};
 use ebhook_handler::{Provider, SecretSet};
@@ -169,6 +170,29 @@ fn per_request_table() {
             us(work) / us(hmac),
             us(total),
             us(total) / us(hmac)
+        );
+    }
+}
+
+/// ebhook's scanner against `serde_json` skipping the same text (`IgnoredAny`, no tree), the
+/// fastest way to validate with a general-purpose parser.
+fn validation_table() {
+    println!("| payload | serde_json IgnoredAny | ebhook json::scan | speed-up |");
+    println!("|---|---|---|---|");
+    for (label, size) in [("1 KB", 1_000), ("10 KB", 10_000), ("256 KB", 256_000)] {
+        let body = payload(size);
+        let serde = time_per_call(|| {
+            serde_json::from_str::<serde::de::IgnoredAny>(black_box(&body)).is_ok() as usize
+        });
+        let ours = time_per_call(|| scan(black_box(&body), "ebhook").is_ok() as usize);
+        let rate = |d: Duration| body.len() as f64 / d.as_secs_f64() / 1e9;
+        println!(
+            "| {label} | {:.1} us ({:.2} GB/s) | {:.1} us ({:.2} GB/s) | {:.2}x |",
+            serde.as_secs_f64() * 1e6,
+            rate(serde),
+            ours.as_secs_f64() * 1e6,
+            rate(ours),
+            serde.as_secs_f64() / ours.as_secs_f64()
         );
     }
 }
@@ -413,8 +437,15 @@ fn main() {
         );
         return;
     }
+    // `cargo bench -p ebhook-handler -- per-request` runs only the in-process tables.
+    let only_in_process = std::env::args().any(|a| a == "per-request");
     println!("## Per-request work (no network)\n");
     per_request_table();
+    println!("\n## JSON validation alone\n");
+    validation_table();
+    if only_in_process {
+        return;
+    }
     println!("\n## Cold start and memory (release `bootstrap`, 20 runs)\n");
     process_table();
     println!("\n## Size\n");

@@ -5,14 +5,13 @@
 //! so a 256 KB payload costs one validation pass and one copy.
 
 use std::borrow::Cow;
-use std::fmt;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde::Serialize;
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
+use crate::json::{self, Scanned};
 use crate::provider::Provider;
 
 /// The top-level key of every `Detail` that holds ebhook's delivery metadata.
@@ -387,121 +386,40 @@ fn wrapped(key: &'static str, value_json: &str, meta: &mut Metadata<'_>) -> Stri
     object_with_metadata(&object, meta)
 }
 
-/// Top-level facts about a JSON object, read without building it.
-#[derive(Debug, Default)]
-struct TopLevel {
-    event_type: Option<String>,
-    id: Option<String>,
-    has_reserved: bool,
-}
-
-impl<'de> serde::Deserialize<'de> for TopLevel {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct TopVisitor;
-        impl<'de> Visitor<'de> for TopVisitor {
-            type Value = TopLevel;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TopLevel, A::Error> {
-                let mut top = TopLevel::default();
-                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-                    match key.as_ref() {
-                        "type" => top.event_type = map.next_value::<StringOrOther>()?.0,
-                        "id" => top.id = map.next_value::<StringOrOther>()?.0,
-                        k => {
-                            top.has_reserved |= k == RESERVED_KEY;
-                            map.next_value::<IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(top)
-            }
-        }
-        deserializer.deserialize_map(TopVisitor)
-    }
-}
-
-/// A string value, or `None` for any other JSON value (which is still validated).
-struct StringOrOther(Option<String>);
-
-impl<'de> serde::Deserialize<'de> for StringOrOther {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = StringOrOther;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<StringOrOther, E> {
-                Ok(StringOrOther(Some(v.to_owned())))
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<StringOrOther, E> {
-                Ok(StringOrOther(None))
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<StringOrOther, E> {
-                Ok(StringOrOther(None))
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<StringOrOther, E> {
-                Ok(StringOrOther(None))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<StringOrOther, E> {
-                Ok(StringOrOther(None))
-            }
-            fn visit_unit<E>(self) -> Result<StringOrOther, E> {
-                Ok(StringOrOther(None))
-            }
-            fn visit_seq<A: de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<StringOrOther, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(StringOrOther(None))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<StringOrOther, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(StringOrOther(None))
-            }
-        }
-        deserializer.deserialize_any(V)
-    }
-}
-
 /// A validated JSON payload, turned into a Detail once its metadata is complete.
 struct JsonPayload<'t> {
     text: &'t str,
-    /// `None` for arrays and scalars.
-    object: Option<TopLevel>,
+    /// `None` for arrays and scalars, else whether the object already uses the reserved key.
+    has_reserved: Option<bool>,
     event_type: Option<String>,
     id: Option<String>,
 }
 
 impl<'t> JsonPayload<'t> {
     fn parse(text: &'t str) -> Result<Self, MapError> {
-        let invalid = |e: serde_json::Error| malformed(format!("invalid JSON: {e}"));
-        if first_byte(text) == Some(b'{') {
-            let mut top: TopLevel = serde_json::from_str(text).map_err(invalid)?;
-            return Ok(Self {
+        let scanned =
+            json::scan(text, RESERVED_KEY).map_err(|e| malformed(format!("invalid JSON: {e}")))?;
+        Ok(match scanned {
+            Scanned::Object(top) => Self {
                 text,
-                event_type: top.event_type.take(),
-                id: top.id.take(),
-                object: Some(top),
-            });
-        }
-        serde_json::from_str::<IgnoredAny>(text).map_err(invalid)?;
-        Ok(Self {
-            text,
-            object: None,
-            event_type: None,
-            id: None,
+                has_reserved: Some(top.has_reserved),
+                event_type: top.event_type.map(Cow::into_owned),
+                id: top.id.map(Cow::into_owned),
+            },
+            Scanned::Other => Self {
+                text,
+                has_reserved: None,
+                event_type: None,
+                id: None,
+            },
         })
     }
 
     /// Objects as they are, plus metadata; anything else, or an object that already uses the
     /// reserved key, wrapped under `payload` so nothing is overwritten.
     fn into_detail(self, meta: &mut Metadata<'_>) -> String {
-        match self.object {
-            Some(top) if !top.has_reserved => object_with_metadata(self.text, meta),
+        match self.has_reserved {
+            Some(false) => object_with_metadata(self.text, meta),
             _ => wrapped("payload", self.text, meta),
         }
     }

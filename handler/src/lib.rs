@@ -7,6 +7,7 @@ pub mod config;
 pub mod event;
 pub mod forward;
 pub mod handler;
+pub mod json;
 pub mod local;
 pub mod logging;
 pub mod provider;

@@ -1,0 +1,720 @@
+//! A JSON validator that reads a payload's top-level keys without building anything.
+//!
+//! The handler must know that a body is one valid JSON text before it becomes an EventBridge
+//! Detail, and it needs three top-level facts (`type`, `id`, whether the reserved key is taken).
+//! A general-purpose parser does that at about half the speed of the HMAC that precedes it; this
+//! one is a single pass over the bytes with no allocation, strings skipped eight bytes at a time,
+//! in safe code.
+//!
+//! It accepts exactly what `serde_json` accepts when it skips a value (`IgnoredAny`), except that
+//! it refuses nesting deeper than [`MAX_DEPTH`]; the unit tests and the fuzz target `json` check
+//! that differentially.
+
+use std::borrow::Cow;
+use std::cell::Cell;
+
+/// Deeper nesting is refused. No provider nests its payloads more than a dozen levels, and a
+/// body 10,000 levels deep is an attack on whoever parses the event next: `serde_json::Value`
+/// refuses more than 127 levels, Python's `json` hits its recursion limit near 1,000. 100 leaves
+/// room for the levels the event adds (`detail`, and `payload` when a body is wrapped).
+pub const MAX_DEPTH: u32 = 100;
+
+/// Why a text is not JSON, with the byte offset where that was found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{kind} at byte {offset}")]
+pub struct JsonError {
+    pub kind: ErrorKind,
+    pub offset: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ErrorKind {
+    #[error("unexpected end of input")]
+    Eof,
+    #[error("expected a value")]
+    ExpectedValue,
+    #[error("expected a string key")]
+    ExpectedKey,
+    #[error("expected `:`")]
+    ExpectedColon,
+    #[error("expected `,` or a closing bracket")]
+    ExpectedCommaOrEnd,
+    #[error("invalid number")]
+    InvalidNumber,
+    #[error("invalid literal")]
+    InvalidLiteral,
+    #[error("control character in a string")]
+    ControlCharacter,
+    #[error("invalid escape")]
+    InvalidEscape,
+    #[error("nested more than 100 levels deep")]
+    TooDeep,
+    #[error("trailing characters")]
+    TrailingCharacters,
+}
+
+/// What the handler needs from a payload's top level.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TopLevel<'t> {
+    /// The value of the last top-level `type` member, when that value is a string.
+    pub event_type: Option<Cow<'t, str>>,
+    /// The value of the last top-level `id` member, when that value is a string.
+    pub id: Option<Cow<'t, str>>,
+    /// Whether a top-level member is named `name`, the key the caller reserves.
+    pub has_reserved: bool,
+}
+
+/// What the text was, once validated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scanned<'t> {
+    Object(TopLevel<'t>),
+    /// An array, string, number, boolean or null.
+    Other,
+}
+
+/// Validate `text` as one JSON value (surrounding whitespace allowed) and read the top-level
+/// `type` and `id` members of an object, and whether a member named `reserved` exists.
+/// Keys and values are compared after unescaping, so `"typ\u0065"` is `type`.
+pub fn scan<'t>(text: &'t str, reserved: &str) -> Result<Scanned<'t>, JsonError> {
+    let scanner = Scanner {
+        b: text.as_bytes(),
+        text,
+        error_at: Cell::new(0),
+    };
+    scanner.document(reserved).map_err(|kind| {
+        let offset = scanner.error_at.get();
+        let kind = if offset >= text.len() && kind != ErrorKind::TrailingCharacters {
+            ErrorKind::Eof
+        } else {
+            kind
+        };
+        JsonError { kind, offset }
+    })
+}
+
+/// Which top-level member the value being read belongs to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Wanted {
+    None,
+    Type,
+    Id,
+}
+
+/// Recursive descent over the bytes. Each step takes the index it starts at and returns the
+/// index after what it read, so the position stays in a register; bytes are read through
+/// [`Scanner::at`], which gives 0 past the end: 0 is valid nowhere in JSON, so running out of
+/// input needs no branch of its own. Recursion is bounded by [`MAX_DEPTH`].
+struct Scanner<'t> {
+    b: &'t [u8],
+    text: &'t str,
+    /// Where the error is, set only when a step fails.
+    error_at: Cell<usize>,
+}
+
+type Step = Result<usize, ErrorKind>;
+
+/// Marks an index as "past a closing bracket" (see [`Scanner::next_or_close`]). No text that
+/// fits in memory reaches this bit.
+const CLOSED: usize = 1 << (usize::BITS - 1);
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// High bit set in each byte of `w` that is zero; exact for the lowest such byte.
+#[inline(always)]
+fn zero_bytes(w: u64) -> u64 {
+    w.wrapping_sub(ONES) & !w & HIGHS
+}
+
+/// High bit set in each byte of `w` that is `"`, `\` or below 0x20; exact for the lowest one.
+#[inline(always)]
+fn string_specials(w: u64) -> u64 {
+    zero_bytes(w ^ (ONES * b'"' as u64))
+        | zero_bytes(w ^ (ONES * b'\\' as u64))
+        | (w.wrapping_sub(ONES * 0x20) & !w & HIGHS)
+}
+
+/// The index of the first `"`, `\\` or control character at or after `i` (or the end).
+#[inline(always)]
+fn plain_run_end(b: &[u8], mut i: usize) -> usize {
+    while let Some(chunk) = b.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+        let hits = string_specials(u64::from_le_bytes(*chunk));
+        if hits != 0 {
+            return i + (hits.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    i
+}
+
+impl<'t> Scanner<'t> {
+    #[cold]
+    fn fail(&self, kind: ErrorKind, at: usize) -> ErrorKind {
+        self.error_at.set(at);
+        kind
+    }
+
+    #[inline(always)]
+    fn at(&self, i: usize) -> u8 {
+        self.b.get(i).copied().unwrap_or(0)
+    }
+
+    /// Providers send compact JSON, so the first test (a byte above space) nearly always ends it.
+    #[inline(always)]
+    fn ws(&self, mut i: usize) -> usize {
+        if self.at(i) > b' ' {
+            return i;
+        }
+        while let b' ' | b'\n' | b'\t' | b'\r' = self.at(i) {
+            i += 1;
+        }
+        i
+    }
+
+    /// At an opening quote: the index after the closing one.
+    #[inline(always)]
+    fn string(&self, i: usize) -> Step {
+        let b = self.b;
+        let mut i = i + 1;
+        loop {
+            i = plain_run_end(b, i);
+            match self.at(i) {
+                b'"' => return Ok(i + 1),
+                b'\\' => i = self.escape(i + 1)?,
+                c if c < 0x20 => return Err(self.fail(ErrorKind::ControlCharacter, i)),
+                _ => i += 1,
+            }
+        }
+    }
+
+    /// Just past a backslash. `\u` escapes are not checked for surrogate pairing: `serde_json`
+    /// does not check them when skipping, and EventBridge receives the escape as written.
+    #[inline(always)]
+    fn escape(&self, i: usize) -> Step {
+        match self.at(i) {
+            b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => Ok(i + 1),
+            b'u' => match self.b.get(i + 1..i + 5) {
+                Some(hex) if hex.iter().all(u8::is_ascii_hexdigit) => Ok(i + 5),
+                _ => {
+                    let bad = (i + 1..i + 5)
+                        .find(|&j| !self.at(j).is_ascii_hexdigit())
+                        .unwrap_or(i + 1);
+                    Err(self.fail(ErrorKind::InvalidEscape, bad))
+                }
+            },
+            _ => Err(self.fail(ErrorKind::InvalidEscape, i)),
+        }
+    }
+
+    #[inline(always)]
+    fn digits(&self, mut i: usize) -> usize {
+        while self.at(i).is_ascii_digit() {
+            i += 1;
+        }
+        i
+    }
+
+    /// At `-` or a digit: the index after the number.
+    #[inline(always)]
+    fn number(&self, mut i: usize) -> Step {
+        if self.at(i) == b'-' {
+            i += 1;
+        }
+        match self.at(i) {
+            b'0' => {
+                i += 1;
+                // One leading zero only.
+                if self.at(i).is_ascii_digit() {
+                    return Err(self.fail(ErrorKind::InvalidNumber, i));
+                }
+            }
+            b'1'..=b'9' => i = self.digits(i + 1),
+            _ => return Err(self.fail(ErrorKind::InvalidNumber, i)),
+        }
+        if let b'.' | b'e' | b'E' = self.at(i) {
+            return self.fraction_and_exponent(i);
+        }
+        Ok(i)
+    }
+
+    fn fraction_and_exponent(&self, mut i: usize) -> Step {
+        if self.at(i) == b'.' {
+            let start = i + 1;
+            i = self.digits(start);
+            if i == start {
+                return Err(self.fail(ErrorKind::InvalidNumber, i));
+            }
+        }
+        if let b'e' | b'E' = self.at(i) {
+            i += 1;
+            if let b'+' | b'-' = self.at(i) {
+                i += 1;
+            }
+            let start = i;
+            i = self.digits(start);
+            if i == start {
+                return Err(self.fail(ErrorKind::InvalidNumber, i));
+            }
+        }
+        Ok(i)
+    }
+
+    fn literal(&self, i: usize, word: &[u8]) -> Step {
+        let end = i + word.len();
+        if self.b.get(i..end) == Some(word) {
+            return Ok(end);
+        }
+        let bad = (i..end).find(|&j| self.at(j) != word[j - i]).unwrap_or(i);
+        Err(self.fail(ErrorKind::InvalidLiteral, bad))
+    }
+
+    /// Any value, at its first byte (whitespace skipped). `depth` counts the containers it is
+    /// in.
+    fn value(&self, i: usize, depth: u32) -> Step {
+        match self.at(i) {
+            b'"' => self.string(i),
+            b'{' => self.object(i, depth + 1),
+            b'[' => self.array(i, depth + 1),
+            b'-' | b'0'..=b'9' => self.number(i),
+            b't' => self.literal(i, b"true"),
+            b'f' => self.literal(i, b"false"),
+            b'n' => self.literal(i, b"null"),
+            _ => Err(self.fail(ErrorKind::ExpectedValue, i)),
+        }
+    }
+
+    /// A member's or element's value. Strings and numbers, nearly every value in a payload, are
+    /// read here, inline; only containers and literals cost a (recursive) call.
+    #[inline(always)]
+    fn inner_value(&self, i: usize, depth: u32) -> Step {
+        match self.at(i) {
+            b'"' => self.string(i),
+            b'-' | b'0'..=b'9' => self.number(i),
+            _ => self.value(i, depth),
+        }
+    }
+
+    /// After a member or element: the index of the next one after a `,`, or, with the high
+    /// bit of the result set, the index just past the closing bracket. (Packing both into one
+    /// word keeps the hot loop's result in a register.)
+    #[inline(always)]
+    fn next_or_close(&self, i: usize, close: u8) -> Step {
+        let i = self.ws(i);
+        match self.at(i) {
+            b',' => Ok(self.ws(i + 1)),
+            c if c == close => Ok((i + 1) | CLOSED),
+            _ => Err(self.fail(ErrorKind::ExpectedCommaOrEnd, i)),
+        }
+    }
+
+    /// At `{` or `[`: the index of the first member or element, or, with [`CLOSED`] set, the
+    /// index just past the closing bracket of an empty container.
+    #[inline(always)]
+    fn open(&self, i: usize, depth: u32, close: u8) -> Step {
+        if depth > MAX_DEPTH {
+            return Err(self.fail(ErrorKind::TooDeep, i));
+        }
+        let i = self.ws(i + 1);
+        if self.at(i) == close {
+            return Ok((i + 1) | CLOSED);
+        }
+        Ok(i)
+    }
+
+    /// At a key: the index after the key, `:` and whitespace.
+    #[inline(always)]
+    fn key(&self, i: usize) -> Step {
+        let end = self.key_token(i)?;
+        self.colon(end)
+    }
+
+    /// At a key: the index after its closing quote.
+    #[inline(always)]
+    fn key_token(&self, i: usize) -> Step {
+        if self.at(i) != b'"' {
+            return Err(self.fail(ErrorKind::ExpectedKey, i));
+        }
+        self.string(i)
+    }
+
+    /// After a key: the index after `:` and whitespace.
+    #[inline(always)]
+    fn colon(&self, mut i: usize) -> Step {
+        if self.at(i) != b':' {
+            i = self.ws(i);
+            if self.at(i) != b':' {
+                return Err(self.fail(ErrorKind::ExpectedColon, i));
+            }
+        }
+        Ok(self.ws(i + 1))
+    }
+
+    fn object(&self, i: usize, depth: u32) -> Step {
+        let mut i = self.open(i, depth, b'}')?;
+        while i & CLOSED == 0 {
+            i = self.key(i)?;
+            i = self.inner_value(i, depth)?;
+            i = self.next_or_close(i, b'}')?;
+        }
+        Ok(i & !CLOSED)
+    }
+
+    fn array(&self, i: usize, depth: u32) -> Step {
+        let mut i = self.open(i, depth, b']')?;
+        while i & CLOSED == 0 {
+            i = self.inner_value(i, depth)?;
+            i = self.next_or_close(i, b']')?;
+        }
+        Ok(i & !CLOSED)
+    }
+
+    /// The text of the string token `start..end` (quotes included), unescaped. `None` if an
+    /// escape names a lone surrogate, which has no `str` form.
+    fn unescaped(&self, start: usize, end: usize) -> Option<Cow<'t, str>> {
+        let inner = self.text.get(start + 1..end - 1)?;
+        if !inner.contains('\\') {
+            return Some(Cow::Borrowed(inner));
+        }
+        serde_json::from_str::<String>(self.text.get(start..end)?)
+            .ok()
+            .map(Cow::Owned)
+    }
+
+    /// The top-level object, reading the members the handler wants. The last occurrence of a
+    /// duplicated key wins, as it does in `serde_json::Value`.
+    fn top_object(&self, i: usize, reserved: &str) -> Result<(usize, TopLevel<'t>), ErrorKind> {
+        let mut top = TopLevel::default();
+        let mut i = self.open(i, 1, b'}')?;
+        while i & CLOSED == 0 {
+            let key_start = i;
+            let key_end = self.key_token(i)?;
+            let value_start = self.colon(key_end)?;
+            let wanted = match self.unescaped(key_start, key_end).as_deref() {
+                Some("type") => Wanted::Type,
+                Some("id") => Wanted::Id,
+                Some(k) => {
+                    top.has_reserved |= k == reserved;
+                    Wanted::None
+                }
+                None => Wanted::None,
+            };
+            i = self.inner_value(value_start, 1)?;
+            if wanted != Wanted::None {
+                let value = match self.at(value_start) {
+                    b'"' => self.unescaped(value_start, i),
+                    _ => None,
+                };
+                match wanted {
+                    Wanted::Type => top.event_type = value,
+                    Wanted::Id => top.id = value,
+                    Wanted::None => {}
+                }
+            }
+            i = self.next_or_close(i, b'}')?;
+        }
+        Ok((i & !CLOSED, top))
+    }
+
+    fn document(&self, reserved: &str) -> Result<Scanned<'t>, ErrorKind> {
+        let i = self.ws(0);
+        let (end, scanned) = if self.at(i) == b'{' {
+            let (end, top) = self.top_object(i, reserved)?;
+            (end, Scanned::Object(top))
+        } else {
+            (self.value(i, 0)?, Scanned::Other)
+        };
+        let end = self.ws(end);
+        if end != self.b.len() {
+            return Err(self.fail(ErrorKind::TrailingCharacters, end));
+        }
+        Ok(scanned)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::de::IgnoredAny;
+
+    fn accepts(text: &str) -> bool {
+        scan(text, "ebhook").is_ok()
+    }
+
+    fn serde_accepts(text: &str) -> bool {
+        serde_json::from_str::<IgnoredAny>(text).is_ok()
+    }
+
+    fn object(text: &str) -> TopLevel<'_> {
+        match scan(text, "ebhook") {
+            Ok(Scanned::Object(top)) => top,
+            other => panic!("{text:?}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn agrees_with_serde_json_on_edge_cases() {
+        let cases = [
+            "",
+            " ",
+            "{",
+            "}",
+            "[",
+            "]",
+            "{}",
+            "[]",
+            " {} ",
+            "\t[ ]\r\n",
+            "{} x",
+            "{}{}",
+            "[],",
+            "null",
+            "nul",
+            "nulll",
+            "true",
+            "tru",
+            "false",
+            "falsy",
+            "0",
+            "-0",
+            "00",
+            "-",
+            "-a",
+            "01",
+            "1.",
+            "1.0",
+            "1.e5",
+            "1e",
+            "1e+",
+            "1e-5",
+            "1E+05",
+            "-1.5e300",
+            "1e999",
+            ".5",
+            "+1",
+            "0x10",
+            "1 2",
+            "\"\"",
+            "\"",
+            "\"abc",
+            "\"a\\\"b\"",
+            "\"\\u00e9\"",
+            "\"\\u00g9\"",
+            "\"\\u12\"",
+            "\"\\ud800\"",
+            "\"\\x\"",
+            "\"\\/\"",
+            "\"tab\there\"",
+            "\"nl\nhere\"",
+            "\"\u{7f}\"",
+            "\"é ü 日本\"",
+            "{\"a\":1}",
+            "{\"a\" 1}",
+            "{\"a\":}",
+            "{\"a\":1,}",
+            "{,\"a\":1}",
+            "{\"a\":1 \"b\":2}",
+            "{1:2}",
+            "{\"a\":1]",
+            "[1}",
+            "[1,]",
+            "[,1]",
+            "[1 2]",
+            "[[]]",
+            "[[],[[]],{}]",
+            "{\"a\":{\"b\":[1,{\"c\":null}]}}",
+            "[\"a\",\"b\"]",
+            "\"01234567\"",
+            "\"0123456\\\"89\"",
+            "\"0123456789abcdef\\\\\"",
+            "{\"\":\"\"}",
+            "[1.5,-2,3e3,true,false,null,\"x\"]",
+            "\u{feff}{}",
+            "{\"a\":1}\u{0}",
+        ];
+        for case in cases {
+            assert_eq!(accepts(case), serde_accepts(case), "{case:?}");
+        }
+    }
+
+    #[test]
+    fn nesting_is_limited() {
+        for depth in [1, 99, 100, 101, 10_000] {
+            for (open, close) in [("[", "]"), ("{\"a\":", "}")] {
+                let text = format!("{}1{}", open.repeat(depth), close.repeat(depth));
+                assert!(serde_accepts(&text));
+                assert_eq!(
+                    accepts(&text),
+                    depth as u32 <= MAX_DEPTH,
+                    "{open} x {depth}"
+                );
+            }
+        }
+        let deep = "[".repeat(10_000);
+        assert_eq!(
+            scan(&deep, "ebhook").unwrap_err().kind,
+            ErrorKind::TooDeep,
+            "refused at the limit, before reading on"
+        );
+    }
+
+    #[test]
+    fn reads_top_level_type_id_and_reserved_key() {
+        let top = object(
+            r#"{"id":"e1","type":"zen:event-type:ticket.created","n":{"type":"inner","ebhook":1}}"#,
+        );
+        assert_eq!(
+            top.event_type.as_deref(),
+            Some("zen:event-type:ticket.created")
+        );
+        assert_eq!(top.id.as_deref(), Some("e1"));
+        assert!(!top.has_reserved, "only the top level counts");
+
+        let top = object(r#" { "typ\u0065" : "a\"b\u00e9" , "ebhook" : {} } "#);
+        assert_eq!(top.event_type.as_deref(), Some("a\"bé"));
+        assert!(top.has_reserved);
+        assert!(object(r#"{"ebhoo\u006b":1}"#).has_reserved);
+
+        // Non-string values name nothing; the last duplicate wins, as in serde_json::Value.
+        assert_eq!(object(r#"{"type":1,"id":["x"]}"#), TopLevel::default());
+        assert_eq!(object(r#"{"type":"a","type":null}"#).event_type, None);
+        assert_eq!(
+            object(r#"{"type":null,"type":"b"}"#).event_type.as_deref(),
+            Some("b")
+        );
+        // A lone surrogate cannot be a str: valid JSON, but no event type.
+        assert_eq!(object(r#"{"type":"\ud800"}"#).event_type, None);
+
+        assert_eq!(scan("[1]", "ebhook"), Ok(Scanned::Other));
+        assert_eq!(scan(" \"s\" ", "ebhook"), Ok(Scanned::Other));
+    }
+
+    #[test]
+    fn errors_say_what_and_where() {
+        let e = scan(r#"{"a":1,}"#, "ebhook").unwrap_err();
+        assert_eq!((e.kind, e.offset), (ErrorKind::ExpectedKey, 7));
+        assert_eq!(e.to_string(), "expected a string key at byte 7");
+        let e = scan(r#"{"a":"x"#, "ebhook").unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Eof);
+        let e = scan("{\"a\":\"\u{1}\"}", "ebhook").unwrap_err();
+        assert_eq!((e.kind, e.offset), (ErrorKind::ControlCharacter, 6));
+        let e = scan("{} {}", "ebhook").unwrap_err();
+        assert_eq!((e.kind, e.offset), (ErrorKind::TrailingCharacters, 3));
+    }
+
+    /// A random valid JSON value: nested containers, escapes, non-ASCII, numbers, literals,
+    /// random whitespace, and the keys the scanner looks for.
+    fn value(rng: &mut fastrand::Rng, depth: u32, out: &mut String) {
+        const STRINGS: &[&str] = &[
+            "\"\"",
+            "\"type\"",
+            "\"id\"",
+            "\"ebhook\"",
+            "\"typ\\u0065\"",
+            "\"a\\\"b\"",
+            "\"\\ud83d\\ude00\"",
+            "\"\\ud800\"",
+            "\"é日\"",
+            "\"0123456789abcdef\"",
+            "\"\\n\\t\\/\\b\\f\\r\"",
+            "\"x\"",
+        ];
+        const SCALARS: &[&str] = &[
+            "0", "-0", "12", "-3.25", "1e5", "2E-3", "true", "false", "null",
+        ];
+        const SPACE: &[&str] = &["", "", "", " ", "\n", "\t", "\r\n  "];
+        let ws = |rng: &mut fastrand::Rng, out: &mut String| {
+            out.push_str(SPACE[rng.usize(..SPACE.len())])
+        };
+        ws(rng, out);
+        match if depth > 5 {
+            rng.u8(2..4)
+        } else {
+            rng.u8(0..4)
+        } {
+            0 => {
+                out.push('{');
+                for n in 0..rng.usize(0..5) {
+                    if n > 0 {
+                        out.push(',');
+                    }
+                    ws(rng, out);
+                    out.push_str(STRINGS[rng.usize(..STRINGS.len())]);
+                    ws(rng, out);
+                    out.push(':');
+                    value(rng, depth + 1, out);
+                }
+                ws(rng, out);
+                out.push('}');
+            }
+            1 => {
+                out.push('[');
+                for n in 0..rng.usize(0..5) {
+                    if n > 0 {
+                        out.push(',');
+                    }
+                    value(rng, depth + 1, out);
+                }
+                ws(rng, out);
+                out.push(']');
+            }
+            2 => out.push_str(STRINGS[rng.usize(..STRINGS.len())]),
+            _ => out.push_str(SCALARS[rng.usize(..SCALARS.len())]),
+        }
+        ws(rng, out);
+    }
+
+    /// Random valid texts, most of them then broken by a few byte-level mutations: the scanner
+    /// and serde_json must agree on every one (the fuzz target `json` does this coverage-guided;
+    /// this keeps a deterministic slice of it in the unit tests).
+    #[test]
+    fn differential_against_serde_json() {
+        const BYTES: &[u8] = b"{}[],:\"\\ 0-1.eE+tfnu\x01a";
+        let mut rng = fastrand::Rng::with_seed(0x5eed);
+        let (mut objects, mut rejected) = (0, 0);
+        for round in 0..100_000 {
+            let mut text = String::new();
+            if round % 2 == 0 {
+                text.push('{');
+                text.push_str("\"k\":");
+                value(&mut rng, 1, &mut text);
+                text.push_str(",\"type\":");
+                value(&mut rng, 1, &mut text);
+                text.push('}');
+            } else {
+                value(&mut rng, 0, &mut text);
+            }
+            let mut bytes = text.into_bytes();
+            for _ in 0..rng.usize(0..3) {
+                let at = rng.usize(..=bytes.len());
+                match rng.u8(0..3) {
+                    0 if at < bytes.len() => {
+                        bytes.remove(at);
+                    }
+                    1 if at < bytes.len() => bytes[at] = BYTES[rng.usize(..BYTES.len())],
+                    _ => bytes.insert(at, BYTES[rng.usize(..BYTES.len())]),
+                }
+            }
+            let Ok(text) = String::from_utf8(bytes) else {
+                continue;
+            };
+            let ours = scan(&text, "ebhook");
+            assert_eq!(ours.is_ok(), serde_accepts(&text), "{text:?}: {ours:?}");
+            rejected += usize::from(ours.is_err());
+            if let Ok(Scanned::Object(top)) = ours {
+                let value: serde_json::Value = match serde_json::from_str(&text) {
+                    Ok(v) => v,
+                    Err(_) => continue, // lone surrogates: serde_json::Value refuses them
+                };
+                let get = |k: &str| value.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+                assert_eq!(top.event_type.map(Cow::into_owned), get("type"), "{text:?}");
+                assert_eq!(top.id.map(Cow::into_owned), get("id"), "{text:?}");
+                assert_eq!(top.has_reserved, value.get("ebhook").is_some(), "{text:?}");
+                objects += 1;
+            }
+        }
+        assert!(
+            objects > 10_000 && rejected > 10_000,
+            "{objects} objects, {rejected} rejected"
+        );
+    }
+}
