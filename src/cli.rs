@@ -47,6 +47,8 @@ pub enum Command {
     RotateSecret(crate::commands::RotateSecretArgs),
     /// Rebuild the handler and deploy it through the stack (no drift); unchanged builds are no-ops.
     UpdateFunction(crate::commands::UpdateFunctionArgs),
+    /// Put the deliveries kept in the dead-letter queue on the bus; safe to interrupt and rerun.
+    Replay(crate::commands::ReplayArgs),
     /// Show what is deployed: provider, URL, bus, stack status, code hash, secret age.
     Status(crate::commands::StatusArgs),
     /// Delete the stack and its artifact, and confirm nothing of it is left.

@@ -49,6 +49,8 @@ pub const OUTPUT_EVENT_BUS_ARN: &str = "EventBusArn";
 pub const OUTPUT_FUNCTION_NAME: &str = "FunctionName";
 pub const OUTPUT_SECRET_ARN: &str = "SecretArn";
 pub const OUTPUT_PROVIDER: &str = "Provider";
+pub const OUTPUT_DEAD_LETTER_QUEUE_URL: &str = "DeadLetterQueueUrl";
+pub const OUTPUT_PAYLOAD_BUCKET: &str = "PayloadBucketName";
 
 /// The artifacts stack's output: the bucket's name.
 pub const ARTIFACTS_OUTPUT_BUCKET: &str = "BucketName";

@@ -37,6 +37,11 @@ pub struct Config {
     pub secret_refresh: Duration,
     pub secret_retry_after_failure: Duration,
     pub forward_budget: Duration,
+    /// The SQS queue that keeps deliveries EventBridge would not take (`ebhook replay`).
+    pub dead_letter_queue_url: Option<String>,
+    /// The S3 bucket for bodies too large for one PutEvents entry, and for dead-letter records
+    /// too large for one SQS message.
+    pub payload_bucket: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -67,6 +72,8 @@ pub const MAX_ENTRY: &str = "EBHOOK_MAX_ENTRY_BYTES";
 pub const SECRET_REFRESH: &str = "EBHOOK_SECRET_REFRESH_SECONDS";
 pub const SECRET_RETRY: &str = "EBHOOK_SECRET_MIN_REFETCH_SECONDS";
 pub const FORWARD_BUDGET: &str = "EBHOOK_FORWARD_BUDGET_MS";
+pub const DEAD_LETTER_QUEUE_URL: &str = "EBHOOK_DEAD_LETTER_QUEUE_URL";
+pub const PAYLOAD_BUCKET: &str = "EBHOOK_PAYLOAD_BUCKET";
 
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -168,6 +175,8 @@ impl Config {
             secret_refresh: Duration::from_secs(refresh),
             secret_retry_after_failure: Duration::from_secs(retry),
             forward_budget: Duration::from_millis(budget),
+            dead_letter_queue_url: get(DEAD_LETTER_QUEUE_URL).map(str::to_owned),
+            payload_bucket: get(PAYLOAD_BUCKET).map(str::to_owned),
         })
     }
 }
@@ -198,6 +207,22 @@ mod tests {
         assert!(!c.verify.accept_zendesk_test_secret);
         assert_eq!(c.secret_refresh, Duration::from_secs(60));
         assert!(matches!(c.secret, SecretSource::SecretsManager { .. }));
+        assert_eq!(c.dead_letter_queue_url, None);
+        assert_eq!(c.payload_bucket, None);
+        let c = Config::from_map(&vars(&[
+            (PROVIDER, "zendesk"),
+            (
+                DEAD_LETTER_QUEUE_URL,
+                "https://sqs.us-east-1.amazonaws.com/1/q",
+            ),
+            (PAYLOAD_BUCKET, " b "),
+        ]))
+        .unwrap();
+        assert_eq!(
+            c.dead_letter_queue_url.as_deref(),
+            Some("https://sqs.us-east-1.amazonaws.com/1/q")
+        );
+        assert_eq!(c.payload_bucket.as_deref(), Some("b"));
     }
 
     #[test]

@@ -27,6 +27,9 @@ pub struct Entry {
     pub source: String,
     pub detail_type: String,
     pub detail: String,
+    /// The metadata object alone (the value under [`RESERVED_KEY`] in `detail`), for the
+    /// pointer event that replaces an oversized entry.
+    pub metadata: String,
 }
 
 impl Entry {
@@ -139,21 +142,74 @@ pub fn map_delivery(
     delivery: &Delivery<'_>,
     settings: &EventSettings,
 ) -> Result<Vec<Entry>, MapError> {
-    let entries = match delivery.provider {
-        Provider::Github => map_github(delivery, settings)?,
-        Provider::Zendesk => map_zendesk(delivery, settings)?,
-        Provider::Twilio => map_twilio(delivery, settings)?,
-    };
-    for entry in &entries {
-        let size = entry.size();
-        if size > settings.max_entry_bytes {
-            return Err(MapError::TooLarge {
-                size,
-                limit: settings.max_entry_bytes,
-            });
-        }
-    }
+    let entries = map_unchecked(delivery, settings)?;
+    check_sizes(&entries, settings)?;
     Ok(entries)
+}
+
+/// [`map_delivery`] without the size check, for a caller that can store what does not fit.
+pub fn map_unchecked(
+    delivery: &Delivery<'_>,
+    settings: &EventSettings,
+) -> Result<Vec<Entry>, MapError> {
+    match delivery.provider {
+        Provider::Github => map_github(delivery, settings),
+        Provider::Zendesk => map_zendesk(delivery, settings),
+        Provider::Twilio => map_twilio(delivery, settings),
+    }
+}
+
+/// The first entry over the PutEvents limit, as an error.
+pub fn check_sizes(entries: &[Entry], settings: &EventSettings) -> Result<(), MapError> {
+    match entries.iter().map(Entry::size).max() {
+        Some(size) if size > settings.max_entry_bytes => Err(MapError::TooLarge {
+            size,
+            limit: settings.max_entry_bytes,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// DetailType prefix of a pointer event: `oversized:push`, `oversized:zen:event-type:...`.
+pub const OVERSIZED_PREFIX: &str = "oversized:";
+
+/// Where an oversized body was stored. Serialised under `storedPayload` in the pointer event's
+/// metadata.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredPayload<'a> {
+    pub bucket: &'a str,
+    pub key: &'a str,
+    /// Bytes of the body exactly as the provider sent (and signed) it.
+    pub size: usize,
+    /// Lower-case hex SHA-256 of those bytes.
+    pub sha256: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<&'a str>,
+}
+
+/// The object key for an oversized body: by provider and day, named by its SHA-256, so a
+/// retried delivery overwrites its own copy instead of adding another.
+pub fn stored_payload_key(provider: Provider, received_at: &str, sha256: &str) -> String {
+    let day = received_at.get(..10).unwrap_or("unknown-day");
+    format!("oversized/{}/{day}/{sha256}", provider.as_str())
+}
+
+/// The event put instead of an oversized `entry`: the same Source, `oversized:` + its
+/// DetailType, and a Detail that is only the metadata, with where the body is.
+pub fn pointer_entry(oversized: &Entry, stored: &StoredPayload<'_>) -> Entry {
+    let location = serde_json::to_string(stored).unwrap_or_default();
+    let mut metadata = String::with_capacity(oversized.metadata.len() + location.len() + 20);
+    metadata.push_str(oversized.metadata.trim_end_matches('}'));
+    metadata.push_str(",\"storedPayload\":");
+    metadata.push_str(&location);
+    metadata.push('}');
+    Entry {
+        source: oversized.source.clone(),
+        detail_type: clean_detail_type(&format!("{OVERSIZED_PREFIX}{}", oversized.detail_type)),
+        detail: format!("{{\"{RESERVED_KEY}\":{metadata}}}"),
+        metadata,
+    }
 }
 
 fn base_metadata<'a>(delivery: &Delivery<'a>) -> Metadata<'a> {
@@ -322,6 +378,7 @@ fn entry(settings: &EventSettings, meta: &Metadata<'_>, detail: String) -> Entry
         source: settings.source.clone(),
         detail_type: clean_detail_type(detail_type),
         detail,
+        metadata: metadata_json(meta),
     }
 }
 
@@ -780,6 +837,7 @@ mod tests {
             source: "é".into(),
             detail_type: "ab".into(),
             detail: "{\"k\":\"€\"}".into(),
+            metadata: "{}".into(),
         };
         assert_eq!(entry.size(), 2 + 2 + 11);
         let mut s = settings();
@@ -795,6 +853,66 @@ mod tests {
                 size: s.max_entry_bytes + 1,
                 limit: s.max_entry_bytes
             }
+        );
+    }
+
+    #[test]
+    fn oversized_entries_become_pointer_events() {
+        let mut s = settings();
+        s.max_entry_bytes = 100;
+        let body = format!("{{\"k\":\"{}\"}}", "x".repeat(1000));
+        let body = body.as_bytes();
+        let headers = [
+            JSON,
+            ("x-github-event", "push"),
+            ("x-github-delivery", "d-1"),
+        ];
+        let mapped = map(Provider::Github, "POST", &headers, "", body, &s);
+        assert!(matches!(mapped, Err(MapError::TooLarge { limit: 100, .. })));
+
+        let mut unlimited = s.clone();
+        unlimited.max_entry_bytes = usize::MAX;
+        let entries = map(Provider::Github, "POST", &headers, "", body, &unlimited).unwrap();
+        assert!(check_sizes(&entries, &s).is_err());
+        let key = stored_payload_key(Provider::Github, "2026-11-22T12:00:00Z", "ab12");
+        assert_eq!(key, "oversized/github/2026-11-22/ab12");
+        let stored = StoredPayload {
+            bucket: "payloads",
+            key: &key,
+            size: body.len(),
+            sha256: "ab12",
+            content_type: Some("application/json"),
+        };
+        let pointer = pointer_entry(&entries[0], &stored);
+        assert_eq!(pointer.source, "ebhook.test");
+        assert_eq!(pointer.detail_type, "oversized:push");
+        let detail = detail(&pointer);
+        assert_eq!(detail.as_object().unwrap().len(), 1, "{detail}");
+        assert_eq!(detail["ebhook"]["event"], "push");
+        assert_eq!(detail["ebhook"]["deliveryId"], "d-1");
+        assert_eq!(
+            detail["ebhook"]["storedPayload"],
+            json!({"bucket": "payloads", "key": key, "size": body.len(), "sha256": "ab12",
+                   "contentType": "application/json"})
+        );
+        assert_eq!(
+            serde_json::from_str::<Value>(&pointer.metadata).unwrap(),
+            detail["ebhook"]
+        );
+        assert!(pointer.size() < 1000);
+
+        let long = Entry {
+            detail_type: "t".repeat(128),
+            ..entries[0].clone()
+        };
+        assert_eq!(
+            pointer_entry(&long, &stored).detail_type.chars().count(),
+            128
+        );
+        assert!(
+            pointer_entry(&long, &stored)
+                .detail_type
+                .starts_with(OVERSIZED_PREFIX)
         );
     }
 

@@ -10,8 +10,10 @@ use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 
 use crate::event::Entry;
 
-/// PutEvents takes at most ten entries a call.
+/// PutEvents takes at most ten entries a call...
 const MAX_ENTRIES_PER_CALL: usize = 10;
+/// ...and at most 256 KiB of entries in all, counted as for one entry.
+const MAX_BYTES_PER_CALL: usize = 256 * 1024;
 const BACKOFF_BASE: Duration = Duration::from_millis(50);
 const BACKOFF_CAP: Duration = Duration::from_millis(800);
 
@@ -27,6 +29,40 @@ pub enum ForwardError {
         attempts: u32,
         last: String,
     },
+}
+
+/// Entries that did not reach the bus, and why.
+#[derive(Debug)]
+pub struct Unforwarded {
+    pub error: ForwardError,
+    /// Indexes into the entries given to [`Forwarder::put`] that were not accepted (those
+    /// before and after may have been).
+    pub pending: Vec<usize>,
+    /// Event ids of the entries that were accepted, in order.
+    pub accepted: Vec<String>,
+}
+
+/// Group the entries at `pending` into PutEvents calls: at most ten entries and 256 KiB each,
+/// in order. An entry larger than the whole limit goes alone, for EventBridge to refuse.
+pub fn batches(pending: &[usize], sizes: impl Fn(usize) -> usize) -> Vec<Vec<usize>> {
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    let mut bytes = 0;
+    for &i in pending {
+        let size = sizes(i);
+        match out.last_mut() {
+            Some(batch)
+                if batch.len() < MAX_ENTRIES_PER_CALL && bytes + size <= MAX_BYTES_PER_CALL =>
+            {
+                batch.push(i);
+                bytes += size;
+            }
+            _ => {
+                out.push(vec![i]);
+                bytes = size;
+            }
+        }
+    }
+    out
 }
 
 impl ForwardError {
@@ -112,21 +148,37 @@ impl Forwarder {
         }
     }
 
-    /// Put every entry; returns their event ids in order, or why not all could be put.
+    /// Put every entry; returns their event ids in order, or which could not be put and why.
     pub async fn put(
         &self,
         entries: &[Entry],
         attempts: &mut Attempts,
-    ) -> Result<Vec<String>, ForwardError> {
-        let deadline = Instant::now() + self.budget;
+    ) -> Result<Vec<String>, Unforwarded> {
         let mut ids: Vec<Option<String>> = vec![None; entries.len()];
+        match self.put_all(entries, &mut ids, attempts).await {
+            Ok(()) => Ok(ids.into_iter().flatten().collect()),
+            Err(error) => Err(Unforwarded {
+                error,
+                pending: (0..entries.len()).filter(|&i| ids[i].is_none()).collect(),
+                accepted: ids.into_iter().flatten().collect(),
+            }),
+        }
+    }
+
+    async fn put_all(
+        &self,
+        entries: &[Entry],
+        ids: &mut [Option<String>],
+        attempts: &mut Attempts,
+    ) -> Result<(), ForwardError> {
+        let deadline = Instant::now() + self.budget;
         let mut last = String::new();
         loop {
             let pending: Vec<usize> = (0..entries.len()).filter(|&i| ids[i].is_none()).collect();
             if pending.is_empty() {
-                return Ok(ids.into_iter().flatten().collect());
+                return Ok(());
             }
-            for chunk in pending.chunks(MAX_ENTRIES_PER_CALL) {
+            for chunk in &batches(&pending, |i| entries[i].size()) {
                 attempts.0 += 1;
                 let remaining = deadline.saturating_duration_since(Instant::now());
                 let request = self
@@ -211,6 +263,18 @@ mod tests {
         ] {
             assert!(!retryable_entry_code(code), "{code}");
         }
+    }
+
+    #[test]
+    fn batches_respect_count_and_size_limits() {
+        let all: Vec<usize> = (0..25).collect();
+        let small = batches(&all, |_| 100);
+        assert_eq!(small.iter().map(Vec::len).collect::<Vec<_>>(), [10, 10, 5]);
+        assert_eq!(small.concat(), all, "order kept, nothing lost");
+
+        let big = batches(&[0, 1, 2, 3], |i| [200_000, 60_000, 3_000, 300_000][i]);
+        assert_eq!(big, [vec![0, 1], vec![2], vec![3]]);
+        assert!(batches(&[], |_| 1).is_empty());
     }
 
     #[test]

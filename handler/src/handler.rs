@@ -14,10 +14,14 @@ use aws_sdk_eventbridge::config::timeout::TimeoutConfig;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::capture::{Capture, sha256};
 use crate::config::{Config, SecretSource};
-use crate::event::{Entry, map_delivery};
-use crate::forward::{Attempts, Forwarder};
-use crate::request::{Inbound, Rejection, accepted};
+use crate::dead_letter::{Body, Record, RecordEntry, VERSION};
+use crate::event::{
+    Entry, MapError, StoredPayload, check_sizes, map_unchecked, pointer_entry, stored_payload_key,
+};
+use crate::forward::{Attempts, Forwarder, Unforwarded};
+use crate::request::{Inbound, Rejection, accepted, queued};
 use crate::secret_store::SecretStore;
 use crate::secrets::SecretSlot;
 use crate::verify::{VerifyError, verify};
@@ -33,6 +37,8 @@ pub enum SetupError {
 pub struct Handler {
     pipeline: Pipeline,
     forwarder: Forwarder,
+    capture: Capture,
+    bus: String,
 }
 
 /// What one request did, for its log line.
@@ -44,6 +50,26 @@ pub struct Summary<'a> {
     pub entries: usize,
     pub secret: Option<SecretSlot>,
     pub attempts: Attempts,
+    /// The body went to the payload bucket and a pointer event to the bus.
+    pub stored: bool,
+}
+
+/// A verified, mapped request, before anything is put anywhere.
+pub struct Prepared<'e> {
+    pub inbound: Inbound<'e>,
+    pub received_at: String,
+    pub entries: Vec<Entry>,
+    /// Set when an entry is over the PutEvents limit.
+    pub too_large: Option<MapError>,
+}
+
+/// How a delivery that passed every check ended.
+pub enum Delivered {
+    /// On the bus: the event ids.
+    Accepted(Vec<String>),
+    /// In the dead-letter queue (all of it, or the entries the bus did not take): the ids of
+    /// any entries that did reach the bus.
+    Queued(Vec<String>),
 }
 
 /// A forwarder for `bus` with the handler's settings: no SDK retries (the forwarder's own
@@ -102,12 +128,26 @@ impl Pipeline {
         }
     }
 
-    /// Check, verify and map one request: the entries to put on the bus.
+    /// Check, verify and map one request: the entries to put on the bus. An entry over the
+    /// PutEvents limit is a rejection (413) here; [`Handler`] stores such bodies instead.
     pub async fn entries<'e>(
         &self,
         event: &'e LambdaFunctionUrlRequest,
         summary: &mut Summary<'e>,
     ) -> Result<Vec<Entry>, Rejection> {
+        let prepared = self.prepare(event, summary).await?;
+        match prepared.too_large {
+            Some(e) => Err(e.into()),
+            None => Ok(prepared.entries),
+        }
+    }
+
+    /// Check, verify and map one request, keeping the request for what comes next.
+    pub async fn prepare<'e>(
+        &self,
+        event: &'e LambdaFunctionUrlRequest,
+        summary: &mut Summary<'e>,
+    ) -> Result<Prepared<'e>, Rejection> {
         let config = &self.config;
         let inbound = Inbound::from_function_url(event, config.provider, config.max_body_bytes)?;
         summary.delivery_id = inbound.delivery_id(config.provider);
@@ -140,13 +180,19 @@ impl Pipeline {
         })?);
 
         let received_at = now.format(&Rfc3339).unwrap_or_default();
-        let entries = map_delivery(
+        let entries = map_unchecked(
             &inbound.delivery(config.provider, &received_at),
             &config.events,
         )?;
         summary.entries = entries.len();
         summary.detail_bytes = entries.iter().map(|e| e.detail.len()).sum();
-        Ok(entries)
+        let too_large = check_sizes(&entries, &config.events).err();
+        Ok(Prepared {
+            inbound,
+            received_at,
+            entries,
+            too_large,
+        })
     }
 }
 
@@ -159,11 +205,19 @@ impl Handler {
                 "no signing secret is configured (EBHOOK_SECRET_ARN): every request will be rejected until one is set with `ebhook rotate-secret`"
             );
         }
+        if config.dead_letter_queue_url.is_none() {
+            tracing::warn!(
+                "no dead-letter queue is configured (EBHOOK_DEAD_LETTER_QUEUE_URL): deliveries EventBridge refuses get 503 and rely on the provider's retries"
+            );
+        }
         let secrets = SecretStore::new(&config, sdk);
-        let forwarder = forwarder(sdk, bus, config.forward_budget);
+        let forwarder = forwarder(sdk, bus.clone(), config.forward_budget);
+        let capture = Capture::new(&config, sdk);
         Ok(Self {
             pipeline: Pipeline::new(config, secrets),
             forwarder,
+            capture,
+            bus,
         })
     }
 
@@ -180,20 +234,25 @@ impl Handler {
         let provider = self.pipeline.config.provider;
         let secret = summary.secret.map(SecretSlot::as_str);
         match result {
-            Ok(ids) => {
+            Ok(delivered) => {
+                let (outcome, response) = match &delivered {
+                    Delivered::Accepted(ids) => ("accepted", accepted(provider, ids)),
+                    Delivered::Queued(ids) => ("dead_lettered", queued(provider, ids)),
+                };
                 tracing::info!(
-                    outcome = "accepted",
-                    status = 200,
+                    outcome,
+                    status = response.status_code,
                     provider = provider.as_str(),
                     delivery_id = summary.delivery_id,
                     body_bytes = summary.body_bytes,
                     detail_bytes = summary.detail_bytes,
                     entries = summary.entries,
+                    stored = summary.stored,
                     secret,
                     attempts = summary.attempts.0,
                     latency_ms,
                 );
-                accepted(provider, &ids)
+                response
             }
             Err(rejection) => {
                 let provider = provider.as_str();
@@ -231,12 +290,123 @@ impl Handler {
         &self,
         event: &'e LambdaFunctionUrlRequest,
         summary: &mut Summary<'e>,
-    ) -> Result<Vec<String>, Rejection> {
-        let entries = self.pipeline.entries(event, summary).await?;
-        if entries.is_empty() {
-            return Ok(Vec::new());
+    ) -> Result<Delivered, Rejection> {
+        let mut prepared = self.pipeline.prepare(event, summary).await?;
+        if let Some(too_large) = prepared.too_large.take() {
+            let pointer = self
+                .store_oversized(&prepared)
+                .await
+                .map_err(|e| e.unwrap_or_else(|| Rejection::from(too_large)))?;
+            summary.stored = true;
+            prepared.entries = vec![pointer];
         }
-        put(&self.forwarder, &entries, &mut summary.attempts).await
+        let entries = &prepared.entries;
+        if entries.is_empty() {
+            return Ok(Delivered::Accepted(Vec::new()));
+        }
+        match self.forwarder.put(entries, &mut summary.attempts).await {
+            Ok(ids) => Ok(Delivered::Accepted(ids)),
+            Err(unforwarded) => self.dead_letter(&prepared, unforwarded).await,
+        }
+    }
+
+    /// Store the body in the payload bucket; the pointer event to put instead. `Err(None)`
+    /// when no bucket is configured (the delivery is then refused as too large).
+    async fn store_oversized(&self, prepared: &Prepared<'_>) -> Result<Entry, Option<Rejection>> {
+        let (Some(bucket), Some(first)) = (self.capture.bucket(), prepared.entries.first()) else {
+            return Err(None);
+        };
+        let provider = self.pipeline.config.provider;
+        let body = &prepared.inbound.body;
+        let (hex, base64) = sha256(body);
+        let key = stored_payload_key(provider, &prepared.received_at, &hex);
+        let content_type = prepared
+            .inbound
+            .headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        self.capture
+            .store(&key, body.to_vec(), content_type, &base64)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "could not store an oversized body");
+                Some(Rejection::Unavailable {
+                    reason: "payload_store_failed",
+                })
+            })?;
+        Ok(pointer_entry(
+            first,
+            &StoredPayload {
+                bucket,
+                key: &key,
+                size: body.len(),
+                sha256: &hex,
+                content_type,
+            },
+        ))
+    }
+
+    /// Keep what the bus did not take in the dead-letter queue: 202 if that worked, else 503
+    /// so that a provider that retries will.
+    async fn dead_letter(
+        &self,
+        prepared: &Prepared<'_>,
+        unforwarded: Unforwarded,
+    ) -> Result<Delivered, Rejection> {
+        let entries = &prepared.entries;
+        let Unforwarded {
+            error,
+            pending,
+            accepted,
+        } = unforwarded;
+        tracing::error!(error = %error, "could not put the event on the bus");
+        let unavailable = Rejection::Unavailable {
+            reason: error.category(),
+        };
+        if !self.capture.has_queue() {
+            return Err(unavailable);
+        }
+        let provider = self.pipeline.config.provider;
+        let record_entries = pending
+            .iter()
+            .map(|&i| RecordEntry::from_entry(&entries[i], i))
+            .collect::<Result<Vec<_>, _>>();
+        let record_entries = match record_entries {
+            Ok(e) => e,
+            Err(e) => {
+                tracing::error!(error = %e, "could not write a dead-letter record");
+                return Err(unavailable);
+            }
+        };
+        let inbound = &prepared.inbound;
+        let record = Record {
+            version: VERSION,
+            provider: provider.as_str().to_owned(),
+            event_bus: self.bus.clone(),
+            received_at: prepared.received_at.clone(),
+            delivery_id: inbound.delivery_id(provider).map(str::to_owned),
+            failure: error.to_string(),
+            entries: record_entries,
+            content_type: inbound
+                .headers
+                .get(http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+            body: Body::new(&inbound.body),
+        };
+        match self.capture.dead_letter(record).await {
+            Ok(()) => {
+                tracing::warn!(
+                    entries = pending.len(),
+                    "kept the delivery in the dead-letter queue; `ebhook replay` puts it on the bus"
+                );
+                Ok(Delivered::Queued(accepted))
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "could not keep the delivery in the dead-letter queue");
+                Err(unavailable)
+            }
+        }
     }
 }
 
@@ -246,10 +416,10 @@ pub async fn put(
     entries: &[Entry],
     attempts: &mut Attempts,
 ) -> Result<Vec<String>, Rejection> {
-    forwarder.put(entries, attempts).await.map_err(|e| {
-        tracing::error!(error = %e, "could not put the event on the bus");
+    forwarder.put(entries, attempts).await.map_err(|u| {
+        tracing::error!(error = %u.error, "could not put the event on the bus");
         Rejection::Unavailable {
-            reason: e.category(),
+            reason: u.error.category(),
         }
     })
 }

@@ -3,7 +3,9 @@
 //! [`config`], [`secrets`]) is apart from I/O ([`secret_store`], [`forward`], [`handler`]), so it
 //! is tested without a network; the CLI reuses the signing code.
 
+pub mod capture;
 pub mod config;
+pub mod dead_letter;
 pub mod event;
 pub mod forward;
 pub mod handler;

@@ -222,18 +222,34 @@ impl Rejection {
 /// messaging and voice webhooks, so it gets an empty `<Response/>` (do nothing) and the ids in
 /// a header; anything else would log error 12300 in the user's Twilio console.
 pub fn accepted(provider: Provider, event_ids: &[String]) -> LambdaFunctionUrlResponse {
+    answered(provider, 200, "accepted", event_ids)
+}
+
+/// The answer when EventBridge would not take the delivery but it is safe in the dead-letter
+/// queue (`ebhook replay` puts it on the bus later): 202, which no provider retries. `event_ids`
+/// are those of any entries of the delivery that did reach the bus.
+pub fn queued(provider: Provider, event_ids: &[String]) -> LambdaFunctionUrlResponse {
+    answered(provider, 202, "queued", event_ids)
+}
+
+fn answered(
+    provider: Provider,
+    status: u16,
+    word: &str,
+    event_ids: &[String],
+) -> LambdaFunctionUrlResponse {
     let mut response = match provider {
         Provider::Twilio => {
             let mut r = LambdaFunctionUrlResponse::default();
-            r.status_code = 200;
+            r.status_code = i64::from(status);
             r.body = Some(r#"<?xml version="1.0" encoding="UTF-8"?><Response/>"#.to_owned());
             r.headers
                 .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
             r
         }
         _ => json_response(
-            200,
-            serde_json::json!({ "status": "accepted", "eventIds": event_ids }).to_string(),
+            status,
+            serde_json::json!({ "status": word, "eventIds": event_ids }).to_string(),
         ),
     };
     if let Ok(v) = HeaderValue::from_str(&event_ids.join(",")) {
@@ -365,5 +381,14 @@ mod tests {
         let ok = accepted(Provider::Twilio, &["a".into(), "b".into()]);
         assert_eq!(ok.headers["content-type"], "text/xml");
         assert_eq!(ok.headers["x-ebhook-event-ids"], "a,b");
+        let q = queued(Provider::Zendesk, &[]);
+        assert_eq!(q.status_code, 202);
+        assert_eq!(
+            q.body.as_deref(),
+            Some(r#"{"eventIds":[],"status":"queued"}"#)
+        );
+        let q = queued(Provider::Twilio, &[]);
+        assert_eq!(q.status_code, 202);
+        assert_eq!(q.headers["content-type"], "text/xml");
     }
 }

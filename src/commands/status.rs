@@ -75,6 +75,10 @@ pub async fn run(args: StatusArgs) -> anyhow::Result<()> {
         None => None,
     };
     let artifact_key = stack.parameters.get(template::PARAM_CODE_KEY).cloned();
+    let dead_letters = match stack.outputs.get(template::OUTPUT_DEAD_LETTER_QUEUE_URL) {
+        Some(url) => Some(super::replay::queue_depth(&aws, url).await?),
+        None => None,
+    };
     let get = |k: &str| stack.outputs.get(k).cloned();
     match args.output {
         OutputFormat::Json => println!(
@@ -93,6 +97,12 @@ pub async fn run(args: StatusArgs) -> anyhow::Result<()> {
                 "artifactKey": artifact_key,
                 "secretArn": get(template::OUTPUT_SECRET_ARN),
                 "secretLastChanged": secret_changed,
+                "payloadBucket": get(template::OUTPUT_PAYLOAD_BUCKET),
+                "deadLetterQueueUrl": get(template::OUTPUT_DEAD_LETTER_QUEUE_URL),
+                "deadLetters": dead_letters.map(|(waiting, in_flight)| json!({
+                    "waiting": waiting,
+                    "inFlight": in_flight,
+                })),
             })
         ),
         OutputFormat::Text => {
@@ -110,6 +120,17 @@ pub async fn run(args: StatusArgs) -> anyhow::Result<()> {
                 code.map(|c| format!("sha256 {}", artifacts::short(&c))),
             );
             show("Secret changed", secret_changed);
+            show(
+                "Dead letters",
+                dead_letters.map(|(waiting, in_flight)| match (waiting, in_flight) {
+                    (0, 0) => "none waiting".to_owned(),
+                    (w, 0) => format!(
+                        "{w} waiting: run `ebhook replay --stack-name {}`",
+                        stack.name
+                    ),
+                    (w, f) => format!("{w} waiting, {f} being replayed"),
+                }),
+            );
         }
     }
     Ok(())

@@ -1,0 +1,262 @@
+//! `ebhook replay`: put the deliveries kept in the stack's dead-letter queue on the bus. Each
+//! message is deleted only after EventBridge accepted every entry of it, so an interrupted run
+//! loses nothing: what it did not finish becomes visible again after the visibility timeout and
+//! the next run picks it up. A delivery may then reach the bus twice; consumers dedupe on
+//! `detail.ebhook.deliveryId`.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use aws_sdk_sqs::types::{Message as SqsMessage, QueueAttributeName};
+use clap::Args;
+use ebhook_handler::dead_letter::{Message, Record};
+use ebhook_handler::forward::Attempts;
+use serde_json::json;
+
+use crate::aws::{Aws, aws_error};
+use crate::cli::{AwsError, UsageError};
+use crate::commands::common::{AwsArgs, OutputFormat, no_such_stack};
+use crate::deploy;
+use crate::template;
+use crate::ui::Ui;
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The stack `ebhook init` created.
+    #[arg(long)]
+    pub stack_name: String,
+    /// How long a message being replayed stays hidden from other readers; a run that is
+    /// interrupted leaves its messages to the next run after this long.
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+    pub visibility: Duration,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    #[arg(long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+}
+
+/// Where a stack keeps what its handler could not forward.
+pub struct DeadLetters {
+    pub queue_url: String,
+    pub bus: String,
+}
+
+/// The stack's dead-letter queue and bus, from its outputs. (A spilled record names its own
+/// bucket.)
+pub async fn dead_letters(aws: &Aws, stack_name: &str) -> anyhow::Result<DeadLetters> {
+    let stack = deploy::describe(aws, stack_name)
+        .await?
+        .ok_or_else(|| no_such_stack(aws, stack_name))?;
+    let output = |k: &str| stack.outputs.get(k).cloned();
+    let (Some(queue_url), Some(bus)) = (
+        output(template::OUTPUT_DEAD_LETTER_QUEUE_URL),
+        output(template::OUTPUT_EVENT_BUS_NAME),
+    ) else {
+        return Err(UsageError(format!(
+            "stack {stack_name} has no dead-letter queue (it was deployed by an older ebhook): run `ebhook init` again with the same --stack-name to add one"
+        ))
+        .into());
+    };
+    Ok(DeadLetters { queue_url, bus })
+}
+
+/// Messages waiting, and messages being read by someone right now.
+pub async fn queue_depth(aws: &Aws, queue_url: &str) -> anyhow::Result<(u64, u64)> {
+    let out = aws
+        .sqs
+        .get_queue_attributes()
+        .queue_url(queue_url)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+        .send()
+        .await
+        .map_err(|e| aws_error("reading the dead-letter queue's size", &e))?;
+    let count = |name: QueueAttributeName| {
+        out.attributes()
+            .and_then(|a| a.get(&name))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    Ok((
+        count(QueueAttributeName::ApproximateNumberOfMessages),
+        count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+    ))
+}
+
+#[derive(Debug, Default)]
+struct Tally {
+    deliveries: u64,
+    events: u64,
+    failed: u64,
+    unreadable: u64,
+    last_failure: Option<String>,
+}
+
+pub async fn run(args: ReplayArgs) -> anyhow::Result<()> {
+    let ui = Ui::new(false);
+    let aws = args.aws.connect().await?;
+    let dl = dead_letters(&aws, &args.stack_name).await?;
+    let (waiting, _) = queue_depth(&aws, &dl.queue_url).await?;
+    // A generous budget: nobody is waiting on a reply, unlike in the handler.
+    let forwarder =
+        ebhook_handler::handler::forwarder(&aws.config, dl.bus.clone(), Duration::from_secs(20));
+    let visibility = i32::try_from(args.visibility.as_secs().max(1)).unwrap_or(i32::MAX);
+
+    let spinner = ui.spinner(format!(
+        "Replaying about {waiting} deliveries onto {}",
+        dl.bus
+    ));
+    let mut tally = Tally::default();
+    loop {
+        let received = aws
+            .sqs
+            .receive_message()
+            .queue_url(&dl.queue_url)
+            .max_number_of_messages(10)
+            .visibility_timeout(visibility)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .map_err(|e| aws_error("reading the dead-letter queue", &e))?;
+        let messages = received.messages();
+        if messages.is_empty() {
+            break;
+        }
+        for message in messages {
+            match replay_one(&aws, &forwarder, message).await {
+                Ok((events, spilled)) => {
+                    delete(&aws, &dl.queue_url, message, spilled.as_ref()).await?;
+                    tally.deliveries += 1;
+                    tally.events += events;
+                }
+                Err(Failure::Unreadable(why)) => {
+                    tally.unreadable += 1;
+                    spinner.println(format!(
+                        "    skipped message {}: {why}",
+                        message.message_id().unwrap_or("?")
+                    ));
+                }
+                Err(Failure::Bus(why)) => {
+                    tally.failed += 1;
+                    tally.last_failure = Some(why);
+                }
+            }
+            spinner.set_message(format!(
+                "Replayed {} of about {waiting} deliveries ({} failed)",
+                tally.deliveries, tally.failed
+            ));
+        }
+    }
+    let (left, in_flight) = queue_depth(&aws, &dl.queue_url).await?;
+    spinner.finish(format!(
+        "Replayed {} deliveries ({} events); {} failed, {} unreadable; {} waiting, {} in flight",
+        tally.deliveries, tally.events, tally.failed, tally.unreadable, left, in_flight
+    ));
+    if args.output == OutputFormat::Json {
+        println!(
+            "{}",
+            json!({
+                "replayed": tally.deliveries,
+                "events": tally.events,
+                "failed": tally.failed,
+                "unreadable": tally.unreadable,
+                "waiting": left,
+                "inFlight": in_flight,
+            })
+        );
+    }
+    if tally.failed > 0 {
+        return Err(AwsError(format!(
+            "{} deliveries could not be put on the bus ({}); they stay in the queue: run `ebhook replay` again once the bus accepts events",
+            tally.failed,
+            tally.last_failure.unwrap_or_default()
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+enum Failure {
+    /// Not an ebhook record: left in the queue for a person to look at.
+    Unreadable(String),
+    /// EventBridge did not take it (this time).
+    Bus(String),
+}
+
+/// Where a spilled record is, to delete it with its message.
+struct Spilled {
+    bucket: String,
+    key: String,
+}
+
+async fn replay_one(
+    aws: &Aws,
+    forwarder: &ebhook_handler::forward::Forwarder,
+    message: &SqsMessage,
+) -> Result<(u64, Option<Spilled>), Failure> {
+    let text = message.body().unwrap_or_default();
+    let (record, spilled) = match Message::parse(text) {
+        Ok(Message::Record(record)) => (record, None),
+        Ok(Message::Spilled { bucket, key, .. }) => {
+            let record = fetch_spilled(aws, &bucket, &key).await?;
+            (record, Some(Spilled { bucket, key }))
+        }
+        Err(e) => return Err(Failure::Unreadable(e.to_string())),
+    };
+    let entries = record.entries();
+    forwarder
+        .put(&entries, &mut Attempts::default())
+        .await
+        .map_err(|u| Failure::Bus(u.error.to_string()))?;
+    Ok((entries.len() as u64, spilled))
+}
+
+async fn fetch_spilled(aws: &Aws, bucket: &str, key: &str) -> Result<Record, Failure> {
+    let object = aws
+        .s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| Failure::Bus(aws_error(&format!("reading s3://{bucket}/{key}"), &e).0))?;
+    let bytes = object
+        .body
+        .collect()
+        .await
+        .map_err(|e| Failure::Bus(format!("reading s3://{bucket}/{key}: {e}")))?
+        .into_bytes();
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| Failure::Unreadable(format!("s3://{bucket}/{key} is not UTF-8")))?;
+    Record::parse(text).map_err(|e| Failure::Unreadable(format!("s3://{bucket}/{key}: {e}")))
+}
+
+async fn delete(
+    aws: &Aws,
+    queue_url: &str,
+    message: &SqsMessage,
+    spilled: Option<&Spilled>,
+) -> anyhow::Result<()> {
+    let handle = message
+        .receipt_handle()
+        .context("SQS returned a message without a receipt handle")?;
+    aws.sqs
+        .delete_message()
+        .queue_url(queue_url)
+        .receipt_handle(handle)
+        .send()
+        .await
+        .map_err(|e| aws_error("deleting a replayed message", &e))?;
+    // The record's copy in S3 goes after its message: a failure here leaves only an object
+    // that the bucket's lifecycle rule expires.
+    if let Some(s) = spilled {
+        aws.s3
+            .delete_object()
+            .bucket(&s.bucket)
+            .key(&s.key)
+            .send()
+            .await
+            .map_err(|e| aws_error("deleting a replayed record from S3", &e))?;
+    }
+    Ok(())
+}
