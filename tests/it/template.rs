@@ -1,11 +1,18 @@
 //! `ebhook template`, the real binary: every rendering (provider x bus x architecture x reserved
-//! concurrency) and the artifacts template pass cfn-lint with no finding at all, and bad options
-//! are usage errors (exit code 2) naming the option.
+//! concurrency) and the artifacts template pass cfn-lint with no finding at all and checkov with
+//! no failed check (each skipped check justified in the resource's Metadata), no IAM policy
+//! statement allows a wildcard action or resource, and bad options are usage errors (exit code
+//! 2) naming the option.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use yaml_serde::Value;
 
 use crate::support::moto::python;
+use crate::support::workspace_root;
 
 const EBHOOK: &str = env!("CARGO_BIN_EXE_ebhook");
 const PROVIDERS: [&str; 3] = ["zendesk", "github", "twilio"];
@@ -115,75 +122,115 @@ for name in sys.argv[1:]:
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-#[test]
-fn cfn_lint_finds_nothing_in_any_rendering() {
-    let dir = TempDir::new("template");
-    let mut files = Vec::new();
-    let mut write = |name: String, text: &str| {
-        let path = dir.path().join(name);
-        std::fs::write(&path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
-        files.push(path);
-    };
+/// One template the CLI printed: a file name for it and its text.
+struct Rendering {
+    name: String,
+    text: String,
+}
 
-    for provider in PROVIDERS {
-        for bus in [None, Some("orders-bus")] {
-            for arch in ["x86_64", "arm64"] {
-                for reserved in [None, Some("10")] {
-                    let mut args = vec!["--provider", provider];
-                    // x86_64 is the default (clap spells the value x86-64).
-                    if arch == "arm64" {
-                        args.extend(["--arch", arch]);
+/// Every template `ebhook template` can print: each provider x bus x architecture x reserved
+/// concurrency, the other options away from their defaults, and `--artifacts`. Rendered once
+/// per test run.
+fn renderings() -> &'static [Rendering] {
+    static RENDERINGS: OnceLock<Vec<Rendering>> = OnceLock::new();
+    RENDERINGS.get_or_init(|| {
+        let mut all = Vec::new();
+        for provider in PROVIDERS {
+            for bus in [None, Some("orders-bus")] {
+                for arch in ["x86_64", "arm64"] {
+                    for reserved in [None, Some("10")] {
+                        let mut args = vec!["--provider", provider];
+                        // x86_64 is the default (clap spells the value x86-64).
+                        if arch == "arm64" {
+                            args.extend(["--arch", arch]);
+                        }
+                        if let Some(bus) = bus {
+                            args.extend(["--event-bus", bus]);
+                        }
+                        if let Some(reserved) = reserved {
+                            args.extend(["--reserved-concurrency", reserved]);
+                        }
+                        let name = format!(
+                            "{provider}-{}-{arch}-{}.yaml",
+                            if bus.is_some() {
+                                "existing-bus"
+                            } else {
+                                "new-bus"
+                            },
+                            if reserved.is_some() {
+                                "reserved"
+                            } else {
+                                "unreserved"
+                            },
+                        );
+                        let text = template(&args);
+                        assert!(
+                            text.contains(&format!("EBHOOK_PROVIDER: {provider}")),
+                            "{name}"
+                        );
+                        assert!(text.contains(&format!("Default: {arch}\n")), "{name}");
+                        all.push(Rendering { name, text });
                     }
-                    if let Some(bus) = bus {
-                        args.extend(["--event-bus", bus]);
-                    }
-                    if let Some(reserved) = reserved {
-                        args.extend(["--reserved-concurrency", reserved]);
-                    }
-                    let name = format!(
-                        "{provider}-{}-{arch}-{}.yaml",
-                        if bus.is_some() {
-                            "existing-bus"
-                        } else {
-                            "new-bus"
-                        },
-                        if reserved.is_some() {
-                            "reserved"
-                        } else {
-                            "unreserved"
-                        },
-                    );
-                    let text = template(&args);
-                    assert!(
-                        text.contains(&format!("EBHOOK_PROVIDER: {provider}")),
-                        "{name}"
-                    );
-                    assert!(text.contains(&format!("Default: {arch}\n")), "{name}");
-                    write(name, &text);
                 }
             }
         }
-    }
-    // The other options, at values away from their defaults.
-    write(
-        "twilio-options.yaml".to_owned(),
-        &template(&[
-            "--provider",
-            "twilio",
-            "--event-bus",
-            "default",
-            "--log-retention-days",
-            "3653",
-            "--memory-size",
-            "10240",
-            "--public-base-url",
-            "https://hooks.example.com/twilio",
-        ]),
-    );
-    let artifacts = template(&["--artifacts"]);
-    assert!(artifacts.contains("AWS::S3::Bucket"));
-    write("artifacts.yaml".to_owned(), &artifacts);
-    assert_eq!(files.len(), 3 * 2 * 2 * 2 + 2);
+        // The other options, at values away from their defaults.
+        all.push(Rendering {
+            name: "twilio-options.yaml".to_owned(),
+            text: template(&[
+                "--provider",
+                "twilio",
+                "--event-bus",
+                "default",
+                "--log-retention-days",
+                "3653",
+                "--memory-size",
+                "10240",
+                "--public-base-url",
+                "https://hooks.example.com/twilio",
+            ]),
+        });
+        // The artifacts stack: templates/artifacts.yaml as it is.
+        let artifacts = template(&["--artifacts"]);
+        let source = workspace_root().join("templates").join("artifacts.yaml");
+        assert_eq!(
+            artifacts,
+            std::fs::read_to_string(&source)
+                .unwrap_or_else(|e| panic!("read {}: {e}", source.display())),
+            "--artifacts prints {}",
+            source.display()
+        );
+        assert!(artifacts.contains("AWS::S3::Bucket"));
+        all.push(Rendering {
+            name: "artifacts.yaml".to_owned(),
+            text: artifacts,
+        });
+        assert_eq!(all.len(), 3 * 2 * 2 * 2 + 2);
+        all
+    })
+}
+
+/// Writes every rendering into `dir`, returning the files' paths.
+fn write_renderings(dir: &Path) -> Vec<PathBuf> {
+    renderings()
+        .iter()
+        .map(|r| {
+            let path = dir.join(&r.name);
+            std::fs::write(&path, &r.text)
+                .unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+            path
+        })
+        .collect()
+}
+
+fn parse(name: &str, text: &str) -> Value {
+    yaml_serde::from_str(text).unwrap_or_else(|e| panic!("{name} is not YAML: {e}"))
+}
+
+#[test]
+fn cfn_lint_finds_nothing_in_any_rendering() {
+    let dir = TempDir::new("template");
+    let files = write_renderings(dir.path());
 
     let oddities = yaml_1_1_oddities(&files);
     assert!(oddities.is_empty(), "not strings in YAML 1.1:\n{oddities}");
@@ -193,6 +240,356 @@ fn cfn_lint_finds_nothing_in_any_rendering() {
         code == Some(0) && printed.trim().is_empty(),
         "cfn-lint exited with {code:?} and printed:\n{printed}"
     );
+}
+
+/// Runs checkov (from the test virtualenv) once over every template in `dir`, CloudFormation
+/// checks only, and returns its JSON report and everything it printed. `--skip-download` keeps
+/// it offline (no Prisma Cloud guidelines or policies). Not `--quiet`: that would leave the
+/// passed and skipped checks out of the JSON, and both are checked below.
+fn checkov(dir: &Path) -> (serde_json::Value, String) {
+    let python = python();
+    let out = Command::new(&python)
+        .args(["-m", "checkov.main", "--directory"])
+        .arg(dir)
+        .args([
+            "--framework",
+            "cloudformation",
+            "--compact",
+            "--output",
+            "json",
+            "--skip-download",
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run checkov with {}: {e}", python.display()));
+    let printed = format!(
+        "exit status {}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Exit code 1 only means failed checks, which the caller reports one by one.
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "checkov did not run: {printed}"
+    );
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("checkov's output is not JSON ({e}): {printed}"));
+    (report, printed)
+}
+
+/// The `checkov: skip:` entries in a resource's Metadata, as (check id, comment).
+fn checkov_skips(resource: &Value) -> Vec<(String, String)> {
+    let Some(skips) = resource
+        .get("Metadata")
+        .and_then(|m| m.get("checkov"))
+        .and_then(|c| c.get("skip"))
+    else {
+        return Vec::new();
+    };
+    skips
+        .as_sequence()
+        .unwrap_or_else(|| panic!("checkov: skip: is a list, not {skips:?}"))
+        .iter()
+        .map(|skip| {
+            let field = |key: &str| {
+                skip.get(key)
+                    .and_then(Value::as_str)
+                    .unwrap_or_else(|| panic!("a checkov skip without {key}: {skip:?}"))
+                    .to_owned()
+            };
+            (field("id"), field("comment"))
+        })
+        .collect()
+}
+
+#[test]
+fn checkov_fails_no_check_in_any_rendering() {
+    let dir = TempDir::new("checkov");
+    write_renderings(dir.path());
+    let (report, printed) = checkov(dir.path());
+    let results = report.get("results").unwrap_or_else(|| {
+        panic!("checkov reported no results (found no CloudFormation template?): {printed}")
+    });
+    let checks = |kind: &str| -> &Vec<serde_json::Value> {
+        results[kind]
+            .as_array()
+            .unwrap_or_else(|| panic!("no {kind} in checkov's report: {printed}"))
+    };
+    let str_of = |check: &serde_json::Value, key: &str| -> String {
+        check[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("no {key} in {check}"))
+            .to_owned()
+    };
+    // "/github-new-bus-x86_64-reserved.yaml", relative to the directory scanned.
+    let file_of = |check: &serde_json::Value| -> String {
+        str_of(check, "file_path")
+            .trim_start_matches('/')
+            .to_owned()
+    };
+
+    let failures: Vec<String> = checks("failed_checks")
+        .iter()
+        .map(|check| {
+            format!(
+                "{} ({}) failed for {} in {}, lines {}",
+                str_of(check, "check_id"),
+                str_of(check, "check_name"),
+                str_of(check, "resource"),
+                file_of(check),
+                check["file_line_range"],
+            )
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "checkov: {} failed checks (fix the template, or skip the check in the resource's \
+         Metadata with the reason it does not apply):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert_eq!(
+        report["summary"]["parsing_errors"], 0,
+        "checkov could not parse a template: {printed}"
+    );
+
+    // checkov read every rendering.
+    let passed = checks("passed_checks");
+    let skipped = checks("skipped_checks");
+    let scanned: BTreeSet<String> = passed.iter().chain(skipped).map(file_of).collect();
+    let written: BTreeSet<String> = renderings().iter().map(|r| r.name.clone()).collect();
+    assert_eq!(scanned, written, "the files checkov checked");
+
+    // What checkov skipped is exactly what the resources' Metadata skips, each with its reason.
+    let reported: BTreeSet<(String, String, String, String)> = skipped
+        .iter()
+        .map(|check| {
+            let comment = check["check_result"]["suppress_comment"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            (
+                file_of(check),
+                str_of(check, "resource"),
+                str_of(check, "check_id"),
+                comment,
+            )
+        })
+        .collect();
+    let mut declared = BTreeSet::new();
+    for rendering in renderings() {
+        let doc = parse(&rendering.name, &rendering.text);
+        let resources = doc["Resources"].as_mapping().expect("Resources");
+        for (id, resource) in resources {
+            let id = id.as_str().expect("a logical id");
+            let kind = resource["Type"].as_str().expect("a resource type");
+            for (check, comment) in checkov_skips(resource) {
+                assert!(
+                    comment.split_whitespace().count() >= 10,
+                    "{}: {id} skips {check} without a real reason: {comment:?}",
+                    rendering.name
+                );
+                declared.insert((
+                    rendering.name.clone(),
+                    format!("{kind}.{id}"),
+                    check,
+                    comment.trim().to_owned(),
+                ));
+            }
+        }
+    }
+    let reported: BTreeSet<_> = reported
+        .into_iter()
+        .map(|(file, resource, check, comment)| (file, resource, check, comment.trim().to_owned()))
+        .collect();
+    assert_eq!(
+        reported.difference(&declared).collect::<Vec<_>>(),
+        Vec::<&(String, String, String, String)>::new(),
+        "skipped by checkov but not in the resource's Metadata (an inline comment, or a skip \
+         without a comment)"
+    );
+    assert_eq!(
+        declared.difference(&reported).collect::<Vec<_>>(),
+        Vec::<&(String, String, String, String)>::new(),
+        "skipped in Metadata but not by checkov (a wrong check id, or one that does not apply to \
+         the resource)"
+    );
+}
+
+/// IAM's wildcard characters.
+fn has_wildcard(text: &str) -> bool {
+    text.contains(['*', '?'])
+}
+
+/// Every string in `value`, into intrinsics (`Fn::Sub`, `Fn::Join`, tagged `!Sub` ...) too.
+fn strings(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) => out.push(s.clone()),
+        Value::Sequence(items) => items.iter().for_each(|v| strings(v, out)),
+        Value::Mapping(map) => map.values().for_each(|v| strings(v, out)),
+        Value::Tagged(tagged) => strings(&tagged.value, out),
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
+/// Checks one policy statement at `at`: no `NotAction`, `NotResource` or `NotPrincipal` (each
+/// grants or denies everything but what it names), and no wildcard in what an `Allow` statement
+/// grants, its `Action` and `Resource`. A `Deny` statement's wildcards only widen what is
+/// refused (the artifacts bucket refuses `s3:*` on the bucket and `<bucket>/*` without TLS).
+fn check_statement(statement: &Value, at: &str, found: &mut Vec<String>) {
+    let statement = match statement {
+        Value::Tagged(tagged) => &tagged.value,
+        other => other,
+    };
+    // A statement chosen by a condition: check both branches.
+    if let Some(branches) = statement.get("Fn::If").and_then(Value::as_sequence) {
+        for (i, branch) in branches.iter().enumerate().skip(1) {
+            check_statement(branch, &format!("{at}.Fn::If[{i}]"), found);
+        }
+        return;
+    }
+    if statement.get("Ref").and_then(Value::as_str) == Some("AWS::NoValue") {
+        return;
+    }
+    let Some(map) = statement.as_mapping() else {
+        found.push(format!("{at}: not a statement: {statement:?}"));
+        return;
+    };
+    for key in ["NotAction", "NotResource", "NotPrincipal"] {
+        if map.contains_key(key) {
+            found.push(format!("{at}: {key}"));
+        }
+    }
+    match statement.get("Effect").and_then(Value::as_str) {
+        Some("Deny") => {}
+        Some("Allow") => {
+            for key in ["Action", "Resource"] {
+                let mut texts = Vec::new();
+                if let Some(value) = statement.get(key) {
+                    strings(value, &mut texts);
+                }
+                for text in texts.iter().filter(|t| has_wildcard(t)) {
+                    found.push(format!("{at}.{key}: {text}"));
+                }
+            }
+        }
+        effect => found.push(format!("{at}: Effect is {effect:?}, not Allow or Deny")),
+    }
+}
+
+/// Finds every IAM policy statement in `value` (role, bucket, queue, key... policies: anything
+/// under a `Statement` key) and checks it with [`check_statement`]. Also checks the action a
+/// Lambda permission grants. Returns how many statements it checked.
+fn wildcard_findings(value: &Value, at: &str, found: &mut Vec<String>) -> usize {
+    let mut statements = 0;
+    match value {
+        Value::Mapping(map) => {
+            if map.get("Type").and_then(Value::as_str) == Some("AWS::Lambda::Permission") {
+                let mut texts = Vec::new();
+                strings(&value["Properties"]["Action"], &mut texts);
+                for text in texts.iter().filter(|t| has_wildcard(t)) {
+                    found.push(format!("{at}.Properties.Action: {text}"));
+                }
+            }
+            for (key, item) in map {
+                let key_name = key.as_str().unwrap_or("?");
+                let here = format!("{at}.{key_name}");
+                if key_name == "Statement" {
+                    let list = match item {
+                        Value::Sequence(items) => items.iter().collect(),
+                        single => vec![single],
+                    };
+                    for (i, statement) in list.into_iter().enumerate() {
+                        check_statement(statement, &format!("{here}[{i}]"), found);
+                        statements += 1;
+                    }
+                } else {
+                    statements += wildcard_findings(item, &here, found);
+                }
+            }
+        }
+        Value::Sequence(items) => {
+            for (i, item) in items.iter().enumerate() {
+                statements += wildcard_findings(item, &format!("{at}[{i}]"), found);
+            }
+        }
+        Value::Tagged(tagged) => statements += wildcard_findings(&tagged.value, at, found),
+        Value::Null | Value::Bool(_) | Value::String(_) | Value::Number(_) => {}
+    }
+    statements
+}
+
+#[test]
+fn no_policy_statement_allows_a_wildcard_action_or_resource() {
+    let mut found = Vec::new();
+    for rendering in renderings() {
+        let doc = parse(&rendering.name, &rendering.text);
+        let statements = wildcard_findings(&doc, &rendering.name, &mut found);
+        // The role's trust policy and inline policy; the bucket policy.
+        let expected = if rendering.name == "artifacts.yaml" {
+            1
+        } else {
+            4
+        };
+        assert!(
+            statements >= expected,
+            "{}: only {statements} policy statements found",
+            rendering.name
+        );
+    }
+    assert!(
+        found.is_empty(),
+        "wildcards or Not* in IAM policy statements:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_wildcard_check_finds_wildcards() {
+    let findings = |yaml: &str| {
+        let mut found = Vec::new();
+        let statements = wildcard_findings(&parse("example", yaml), "t", &mut found);
+        assert!(statements > 0, "{yaml}");
+        found
+    };
+    for bad in [
+        "Statement: [{Effect: Allow, Action: '*', Resource: {Ref: Bus}}]",
+        "Statement: [{Effect: Allow, Action: [s3:GetObject, 's3:Get*'], Resource: {Ref: B}}]",
+        "Statement: [{Effect: Allow, Action: 'logs:Put?ogEvents', Resource: {Ref: G}}]",
+        "Statement: [{Effect: Allow, Action: s3:GetObject, Resource: '*'}]",
+        "Statement: {Effect: Allow, Action: s3:GetObject, Resource: 'arn:aws:s3:::b/*'}",
+        "Statement: [{Effect: Allow, Action: logs:PutLogEvents, Resource: {Fn::Sub: \
+         'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*'}}]",
+        "Statement: [{Effect: Allow, Action: s3:GetObject, Resource: {Fn::Join: ['', \
+         [{Fn::GetAtt: [B, Arn]}, '/*']]}}]",
+        "Statement: [{Effect: Allow, Action: s3:GetObject, Resource: !Sub '${B.Arn}/*'}]",
+        "Statement: [{Fn::If: [C, {Effect: Allow, Action: 'sqs:*', Resource: {Ref: Q}}, \
+         {Ref: AWS::NoValue}]}]",
+        "Statement: [{Effect: Allow, NotAction: iam:PassRole, Resource: {Ref: R}}]",
+        "Statement: [{Effect: Allow, Action: s3:GetObject, NotResource: {Ref: B}}]",
+        "Statement: [{Effect: Deny, NotAction: s3:GetObject, Resource: {Ref: B}}]",
+        "Statement: [{Action: s3:GetObject, Resource: {Ref: B}}]",
+        "Resources: {P: {Type: AWS::IAM::Role, Properties: {Policies: [{PolicyDocument: \
+         {Statement: [{Effect: Allow, Action: 'events:*', Resource: {Ref: Bus}}]}}]}}}",
+        "Resources: {P: {Type: AWS::Lambda::Permission, Properties: {Action: 'lambda:*', \
+         Principal: '*'}}, Q: {Statement: {Effect: Deny, Action: s3:GetObject, Resource: \
+         {Ref: B}}}}",
+    ] {
+        assert!(!findings(bad).is_empty(), "not found in {bad}");
+    }
+    for good in [
+        "Statement: [{Effect: Allow, Action: events:PutEvents, Resource: {Fn::GetAtt: [Bus, \
+         Arn]}}]",
+        "Statement: [{Effect: Allow, Action: [logs:CreateLogStream, logs:PutLogEvents], \
+         Resource: {Fn::Sub: 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:\
+         event-bus/${EventBusName}'}}]",
+        "Statement: [{Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: \
+         sts:AssumeRole}]",
+        "Statement: [{Effect: Deny, Principal: {AWS: '*'}, Action: 's3:*', Resource: \
+         {Fn::Sub: '${Bucket.Arn}/*'}, Condition: {Bool: {aws:SecureTransport: 'false'}}}]",
+    ] {
+        assert_eq!(findings(good), Vec::<String>::new(), "{good}");
+    }
 }
 
 #[test]
