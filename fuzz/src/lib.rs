@@ -1,0 +1,270 @@
+//! The properties the fuzz targets in `fuzz_targets/` check, one module per target, and the
+//! inputs they take. They live in a library so that the seed writer (`examples/seeds.rs`) shares
+//! the input types, and so that each target is one line: `fuzz_target!(|x| module::check(x))`.
+//!
+//! Every check panics (so libFuzzer reports a crash) when a property does not hold. Where a
+//! property needs an expected answer, it comes from an independent model in [`oracle`], not from
+//! the code under test.
+
+pub mod entry_builder;
+pub mod form_query;
+pub mod function_url_event;
+pub mod oracle;
+pub mod verify_github;
+pub mod verify_twilio;
+pub mod verify_zendesk;
+
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use arbitrary::{Arbitrary, Unstructured};
+use ebhook_handler::Provider;
+use ebhook_handler::event::{Entry, EventSettings, RESERVED_KEY, clean_detail_type};
+use http::{HeaderMap, HeaderName, HeaderValue};
+use serde_json::Value;
+
+/// Bytes that, as an input's last field, take the rest of the fuzzer's input as they are (the
+/// derive for `Vec<u8>` would interleave a flag byte before each byte), so a seed is a short
+/// prefix of field bytes followed by a plain body.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Bytes(pub Vec<u8>);
+
+impl<'a> Arbitrary<'a> for Bytes {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self(<&[u8]>::arbitrary(u)?.to_vec()))
+    }
+
+    fn arbitrary_take_rest(u: Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self(u.take_rest().to_vec()))
+    }
+}
+
+/// Run a future that never waits on I/O (the pipeline with a fixed secret store) to completion.
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!("the pipeline waited on I/O with a fixed secret store"),
+    }
+}
+
+/// A header pair as a request can carry it, or `None` if HTTP cannot (bad name or value).
+pub fn header(name: &str, value: &str) -> Option<(HeaderName, HeaderValue)> {
+    Some((
+        HeaderName::from_bytes(name.as_bytes()).ok()?,
+        HeaderValue::from_str(value).ok()?,
+    ))
+}
+
+/// Insert the pairs HTTP can carry, replacing earlier values of the same name.
+pub fn insert_headers<'a>(
+    map: &mut HeaderMap,
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+) {
+    for (name, value) in pairs {
+        if let Some((name, value)) = header(name, value) {
+            map.insert(name, value);
+        }
+    }
+}
+
+/// The first value of a header as text, the way every reader in the handler takes it.
+pub fn header_text<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Flip the bits of `mask` (never zero) in the byte at `at` (modulo the length).
+pub fn flipped(bytes: &[u8], at: u16, mask: u8) -> Option<Vec<u8>> {
+    if bytes.is_empty() {
+        return None;
+    }
+    let mut out = bytes.to_vec();
+    out[usize::from(at) % bytes.len()] ^= if mask == 0 { 1 } else { mask };
+    Some(out)
+}
+
+/// How deep `text` nests arrays and objects (strings skipped), without parsing it.
+pub fn json_depth(text: &str) -> usize {
+    let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0, false, false);
+    for b in text.bytes() {
+        match (in_string, escaped, b) {
+            (true, true, _) => escaped = false,
+            (true, false, b'\\') => escaped = true,
+            (true, false, b'"') => in_string = false,
+            (false, _, b'"') => in_string = true,
+            (false, _, b'[' | b'{') => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            (false, _, b']' | b'}') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
+/// JSON text as the properties see it.
+#[derive(Debug)]
+pub enum Json {
+    /// Parsed into a tree (nesting limit lifted, see [`DEEP`]).
+    Value(Value),
+    /// Valid JSON that serde_json will not hold in a `Value`: nested deeper than [`DEEP`], or
+    /// with a number beyond f64's range (`1e400`). The handler validates payloads with
+    /// `IgnoredAny`, which checks neither, so such payloads reach a Detail (see TESTING.md).
+    Unrepresentable,
+    Invalid(serde_json::Error),
+}
+
+/// Deeper than this, JSON is only checked against the grammar (a tree that deep would take
+/// the stack libFuzzer runs on).
+pub const DEEP: usize = 256;
+
+pub fn parse_json(text: &str) -> Json {
+    use serde::Deserialize;
+    let grammar = serde_json::from_str::<serde::de::IgnoredAny>(text);
+    if let Err(e) = grammar {
+        return Json::Invalid(e);
+    }
+    if json_depth(text) > DEEP {
+        return Json::Unrepresentable;
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    de.disable_recursion_limit();
+    match Value::deserialize(&mut de).and_then(|v| de.end().map(|()| v)) {
+        Ok(value) => Json::Value(value),
+        Err(_) => Json::Unrepresentable,
+    }
+}
+
+/// What every PutEvents entry must be, whatever the request. Returns the Detail as a tree
+/// when serde_json can hold it.
+pub fn check_entry(entry: &Entry, provider: Provider, settings: &EventSettings) -> Option<Value> {
+    assert_eq!(
+        entry.source, settings.source,
+        "Source is the configured one"
+    );
+    assert_eq!(
+        entry.size(),
+        entry.source.len() + entry.detail_type.len() + entry.detail.len()
+    );
+    assert!(
+        entry.size() <= settings.max_entry_bytes,
+        "entry of {} bytes over the {}-byte limit",
+        entry.size(),
+        settings.max_entry_bytes
+    );
+    let chars = entry.detail_type.chars().count();
+    assert!(
+        (1..=128).contains(&chars),
+        "DetailType of {chars} characters: {:?}",
+        entry.detail_type
+    );
+    assert!(
+        !entry.detail_type.chars().any(char::is_control),
+        "control character in DetailType {:?}",
+        entry.detail_type
+    );
+    // Not asserted: that it is trimmed. `clean_detail_type` trims before it drops control
+    // characters, so "\u{1} x" becomes " x" (TESTING.md, findings).
+    if let Some(fixed) = &settings.detail_type {
+        assert_eq!(entry.detail_type, clean_detail_type(fixed));
+    }
+    // The metadata alone (kept for a pointer event) is exactly what closes the Detail.
+    assert!(
+        entry
+            .detail
+            .ends_with(&format!("\"{RESERVED_KEY}\":{}}}", entry.metadata)),
+        "Detail {:?} does not end with its metadata {:?}",
+        entry.detail,
+        entry.metadata
+    );
+    let detail = match parse_json(&entry.detail) {
+        Json::Invalid(e) => panic!("Detail is not JSON ({e}): {:?}", entry.detail),
+        Json::Unrepresentable => {
+            let text = entry.detail.trim();
+            assert!(
+                text.starts_with('{') && text.ends_with('}'),
+                "Detail is an object"
+            );
+            let meta = format!("\"{RESERVED_KEY}\":{{\"provider\":\"{provider}\"");
+            assert!(entry.detail.contains(&meta), "Detail has the metadata");
+            return None;
+        }
+        Json::Value(detail) => detail,
+    };
+    let object = detail.as_object().expect("Detail is a JSON object");
+    let meta = object
+        .get(RESERVED_KEY)
+        .and_then(Value::as_object)
+        .expect("Detail has the ebhook metadata object");
+    assert_eq!(meta["provider"], provider.as_str());
+    let alone: Value = serde_json::from_str(&entry.metadata).expect("metadata is JSON");
+    assert_eq!(&alone, &object[RESERVED_KEY], "the metadata kept alone");
+    for (key, value) in meta {
+        // Metadata is strings only: nothing of the payload leaks into it as structure.
+        assert!(value.is_string(), "metadata {key} is {value}");
+    }
+    Some(detail)
+}
+
+/// What an oversized entry's pointer event must be: same Source, `oversized:` + its DetailType
+/// (still at most 128 characters), and a Detail that is only the metadata plus where the body
+/// was stored.
+pub fn check_pointer(entry: &Entry, provider: Provider, received_at: &str, body: &[u8]) {
+    use ebhook_handler::event::{
+        OVERSIZED_PREFIX, StoredPayload, pointer_entry, stored_payload_key,
+    };
+    use sha2::Digest;
+    let sha256 = hex::encode(sha2::Sha256::digest(body));
+    let key = stored_payload_key(provider, received_at, &sha256);
+    let day = received_at.get(..10).unwrap_or("unknown-day");
+    assert_eq!(key, format!("oversized/{provider}/{day}/{sha256}"));
+    let stored = StoredPayload {
+        bucket: "ebhook-payloads-123456789012-us-east-1",
+        key: &key,
+        size: body.len(),
+        sha256: &sha256,
+        content_type: Some("application/json"),
+    };
+    let pointer = pointer_entry(entry, &stored);
+    assert_eq!(pointer.source, entry.source);
+    assert!(pointer.detail_type.starts_with(OVERSIZED_PREFIX));
+    assert!(pointer.detail_type.chars().count() <= 128);
+    assert_eq!(
+        pointer.detail_type,
+        clean_detail_type(&format!("{OVERSIZED_PREFIX}{}", entry.detail_type))
+    );
+    let detail: Value = serde_json::from_str(&pointer.detail).expect("pointer Detail is JSON");
+    let object = detail.as_object().expect("pointer Detail is an object");
+    assert_eq!(
+        object.len(),
+        1,
+        "pointer Detail is the metadata alone: {detail}"
+    );
+    let alone: Value = serde_json::from_str(&pointer.metadata).expect("pointer metadata");
+    assert_eq!(alone, object[RESERVED_KEY]);
+    let mut want: Value = serde_json::from_str(&entry.metadata).expect("metadata is JSON");
+    want["storedPayload"] = serde_json::json!({
+        "bucket": stored.bucket,
+        "key": key,
+        "size": body.len(),
+        "sha256": sha256,
+        "contentType": "application/json",
+    });
+    assert_eq!(alone, want, "pointer metadata");
+    assert!(pointer.size() < entry.source.len() + entry.metadata.len() + 512);
+}
+
+/// The Detail without ebhook's metadata: what the payload became.
+pub fn without_metadata(mut detail: Value) -> (Value, serde_json::Map<String, Value>) {
+    let object = detail.as_object_mut().expect("Detail is a JSON object");
+    let meta = match object.remove(RESERVED_KEY) {
+        Some(Value::Object(meta)) => meta,
+        other => panic!("metadata is not an object: {other:?}"),
+    };
+    (detail, meta)
+}
