@@ -352,6 +352,8 @@ pub fn render(spec: &TemplateSpec) -> Result<String, TemplateError> {
         env::SECRET_ARN,
         env::PUBLIC_BASE_URL,
         env::FORWARD_BUDGET,
+        env::DEAD_LETTER_QUEUE_URL,
+        env::PAYLOAD_BUCKET,
     ] {
         if !vars.contains_key(var) {
             return Err(TemplateError::Malformed(format!(
@@ -846,7 +848,7 @@ mod tests {
     }
 
     #[test]
-    fn policy_is_three_statements_on_single_resources_without_wildcards() {
+    fn policy_statements_are_scoped_to_this_stack() {
         for spec in all_specs() {
             let doc = rendered(&spec);
             let role = &resource(&doc, "Role")["Properties"];
@@ -856,21 +858,28 @@ mod tests {
                 Value::from("lambda.amazonaws.com")
             );
             let statements = statements(&doc);
-            assert!(
-                !statements.iter().any(|s| contains_str(s, "*")),
-                "{spec:?}: a wildcard in the policy"
-            );
             let actions: Vec<Value> = statements.iter().map(|s| s["Action"].clone()).collect();
             assert_eq!(
                 actions,
                 [
                     parse("events:PutEvents"),
                     parse("secretsmanager:GetSecretValue"),
+                    parse("sqs:SendMessage"),
+                    parse("s3:PutObject"),
                     parse("[logs:CreateLogStream, logs:PutLogEvents]"),
                 ]
             );
-            for statement in statements {
+            for (i, statement) in statements.iter().enumerate() {
                 assert_eq!(statement["Effect"], Value::from("Allow"));
+                // Object writes name key prefixes of the stack's own bucket; everything else
+                // is one resource, named by an intrinsic, without a wildcard.
+                if i == 3 {
+                    continue;
+                }
+                assert!(
+                    !contains_str(statement, "*"),
+                    "{spec:?}: a wildcard in {statement:?}"
+                );
                 assert!(
                     statement["Resource"].is_mapping(),
                     "{spec:?}: one resource, named by an intrinsic: {statement:?}"
@@ -879,6 +888,17 @@ mod tests {
             assert_eq!(statements[1]["Resource"], parse("Ref: Secret"));
             assert_eq!(
                 statements[2]["Resource"],
+                parse("Fn::GetAtt: [DeadLetterQueue, Arn]")
+            );
+            assert_eq!(
+                statements[3]["Resource"],
+                parse(
+                    "[{Fn::Sub: '${PayloadBucket.Arn}/oversized/*'}, \
+                     {Fn::Sub: '${PayloadBucket.Arn}/dead-letter/*'}]"
+                )
+            );
+            assert_eq!(
+                statements[4]["Resource"],
                 parse("Fn::GetAtt: [LogGroup, Arn]")
             );
         }
@@ -939,12 +959,19 @@ mod tests {
                     env::EVENT_BUS,
                     env::SECRET_ARN,
                     env::PUBLIC_BASE_URL,
-                    env::FORWARD_BUDGET
+                    env::FORWARD_BUDGET,
+                    env::DEAD_LETTER_QUEUE_URL,
+                    env::PAYLOAD_BUCKET,
                 ]
                 .map(str::to_owned)
                 .into()
             );
-            assert_eq!(vars[env::FORWARD_BUDGET], Value::from("3000"));
+            assert_eq!(vars[env::FORWARD_BUDGET], Value::from("2000"));
+            assert_eq!(
+                vars[env::DEAD_LETTER_QUEUE_URL],
+                parse("Ref: DeadLetterQueue")
+            );
+            assert_eq!(vars[env::PAYLOAD_BUCKET], parse("Ref: PayloadBucket"));
             assert_eq!(vars[env::PUBLIC_BASE_URL], parse("Ref: PublicBaseUrl"));
 
             // Only the secret resource sees the secret.
@@ -977,7 +1004,7 @@ mod tests {
         let f = &resource(&doc, "Function")["Properties"];
         assert_eq!(f["Runtime"], Value::from("provided.al2023"));
         assert_eq!(f["Handler"], Value::from("bootstrap"));
-        assert_eq!(f["Timeout"], Value::from(6));
+        assert_eq!(f["Timeout"], Value::from(10));
         assert_eq!(f["Architectures"], parse("[{Ref: Architecture}]"));
         assert_eq!(f["MemorySize"], parse("Ref: MemorySize"));
         assert_eq!(
@@ -1060,7 +1087,9 @@ mod tests {
                     OUTPUT_EVENT_BUS_ARN,
                     OUTPUT_FUNCTION_NAME,
                     OUTPUT_SECRET_ARN,
-                    OUTPUT_PROVIDER
+                    OUTPUT_PROVIDER,
+                    OUTPUT_DEAD_LETTER_QUEUE_URL,
+                    OUTPUT_PAYLOAD_BUCKET,
                 ]
                 .map(str::to_owned)
                 .into()

@@ -62,6 +62,8 @@ impl Capture {
             .build();
         // A body of up to 6 MB takes longer than a message: give S3 twice the time.
         let s3 = aws_sdk_s3::config::Builder::from(sdk)
+            // A custom endpoint (a local emulator) serves buckets by path, not by subdomain.
+            .force_path_style(sdk.endpoint_url().is_some())
             .retry_config(retry)
             .timeout_config(
                 TimeoutConfig::builder()

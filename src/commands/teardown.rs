@@ -48,6 +48,17 @@ pub async fn run(args: TeardownArgs) -> anyhow::Result<()> {
     let bucket = stack.parameters.get(template::PARAM_CODE_BUCKET).cloned();
     let key = stack.parameters.get(template::PARAM_CODE_KEY).cloned();
     let bus = stack.outputs.get(template::OUTPUT_EVENT_BUS_NAME).cloned();
+    let payloads = stack.outputs.get(template::OUTPUT_PAYLOAD_BUCKET).cloned();
+    // Best effort: a stack half-made may have no queue to count.
+    let waiting = match stack.outputs.get(template::OUTPUT_DEAD_LETTER_QUEUE_URL) {
+        Some(url) => super::replay::queue_depth(&aws, url)
+            .await
+            .unwrap_or_else(|e| {
+                ui.note(format!("could not count its dead letters: {e}"));
+                (0, 0)
+            }),
+        None => (0, 0),
+    };
 
     ui.step(format!(
         "This deletes stack {} in {}: its function, URL, role, secret, log group{}.",
@@ -63,6 +74,16 @@ pub async fn run(args: TeardownArgs) -> anyhow::Result<()> {
             " and the event bus it created"
         }
     ));
+    if payloads.is_some() {
+        ui.note("Its dead-letter queue and payload bucket (with what is stored in it) go too.");
+    }
+    if waiting.0 + waiting.1 > 0 {
+        ui.note(format!(
+            "{} deliveries are waiting in its dead-letter queue and would be lost: run `ebhook replay --stack-name {}` first to put them on the bus.",
+            waiting.0 + waiting.1,
+            stack.name
+        ));
+    }
     if !ui.confirm("Delete it?")? {
         return Err(UsageError("cancelled; nothing was deleted".into()).into());
     }
@@ -71,6 +92,13 @@ pub async fn run(args: TeardownArgs) -> anyhow::Result<()> {
         .await?
         .unwrap_or(stack);
     if deploy::describe(&aws, &stack.name).await?.is_some() {
+        // CloudFormation cannot delete a bucket that still holds objects.
+        if let Some(bucket) = &payloads {
+            let removed = empty_bucket(&aws, bucket).await?;
+            if removed > 0 {
+                ui.note(format!("removed {removed} stored payloads from {bucket}"));
+            }
+        }
         deploy::delete(&aws, &ui, &stack).await?;
     }
 
@@ -108,6 +136,14 @@ pub async fn run(args: TeardownArgs) -> anyhow::Result<()> {
     {
         left.push(format!("artifact s3://{bucket}/{key}"));
     }
+    if let Some(bucket) = &payloads {
+        match aws.s3.head_bucket().bucket(bucket).send().await {
+            Ok(_) => left.push(format!("bucket {bucket}")),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => {}
+            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => {}
+            Err(e) => return Err(aws_error("checking the payload bucket is gone", &e).into()),
+        }
+    }
     if !left.is_empty() {
         return Err(AwsError(format!(
             "teardown finished but these remain: {}",
@@ -122,6 +158,45 @@ pub async fn run(args: TeardownArgs) -> anyhow::Result<()> {
             .unwrap_or_default()
     ));
     Ok(())
+}
+
+/// Delete every object in `bucket` (it has no versioning); how many there were.
+async fn empty_bucket(aws: &crate::aws::Aws, bucket: &str) -> anyhow::Result<usize> {
+    use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+    let mut removed = 0;
+    let mut pages = aws
+        .s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| aws_error(&format!("listing s3://{bucket}"), &e))?;
+        let keys = page
+            .contents()
+            .iter()
+            .filter_map(|o| o.key())
+            .map(|k| ObjectIdentifier::builder().key(k).build())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| AwsError(format!("listing s3://{bucket}: {e}")))?;
+        if keys.is_empty() {
+            continue;
+        }
+        removed += keys.len();
+        let delete = Delete::builder()
+            .set_objects(Some(keys))
+            .quiet(true)
+            .build()
+            .map_err(|e| AwsError(format!("emptying s3://{bucket}: {e}")))?;
+        aws.s3
+            .delete_objects()
+            .bucket(bucket)
+            .delete(delete)
+            .send()
+            .await
+            .map_err(|e| aws_error(&format!("emptying s3://{bucket}"), &e))?;
+    }
+    Ok(removed)
 }
 
 /// Another ebhook stack deployed from the same artifact keeps it.

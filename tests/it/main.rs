@@ -2,6 +2,7 @@
 
 mod support;
 
+mod capture;
 mod deploy;
 mod dev;
 mod emulator;
@@ -9,5 +10,6 @@ mod handler;
 mod harness_selftest;
 mod hostile;
 mod init_flows;
+mod replay;
 mod rotate;
 mod template;

@@ -421,6 +421,26 @@ fn has_wildcard(text: &str) -> bool {
     text.contains(['*', '?'])
 }
 
+/// `${Bucket.Arn}/<prefix>/*`: the keys under one fixed prefix of a bucket the template itself
+/// creates. The one wildcard allowed, and only for `s3:PutObject`, because the keys an object
+/// write needs are not known in advance.
+fn is_key_prefix_of_own_bucket(text: &str) -> bool {
+    let Some(rest) = text.strip_prefix("${") else {
+        return false;
+    };
+    let Some((resource, path)) = rest.split_once(".Arn}/") else {
+        return false;
+    };
+    let Some(prefix) = path.strip_suffix("/*") else {
+        return false;
+    };
+    resource.chars().all(|c| c.is_ascii_alphanumeric())
+        && !prefix.is_empty()
+        && prefix
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '/')
+}
+
 /// Every string in `value`, into intrinsics (`Fn::Sub`, `Fn::Join`, tagged `!Sub` ...) too.
 fn strings(value: &Value, out: &mut Vec<String>) {
     match value {
@@ -463,12 +483,22 @@ fn check_statement(statement: &Value, at: &str, found: &mut Vec<String>) {
     match statement.get("Effect").and_then(Value::as_str) {
         Some("Deny") => {}
         Some("Allow") => {
+            let mut actions = Vec::new();
+            if let Some(value) = statement.get("Action") {
+                strings(value, &mut actions);
+            }
+            let writes_objects_only =
+                !actions.is_empty() && actions.iter().all(|a| a == "s3:PutObject");
             for key in ["Action", "Resource"] {
                 let mut texts = Vec::new();
                 if let Some(value) = statement.get(key) {
                     strings(value, &mut texts);
                 }
                 for text in texts.iter().filter(|t| has_wildcard(t)) {
+                    if key == "Resource" && writes_objects_only && is_key_prefix_of_own_bucket(text)
+                    {
+                        continue;
+                    }
                     found.push(format!("{at}.{key}: {text}"));
                 }
             }
@@ -563,6 +593,11 @@ fn the_wildcard_check_finds_wildcards() {
         "Statement: [{Effect: Allow, Action: s3:GetObject, Resource: {Fn::Join: ['', \
          [{Fn::GetAtt: [B, Arn]}, '/*']]}}]",
         "Statement: [{Effect: Allow, Action: s3:GetObject, Resource: !Sub '${B.Arn}/*'}]",
+        "Statement: [{Effect: Allow, Action: s3:PutObject, Resource: !Sub '${B.Arn}/*'}]",
+        "Statement: [{Effect: Allow, Action: s3:PutObject, Resource: !Sub '${B.Arn}/a*/*'}]",
+        "Statement: [{Effect: Allow, Action: [s3:PutObject, s3:GetObject], Resource: !Sub \
+         '${B.Arn}/a/*'}]",
+        "Statement: [{Effect: Allow, Action: s3:PutObject, Resource: 'arn:aws:s3:::b/a/*'}]",
         "Statement: [{Fn::If: [C, {Effect: Allow, Action: 'sqs:*', Resource: {Ref: Q}}, \
          {Ref: AWS::NoValue}]}]",
         "Statement: [{Effect: Allow, NotAction: iam:PassRole, Resource: {Ref: R}}]",
@@ -587,6 +622,8 @@ fn the_wildcard_check_finds_wildcards() {
          sts:AssumeRole}]",
         "Statement: [{Effect: Deny, Principal: {AWS: '*'}, Action: 's3:*', Resource: \
          {Fn::Sub: '${Bucket.Arn}/*'}, Condition: {Bool: {aws:SecureTransport: 'false'}}}]",
+        "Statement: [{Effect: Allow, Action: s3:PutObject, Resource: [{Fn::Sub: \
+         '${PayloadBucket.Arn}/oversized/*'}, {Fn::Sub: '${PayloadBucket.Arn}/dead-letter/*'}]}]",
     ] {
         assert_eq!(findings(good), Vec::<String>::new(), "{good}");
     }

@@ -22,6 +22,7 @@ pub struct Fixture {
     pub runtime: RuntimeApi,
     pub bootstrap: Bootstrap,
     pub sqs: aws_sdk_sqs::Client,
+    pub s3: aws_sdk_s3::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
     pub queue_url: String,
     pub secret_arn: String,
@@ -34,6 +35,11 @@ pub async fn fixture(provider: &str, secret_value: &str, extra_env: &[(&str, &st
     let conf = moto.sdk_config().await;
     let events = aws_sdk_eventbridge::Client::new(&conf);
     let sqs = aws_sdk_sqs::Client::new(&conf);
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&conf)
+            .force_path_style(true)
+            .build(),
+    );
     let secrets = aws_sdk_secretsmanager::Client::new(&conf);
 
     events.create_event_bus().name(BUS).send().await.unwrap();
@@ -98,6 +104,7 @@ pub async fn fixture(provider: &str, secret_value: &str, extra_env: &[(&str, &st
         runtime,
         bootstrap,
         sqs,
+        s3,
         secrets,
         queue_url,
         secret_arn,

@@ -1,0 +1,238 @@
+//! Nothing verified is lost, through the real `bootstrap`: a body too large for one PutEvents
+//! entry is stored in the payload bucket with a pointer event on the bus, and a delivery the bus
+//! refuses is kept in the dead-letter queue and answered 202.
+
+use std::time::Duration;
+
+use ebhook_handler::dead_letter::{Body, Message, Record};
+use ebhook_handler::verify::github;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::support::bus_fixture::{Fixture, fixture, github_ping, response_body};
+use crate::support::function_url::{HttpRequest, status};
+
+const SECRET: &str = "capture-secret";
+const BUCKET: &str = "ebhook-payloads";
+const DEAD_LETTERS: &str = "ebhook-dead-letters";
+/// moto finds a queue by the name at the end of its URL, whatever the host.
+const DEAD_LETTER_URL: &str =
+    "https://sqs.us-east-1.amazonaws.com/123456789012/ebhook-dead-letters";
+
+/// A signed GitHub `push` with a JSON body of `size` bytes.
+fn push(size: usize, delivery: &str) -> HttpRequest {
+    let filler = "x".repeat(size.saturating_sub(60));
+    let body = format!(r#"{{"ref":"refs/heads/main","commits":[{{"message":"{filler}"}}]}}"#);
+    let signature = github::sign(SECRET.as_bytes(), body.as_bytes());
+    HttpRequest::post(
+        &[
+            ("Content-Type", "application/json"),
+            ("X-GitHub-Event", "push"),
+            ("X-GitHub-Delivery", delivery),
+            ("X-Hub-Signature-256", &signature),
+        ],
+        body,
+    )
+}
+
+async fn object(f: &Fixture, bucket: &str, key: &str) -> Vec<u8> {
+    let out =
+        f.s3.get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .unwrap();
+    out.body.collect().await.unwrap().into_bytes().to_vec()
+}
+
+/// Every message in the dead-letter queue, removed from it.
+async fn drain_dead_letters(f: &Fixture) -> Vec<Message> {
+    let url = f
+        .sqs
+        .get_queue_url()
+        .queue_name(DEAD_LETTERS)
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let mut out = Vec::new();
+    loop {
+        let received = f
+            .sqs
+            .receive_message()
+            .queue_url(&url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        if received.messages().is_empty() {
+            return out;
+        }
+        for m in received.messages() {
+            out.push(Message::parse(m.body().unwrap()).unwrap());
+            f.sqs
+                .delete_message()
+                .queue_url(&url)
+                .receipt_handle(m.receipt_handle().unwrap())
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_oversized_body_is_stored_and_a_pointer_event_put() {
+    let f = fixture("github", SECRET, &[("EBHOOK_PAYLOAD_BUCKET", BUCKET)]).await;
+    f.s3.create_bucket().bucket(BUCKET).send().await.unwrap();
+    let request = push(400_000, "big-1");
+
+    let response = f.send(&request).await;
+    assert_eq!(
+        status(&response),
+        200,
+        "{response}\n{}",
+        f.bootstrap.output()
+    );
+    let events = f.arrivals(1, Duration::from_secs(10)).await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    let event = &events[0];
+    assert_eq!(event["detail-type"], "oversized:push");
+    let meta = &event["detail"]["ebhook"];
+    assert_eq!(meta["deliveryId"], "big-1");
+    assert_eq!(meta["event"], "push");
+    let stored = &meta["storedPayload"];
+    assert_eq!(stored["bucket"], BUCKET);
+    assert_eq!(stored["size"], request.body.len());
+    assert_eq!(stored["contentType"], "application/json");
+    assert_eq!(
+        stored["sha256"],
+        hex::encode(Sha256::digest(&request.body)),
+        "the hash of the body as signed"
+    );
+    let key = stored["key"].as_str().unwrap();
+    assert!(key.starts_with("oversized/github/"), "{key}");
+    assert_eq!(
+        object(&f, BUCKET, key).await,
+        request.body,
+        "stored byte for byte"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_a_bucket_an_oversized_body_is_refused_and_nothing_is_put() {
+    let f = fixture("github", SECRET, &[]).await;
+    let response = f.send(&push(400_000, "big-2")).await;
+    assert_eq!(status(&response), 413, "{response}");
+    assert!(f.arrivals(0, Duration::from_secs(2)).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_delivery_the_bus_refuses_is_kept_in_the_dead_letter_queue() {
+    let f = fixture(
+        "github",
+        SECRET,
+        &[
+            ("EBHOOK_EVENT_BUS", "no-such-bus"),
+            ("EBHOOK_DEAD_LETTER_QUEUE_URL", DEAD_LETTER_URL),
+            ("EBHOOK_PAYLOAD_BUCKET", BUCKET),
+        ],
+    )
+    .await;
+    f.sqs
+        .create_queue()
+        .queue_name(DEAD_LETTERS)
+        .send()
+        .await
+        .unwrap();
+    f.s3.create_bucket().bucket(BUCKET).send().await.unwrap();
+
+    // A small delivery goes into the message itself.
+    let ping = github_ping(SECRET);
+    let response = f.send(&ping).await;
+    assert_eq!(
+        status(&response),
+        202,
+        "{response}\n{}",
+        f.bootstrap.output()
+    );
+    assert_eq!(response_body(&response)["status"], "queued");
+    // One whose record is over the 256 KiB message limit is spilled to the bucket.
+    let big = push(200_000, "big-3");
+    let response = f.send(&big).await;
+    assert_eq!(
+        status(&response),
+        202,
+        "{response}\n{}",
+        f.bootstrap.output()
+    );
+
+    let messages = drain_dead_letters(&f).await;
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    let mut records: Vec<Record> = Vec::new();
+    let mut spilled = 0;
+    for message in messages {
+        records.push(match message {
+            Message::Record(r) => r,
+            Message::Spilled { bucket, key, size } => {
+                spilled += 1;
+                assert!(key.starts_with("dead-letter/github/"), "{key}");
+                let bytes = object(&f, &bucket, &key).await;
+                assert_eq!(bytes.len(), size);
+                Record::parse(std::str::from_utf8(&bytes).unwrap()).unwrap()
+            }
+        });
+    }
+    assert_eq!(spilled, 1, "only the large record is spilled to S3");
+    let by_id = |id: &str| {
+        records
+            .iter()
+            .find(|r| r.delivery_id.as_deref() == Some(id))
+            .unwrap_or_else(|| panic!("no record for {id}"))
+    };
+    let ping_record = by_id("72d3162e-cc78-11e3-81ab-4c9367dc0958");
+    let big_record = by_id("big-3");
+    for (record, request) in [(ping_record, &ping), (big_record, &big)] {
+        assert_eq!(record.provider, "github");
+        assert_eq!(record.event_bus, "no-such-bus");
+        assert!(
+            record.failure.contains("ResourceNotFound"),
+            "{}",
+            record.failure
+        );
+        assert_eq!(
+            record.body,
+            Body::Text(String::from_utf8(request.body.clone()).unwrap()),
+            "the body exactly as signed"
+        );
+        let entries = record.entries();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].source, "ebhook.github");
+        let detail: Value = serde_json::from_str(&entries[0].detail).unwrap();
+        assert_eq!(
+            detail["ebhook"]["deliveryId"],
+            record.delivery_id.as_deref().unwrap()
+        );
+    }
+    assert!(f.arrivals(0, Duration::from_secs(1)).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn when_the_dead_letter_queue_fails_too_the_answer_is_a_retryable_503() {
+    // The queue is configured but does not exist: SendMessage fails after PutEvents did.
+    let f = fixture(
+        "github",
+        SECRET,
+        &[
+            ("EBHOOK_EVENT_BUS", "no-such-bus"),
+            ("EBHOOK_DEAD_LETTER_QUEUE_URL", DEAD_LETTER_URL),
+        ],
+    )
+    .await;
+    let response = f.send(&github_ping(SECRET)).await;
+    assert_eq!(status(&response), 503, "{response}");
+    assert_eq!(response["headers"]["retry-after"], "5");
+}

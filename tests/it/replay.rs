@@ -1,0 +1,287 @@
+//! `ebhook replay` and the dead-letter parts of `status` and `teardown`, against a stack
+//! deployed to moto. The stack's own handler configuration is run as Lambda runs it, pointed at
+//! a bus that does not exist, so that what it receives ends up in the dead-letter queue.
+
+use std::time::Duration;
+
+use aws_sdk_eventbridge::types::Target;
+use serde_json::{Value, json};
+
+use crate::support::bus_fixture::github_ping;
+use crate::support::cli::{Run, ebhook};
+use crate::support::function_url::{HttpRequest, status};
+use crate::support::{Bootstrap, Moto, RuntimeApi};
+
+const SECRET: &str = "replay-secret";
+const STACK: &str = "it-replay";
+
+fn status_json(moto: &Moto) -> Value {
+    let run = ebhook(
+        moto,
+        &["status", "--stack-name", STACK, "--output", "json"],
+        &[],
+        None,
+    );
+    run.assert_ok();
+    run.json()
+}
+
+fn replay(moto: &Moto) -> Run {
+    ebhook(
+        moto,
+        &[
+            "replay",
+            "--stack-name",
+            STACK,
+            "--visibility",
+            "1s",
+            "--output",
+            "json",
+        ],
+        &[],
+        None,
+    )
+}
+
+/// A signed GitHub push whose dead-letter record is over the 256 KiB SQS limit.
+fn big_push() -> HttpRequest {
+    let body = format!(
+        r#"{{"ref":"refs/heads/main","message":"{}"}}"#,
+        "y".repeat(200_000)
+    );
+    let signature = ebhook_handler::verify::github::sign(SECRET.as_bytes(), body.as_bytes());
+    HttpRequest::post(
+        &[
+            ("Content-Type", "application/json"),
+            ("X-GitHub-Event", "push"),
+            ("X-GitHub-Delivery", "big-push"),
+            ("X-Hub-Signature-256", &signature),
+        ],
+        body,
+    )
+}
+
+/// A rule on `bus` sending everything from ebhook to a new queue; the queue's URL.
+async fn watch(
+    events: &aws_sdk_eventbridge::Client,
+    sqs: &aws_sdk_sqs::Client,
+    bus: &str,
+) -> String {
+    let url = sqs
+        .create_queue()
+        .queue_name("arrivals")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    events
+        .put_rule()
+        .name("watch")
+        .event_bus_name(bus)
+        .event_pattern(json!({"source": ["ebhook.github"]}).to_string())
+        .send()
+        .await
+        .unwrap();
+    events
+        .put_targets()
+        .rule("watch")
+        .event_bus_name(bus)
+        .targets(
+            Target::builder()
+                .id("q")
+                .arn("arn:aws:sqs:us-east-1:123456789012:arrivals")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    url
+}
+
+async fn received(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    loop {
+        let got = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        if got.messages().is_empty() {
+            return out;
+        }
+        for m in got.messages() {
+            out.push(serde_json::from_str(m.body().unwrap()).unwrap());
+            sqs.delete_message()
+                .queue_url(url)
+                .receipt_handle(m.receipt_handle().unwrap())
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dead_letters_wait_until_replayed_and_nothing_is_lost_on_the_way() {
+    let moto = Moto::start();
+    let init = ebhook(
+        &moto,
+        &[
+            "init",
+            "--provider",
+            "github",
+            "--stack-name",
+            STACK,
+            "--secret-env",
+            "IT_SECRET",
+            "--yes",
+            "--output",
+            "json",
+        ],
+        &[("IT_SECRET", SECRET)],
+        None,
+    );
+    init.assert_ok();
+    let before = status_json(&moto);
+    assert_eq!(
+        before["deadLetters"],
+        json!({"waiting": 0, "inFlight": 0}),
+        "{before}"
+    );
+    let bus = before["eventBus"].as_str().unwrap().to_owned();
+    let bucket = before["payloadBucket"].as_str().unwrap().to_owned();
+    let queue_url = before["deadLetterQueueUrl"].as_str().unwrap().to_owned();
+
+    // The deployed handler's own configuration, with its bus gone missing.
+    let conf = moto.sdk_config().await;
+    let function = before["function"].as_str().unwrap();
+    let vars = aws_sdk_lambda::Client::new(&conf)
+        .get_function_configuration()
+        .function_name(function)
+        .send()
+        .await
+        .unwrap()
+        .environment()
+        .and_then(|e| e.variables())
+        .cloned()
+        .unwrap();
+    assert_eq!(vars["EBHOOK_DEAD_LETTER_QUEUE_URL"], queue_url);
+    assert_eq!(vars["EBHOOK_PAYLOAD_BUCKET"], bucket);
+    let mut env = moto.env();
+    env.extend(vars.into_iter().filter(|(k, _)| k != "EBHOOK_EVENT_BUS"));
+    env.push(("EBHOOK_EVENT_BUS".into(), "gone".into()));
+    let runtime = RuntimeApi::start().await;
+    let bootstrap = Bootstrap::spawn(&runtime.address(), &env);
+    for request in [github_ping(SECRET), big_push()] {
+        let response = runtime.invoke(request.to_event()).await.unwrap();
+        assert_eq!(status(&response), 202, "{response}\n{}", bootstrap.output());
+    }
+    drop(bootstrap);
+
+    // A message that is not ebhook's: reported, never deleted.
+    let sqs = aws_sdk_sqs::Client::new(&conf);
+    sqs.send_message()
+        .queue_url(&queue_url)
+        .message_body("not a record")
+        .send()
+        .await
+        .unwrap();
+    let waiting = status_json(&moto);
+    assert_eq!(waiting["deadLetters"]["waiting"], 3, "{waiting}");
+    let text = ebhook(&moto, &["status", "--stack-name", STACK], &[], None);
+    assert!(text.stdout.contains("3 waiting"), "{}", text.stdout);
+
+    // While the bus refuses events, replay fails, says so, and keeps everything.
+    let events = aws_sdk_eventbridge::Client::new(&conf);
+    events.delete_event_bus().name(&bus).send().await.unwrap();
+    let refused = replay(&moto);
+    assert_eq!(refused.status, Some(3), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("run `ebhook replay` again"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(refused.json()["failed"], 2, "{}", refused.stdout);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(status_json(&moto)["deadLetters"]["waiting"], 3);
+
+    // Once the bus is back, replay puts both deliveries on it and deletes them.
+    events.create_event_bus().name(&bus).send().await.unwrap();
+    let arrivals = watch(&events, &sqs, &bus).await;
+    let done = replay(&moto);
+    done.assert_ok();
+    let tally = done.json();
+    assert_eq!(tally["replayed"], 2, "{tally}");
+    assert_eq!(tally["events"], 2, "{tally}");
+    assert_eq!(tally["unreadable"], 1, "{tally}");
+    let mut ids: Vec<String> = received(&sqs, &arrivals)
+        .await
+        .iter()
+        .map(|e| {
+            e["detail"]["ebhook"]["deliveryId"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["72d3162e-cc78-11e3-81ab-4c9367dc0958", "big-push"]);
+    // The spilled record's copy in the bucket went with its message.
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&conf)
+            .force_path_style(true)
+            .build(),
+    );
+    let left = s3
+        .list_objects_v2()
+        .bucket(&bucket)
+        .prefix("dead-letter/")
+        .send()
+        .await
+        .unwrap();
+    assert!(left.contents().is_empty(), "{left:?}");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        status_json(&moto)["deadLetters"],
+        json!({"waiting": 1, "inFlight": 0}),
+        "only the unreadable message is left"
+    );
+
+    // Teardown warns about what is still waiting, empties the bucket and leaves nothing.
+    s3.put_object()
+        .bucket(&bucket)
+        .key("oversized/github/2026-11-22/x")
+        .body(Vec::from(&b"{}"[..]).into())
+        .send()
+        .await
+        .unwrap();
+    let down = ebhook(
+        &moto,
+        &["teardown", "--stack-name", STACK, "--yes"],
+        &[],
+        None,
+    );
+    down.assert_ok();
+    assert!(
+        down.stderr.contains("1 deliveries are waiting"),
+        "{}",
+        down.stderr
+    );
+    assert!(
+        s3.head_bucket().bucket(&bucket).send().await.is_err(),
+        "bucket left"
+    );
+    assert!(
+        sqs.get_queue_attributes()
+            .queue_url(&queue_url)
+            .send()
+            .await
+            .is_err(),
+        "queue left"
+    );
+}
