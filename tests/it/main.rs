@@ -6,6 +6,7 @@ mod capture;
 mod deploy;
 mod dev;
 mod emulator;
+mod faults;
 mod handler;
 mod harness_selftest;
 mod hostile;
