@@ -1,0 +1,56 @@
+//! The handler's JSON scanner (`ebhook_handler::json::scan`) against serde_json, on arbitrary
+//! bytes: it must accept exactly what serde_json accepts when skipping a value, except nesting
+//! deeper than `MAX_DEPTH`, and read the same top-level `type`, `id` and reserved key as
+//! `serde_json::Value` does.
+#![no_main]
+
+use ebhook_handler::json::{MAX_DEPTH, Scanned, scan};
+use libfuzzer_sys::fuzz_target;
+use serde::de::IgnoredAny;
+
+/// The deepest nesting of a text serde_json accepted, counted outside strings.
+fn depth(text: &str) -> u32 {
+    let (mut depth, mut max, mut in_string, mut escaped) = (0u32, 0u32, false, false);
+    for b in text.bytes() {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let ours = scan(text, "ebhook");
+    let serde_ok = serde_json::from_str::<IgnoredAny>(text).is_ok();
+    let expected = serde_ok && depth(text) <= MAX_DEPTH;
+    assert_eq!(ours.is_ok(), expected, "{text:?}: {ours:?}");
+    if let Ok(Scanned::Object(top)) = &ours
+        && let Ok(value) = serde_json::from_str::<serde_json::Value>(text)
+    {
+        let get = |k: &str| value.get(k).and_then(|v| v.as_str());
+        assert_eq!(top.event_type.as_deref(), get("type"), "{text:?}");
+        assert_eq!(top.id.as_deref(), get("id"), "{text:?}");
+        assert_eq!(top.has_reserved, value.get("ebhook").is_some(), "{text:?}");
+    }
+    if let Ok(Scanned::Other) = ours {
+        assert!(!text.trim_start_matches([' ', '\n', '\t', '\r']).starts_with('{'));
+    }
+});
