@@ -51,6 +51,10 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(top.has_reserved, value.get("ebhook").is_some(), "{text:?}");
     }
     if let Ok(Scanned::Other) = ours {
-        assert!(!text.trim_start_matches([' ', '\n', '\t', '\r']).starts_with('{'));
+        assert!(
+            !text
+                .trim_start_matches([' ', '\n', '\t', '\r'])
+                .starts_with('{')
+        );
     }
 });

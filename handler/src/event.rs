@@ -384,16 +384,14 @@ fn entry(settings: &EventSettings, meta: &Metadata<'_>, detail: String) -> Entry
 
 /// DetailType is at most 128 characters and never empty; control characters are dropped.
 pub fn clean_detail_type(name: &str) -> String {
-    let cleaned: String = name
-        .trim()
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(MAX_DETAIL_TYPE_CHARS)
-        .collect();
+    // Control characters go first, so none can shield a space from the trim.
+    let visible: String = name.chars().filter(|c| !c.is_control()).collect();
+    let cut: String = visible.trim().chars().take(MAX_DETAIL_TYPE_CHARS).collect();
+    let cleaned = cut.trim_end();
     if cleaned.is_empty() {
         FALLBACK_DETAIL_TYPE.to_owned()
     } else {
-        cleaned
+        cleaned.to_owned()
     }
 }
 
@@ -829,6 +827,11 @@ mod tests {
         let long = "é".repeat(300);
         assert_eq!(clean_detail_type(&long).chars().count(), 128);
         assert_eq!(clean_detail_type(" \n"), "webhook");
+        // Found by the entry_builder fuzz target: control characters around spaces.
+        assert_eq!(clean_detail_type("\u{1} x"), "x");
+        assert_eq!(clean_detail_type("\u{1} \u{1}"), "webhook");
+        let cut_at_a_space = format!("{} x", "a".repeat(127));
+        assert_eq!(clean_detail_type(&cut_at_a_space), "a".repeat(127));
     }
 
     #[test]
