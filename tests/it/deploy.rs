@@ -187,7 +187,38 @@ async fn check_resources(moto: &Moto, d: &Deployed, provider: &str, secret_json:
         expected_logs("logs:CreateLogStream") && expected_logs("logs:PutLogEvents"),
         "{grants:?}"
     );
-    assert_eq!(grants.len(), 4, "{grants:?}");
+    // The dead-letter queue, and writes under the payload bucket's two key prefixes.
+    let outputs = cfn
+        .describe_stacks()
+        .stack_name(&d.stack)
+        .send()
+        .await
+        .unwrap()
+        .stacks()[0]
+        .outputs()
+        .iter()
+        .map(|o| {
+            (
+                o.output_key().unwrap_or_default().to_owned(),
+                o.output_value().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect::<std::collections::HashMap<_, _>>();
+    let queue_name = outputs["DeadLetterQueueUrl"].rsplit('/').next().unwrap();
+    let queue_arn = format!("arn:aws:sqs:us-east-1:123456789012:{queue_name}");
+    assert!(
+        grants.contains(&("sqs:SendMessage".into(), queue_arn)),
+        "{grants:?}"
+    );
+    let bucket = &outputs["PayloadBucketName"];
+    for prefix in ["oversized", "dead-letter"] {
+        let keys = format!("arn:aws:s3:::{bucket}/{prefix}/*");
+        assert!(
+            grants.contains(&("s3:PutObject".into(), keys)),
+            "{grants:?}"
+        );
+    }
+    assert_eq!(grants.len(), 7, "{grants:?}");
 
     let value = secrets
         .get_secret_value()
