@@ -467,18 +467,14 @@ fn event_stream(body: &str, meta: &Map<String, Value>) -> Result<Vec<Expected>, 
         .collect()
 }
 
-/// The DetailType a name becomes.
+/// The DetailType a name becomes: its visible characters (controls dropped), without
+/// surrounding whitespace, at most 128 characters, never empty.
 fn detail_type(name: &str) -> String {
-    let cleaned: String = name
-        .trim()
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(128)
-        .collect();
-    if cleaned.is_empty() {
-        "webhook".into()
-    } else {
-        cleaned
+    let visible: String = name.chars().filter(|c| !c.is_control()).collect();
+    let first_128: String = visible.trim().chars().take(128).collect();
+    match first_128.trim_end() {
+        "" => "webhook".into(),
+        kept => kept.into(),
     }
 }
 
