@@ -320,11 +320,7 @@ impl Handler {
         let body = &prepared.inbound.body;
         let (hex, base64) = sha256(body);
         let key = stored_payload_key(provider, &prepared.received_at, &hex);
-        let content_type = prepared
-            .inbound
-            .headers
-            .get(http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok());
+        let content_type = prepared.inbound.content_type();
         self.capture
             .store(&key, body.to_vec(), content_type, &base64)
             .await
@@ -387,11 +383,7 @@ impl Handler {
             delivery_id: inbound.delivery_id(provider).map(str::to_owned),
             failure: error.to_string(),
             entries: record_entries,
-            content_type: inbound
-                .headers
-                .get(http::header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned),
+            content_type: inbound.content_type().map(str::to_owned),
             body: Body::new(&inbound.body),
         };
         match self.capture.dead_letter(record).await {

@@ -108,6 +108,13 @@ impl<'a> Inbound<'a> {
         }
     }
 
+    /// The Content-Type header as sent, if it is text.
+    pub fn content_type(&self) -> Option<&'a str> {
+        self.headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+    }
+
     /// The provider's delivery id, for logs.
     pub fn delivery_id(&self, provider: Provider) -> Option<&'a str> {
         let name = match provider {

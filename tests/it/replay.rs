@@ -4,10 +4,9 @@
 
 use std::time::Duration;
 
-use aws_sdk_eventbridge::types::Target;
 use serde_json::{Value, json};
 
-use crate::support::bus_fixture::github_ping;
+use crate::support::bus_fixture::{github_ping, watch};
 use crate::support::cli::{Run, ebhook};
 use crate::support::function_url::{HttpRequest, status};
 use crate::support::{Bootstrap, Moto, RuntimeApi};
@@ -59,45 +58,6 @@ fn big_push() -> HttpRequest {
         ],
         body,
     )
-}
-
-/// A rule on `bus` sending everything from ebhook to a new queue; the queue's URL.
-async fn watch(
-    events: &aws_sdk_eventbridge::Client,
-    sqs: &aws_sdk_sqs::Client,
-    bus: &str,
-) -> String {
-    let url = sqs
-        .create_queue()
-        .queue_name("arrivals")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    events
-        .put_rule()
-        .name("watch")
-        .event_bus_name(bus)
-        .event_pattern(json!({"source": ["ebhook.github"]}).to_string())
-        .send()
-        .await
-        .unwrap();
-    events
-        .put_targets()
-        .rule("watch")
-        .event_bus_name(bus)
-        .targets(
-            Target::builder()
-                .id("q")
-                .arn("arn:aws:sqs:us-east-1:123456789012:arrivals")
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-    url
 }
 
 async fn received(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<Value> {
@@ -217,7 +177,7 @@ async fn dead_letters_wait_until_replayed_and_nothing_is_lost_on_the_way() {
 
     // Once the bus is back, replay puts both deliveries on it and deletes them.
     events.create_event_bus().name(&bus).send().await.unwrap();
-    let arrivals = watch(&events, &sqs, &bus).await;
+    let arrivals = watch(&events, &sqs, &bus, "ebhook.github").await;
     let done = replay(&moto);
     done.assert_ok();
     let tally = done.json();

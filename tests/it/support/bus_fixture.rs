@@ -15,6 +15,47 @@ use super::{Bootstrap, Moto, RuntimeApi};
 
 pub const BUS: &str = "ebhook-it";
 
+/// A rule on `bus` sending every event from `source` to a new queue named `arrivals`; the
+/// queue's URL.
+pub async fn watch(
+    events: &aws_sdk_eventbridge::Client,
+    sqs: &aws_sdk_sqs::Client,
+    bus: &str,
+    source: &str,
+) -> String {
+    let queue_url = sqs
+        .create_queue()
+        .queue_name("arrivals")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    events
+        .put_rule()
+        .name("all-ebhook")
+        .event_bus_name(bus)
+        .event_pattern(json!({"source": [source]}).to_string())
+        .send()
+        .await
+        .unwrap();
+    events
+        .put_targets()
+        .rule("all-ebhook")
+        .event_bus_name(bus)
+        .targets(
+            Target::builder()
+                .id("queue")
+                .arn("arn:aws:sqs:us-east-1:123456789012:arrivals")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    queue_url
+}
+
 /// A bus with an SQS-backed rule for `ebhook.<provider>` events, a secret, and the handler
 /// running against them. Dropping it stops the handler, the emulator and moto.
 pub struct Fixture {
@@ -43,37 +84,7 @@ pub async fn fixture(provider: &str, secret_value: &str, extra_env: &[(&str, &st
     let secrets = aws_sdk_secretsmanager::Client::new(&conf);
 
     events.create_event_bus().name(BUS).send().await.unwrap();
-    let queue_url = sqs
-        .create_queue()
-        .queue_name("arrivals")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let queue_arn = "arn:aws:sqs:us-east-1:123456789012:arrivals";
-    events
-        .put_rule()
-        .name("all-ebhook")
-        .event_bus_name(BUS)
-        .event_pattern(json!({"source": [format!("ebhook.{provider}")]}).to_string())
-        .send()
-        .await
-        .unwrap();
-    events
-        .put_targets()
-        .rule("all-ebhook")
-        .event_bus_name(BUS)
-        .targets(
-            Target::builder()
-                .id("queue")
-                .arn(queue_arn)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let queue_url = watch(&events, &sqs, BUS, &format!("ebhook.{provider}")).await;
     let secret_arn = secrets
         .create_secret()
         .name(format!("ebhook-{provider}"))
