@@ -6,10 +6,10 @@
 //! response being posted), errors (any answer but 200, any `/error` post, any event missing
 //! from PutEvents), and the process's RSS read from `/proc/<pid>/status` every second.
 //!
-//! Each invocation carries its own X-Ray trace header, as on Lambda. `lambda_runtime` copies it
-//! into `_X_AMZN_TRACE_ID` with `setenv`, and glibc keeps every value ever set, so RSS grows
-//! by about 150 bytes per invocation (BENCHMARKS.md); `EBHOOK_LOAD_TRACE=same` sends one trace
-//! header for every invocation to show the rest is flat.
+//! Each invocation carries its own X-Ray trace header, as on Lambda. `lambda_runtime`'s loop
+//! copied it into `_X_AMZN_TRACE_ID` with `setenv`, and glibc keeps every value ever set, so
+//! RSS grew by about 150 bytes per invocation; the handler's own loop (src/runtime.rs) does
+//! not. `EBHOOK_LOAD_TRACE=same` sends one trace header for every invocation, for comparison.
 //!
 //! `EBHOOK_LOAD_SECONDS` (default 60) and `EBHOOK_LOAD_INSTANCES` (default 1: one execution
 //! environment, one invocation at a time, as Lambda runs it) change the run. Without

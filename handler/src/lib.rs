@@ -14,6 +14,8 @@ pub mod local;
 pub mod logging;
 pub mod provider;
 pub mod request;
+pub mod runtime;
+pub mod sdk;
 pub mod secret_store;
 pub mod secrets;
 pub mod verify;

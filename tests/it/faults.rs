@@ -13,8 +13,6 @@
 //! its own variable would fail the test rather than quietly reach moto.
 
 use std::collections::HashMap;
-use std::convert::Infallible;
-use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -22,22 +20,20 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use ebhook_handler::dead_letter::{Body, Message, Record};
 use ebhook_handler::verify::zendesk;
-use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST, TRANSFER_ENCODING};
+use http::header::{CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
 use crate::support::function_url::{HttpRequest, status};
+use crate::support::stand_in::{json_answer, start_server};
 use crate::support::{Bootstrap, Moto, RuntimeApi};
 
 const SECRET: &str = "faults-zendesk-secret";
@@ -607,44 +603,6 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 fn tail(text: &str, lines: usize) -> String {
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
-}
-
-/// Serves `handle` on a free port of 127.0.0.1 until the test's runtime ends; its URL.
-async fn start_server<F, R>(handle: F) -> String
-where
-    F: Fn(Request<Incoming>) -> R + Clone + Send + Sync + 'static,
-    R: Future<Output = Response<Full<Bytes>>> + Send + 'static,
-{
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                tokio::time::sleep(Duration::from_millis(10)).await;
-                continue;
-            };
-            let handle = handle.clone();
-            tokio::spawn(async move {
-                let service = service_fn(move |request| {
-                    let answer = handle(request);
-                    async move { Ok::<_, Infallible>(answer.await) }
-                });
-                let _ = http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    url
-}
-
-fn json_answer(status: StatusCode, content_type: &str, body: String) -> Response<Full<Bytes>> {
-    Response::builder()
-        .status(status)
-        .header(CONTENT_TYPE, content_type)
-        .header("x-amzn-RequestId", "00000000-0000-4000-8000-000000000000")
-        .body(Full::new(Bytes::from(body)))
-        .unwrap()
 }
 
 // --- EventBridge --------------------------------------------------------------------------

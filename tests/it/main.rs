@@ -11,6 +11,7 @@ mod handler;
 mod harness_selftest;
 mod hostile;
 mod init_flows;
+mod memory;
 mod replay;
 mod rotate;
 mod template;

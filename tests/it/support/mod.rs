@@ -8,6 +8,7 @@ pub mod function_url;
 pub mod moto;
 pub mod process;
 pub mod runtime_api;
+pub mod stand_in;
 
 pub use moto::Moto;
 pub use process::Bootstrap;

@@ -83,6 +83,19 @@ impl Bootstrap {
         lock(&self.output).clone()
     }
 
+    /// The output once it contains `needle`, or as it is after `timeout`. The process writes a
+    /// log line before it answers, but the threads that read its pipes may not have read it yet.
+    pub fn output_with(&self, needle: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let output = self.output();
+            if output.contains(needle) || Instant::now() >= deadline {
+                return output;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// The process id.
     pub fn id(&self) -> u32 {
         self.child.id()
