@@ -76,7 +76,7 @@ fn invocation(body: &str) -> Vec<u8> {
     .unwrap()
 }
 
-/// What lambda_runtime does before the handler runs: parse the invocation JSON.
+/// What the runtime loop (src/runtime.rs) does before the handler runs: parse the invocation.
 fn parse(raw: &[u8]) -> LambdaFunctionUrlRequest {
     serde_json::from_slice(raw).unwrap()
 }

@@ -12,6 +12,7 @@ use crate::support::bus_fixture::{
     fixture, form_urlencoded_serializer, github_ping, response_body, twilio_sms, zendesk_event,
 };
 use crate::support::function_url::{HttpRequest, status};
+use crate::support::{Bootstrap, InvocationError, RuntimeApi, moto};
 
 #[tokio::test]
 async fn github_delivery_arrives_as_a_well_formed_event() {
@@ -268,4 +269,58 @@ async fn oversized_event_gets_413_and_malformed_json_400() {
     );
     assert_eq!(status(&f.send(&request).await), 400);
     assert!(f.arrivals(0, Duration::from_secs(2)).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_start_up_error_is_reported_to_lambda_and_the_process_stops() {
+    let runtime = RuntimeApi::start().await;
+    let env: Vec<(String, String)> = [
+        ("AWS_REGION", moto::REGION),
+        ("AWS_ACCESS_KEY_ID", moto::ACCESS_KEY_ID),
+        ("AWS_SECRET_ACCESS_KEY", moto::SECRET_ACCESS_KEY),
+        ("EBHOOK_PROVIDER", "github"),
+        ("EBHOOK_SECRET", "gh-secret"),
+        // No EBHOOK_EVENT_BUS.
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    let mut bootstrap = Bootstrap::spawn(&runtime.address(), &env);
+    match runtime.invoke(github_ping("gh-secret").to_event()).await {
+        Err(InvocationError::Init(document)) => {
+            assert!(
+                document.contains("Runtime.InvalidConfiguration"),
+                "{document}"
+            );
+            assert!(
+                document.contains("EBHOOK_EVENT_BUS is not set"),
+                "{document}"
+            );
+        }
+        other => panic!("expected an init error, got {other:?}"),
+    }
+    let exit = bootstrap
+        .wait_exit(Duration::from_secs(10))
+        .expect("the handler should stop after a start-up error");
+    assert!(!exit.success(), "{exit}");
+}
+
+#[tokio::test]
+async fn an_event_that_is_not_a_function_url_request_fails_alone() {
+    let f = fixture("github", r#"{"current":"gh-secret"}"#, &[]).await;
+    match f
+        .runtime
+        .invoke(json!(["not", "a", "function URL event"]))
+        .await
+    {
+        Err(InvocationError::Function {
+            error_type, body, ..
+        }) => {
+            assert_eq!(error_type.as_deref(), Some("Runtime.InvalidEvent"));
+            assert!(body.contains("function URL"), "{body}");
+        }
+        other => panic!("expected a function error, got {other:?}"),
+    }
+    // The loop goes on: the next delivery is served.
+    assert_eq!(status(&f.send(&github_ping("gh-secret")).await), 200);
 }

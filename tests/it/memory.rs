@@ -2,10 +2,10 @@
 //! `bootstrap`, each invocation with its own X-Ray trace header as Lambda sends them, and the
 //! process's resident memory compared after a warm-up and at the end.
 //!
-//! This is what caught `lambda_runtime` copying every trace header into `_X_AMZN_TRACE_ID`:
-//! glibc keeps every value `setenv` was given, 150 to 200 bytes an invocation, so these
-//! deliveries added 2.9 MiB. EventBridge is a stand-in that accepts every entry (moto
-//! would take minutes for this many calls).
+//! It fails if the runtime loop copies each trace header into `_X_AMZN_TRACE_ID`, as
+//! `lambda_runtime`'s loop does: glibc keeps every value `setenv` was given, 150 to 200 bytes
+//! an invocation; with that `setenv` put back, these deliveries added 2.9 MiB. EventBridge is
+//! a stand-in that accepts every entry (moto would take minutes for this many calls).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
