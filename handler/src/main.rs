@@ -19,7 +19,7 @@ async fn main() -> ExitCode {
         Ok(api) => api,
         Err(e) => return failed("the Lambda Runtime API", &e),
     };
-    let handler = match setup() {
+    let handler = match setup().await {
         Ok(handler) => handler,
         Err(e) => {
             tracing::error!(error = %e, "invalid configuration");
@@ -43,9 +43,10 @@ async fn main() -> ExitCode {
     }
 }
 
-fn setup() -> Result<Handler, String> {
+async fn setup() -> Result<Handler, String> {
     let config = Config::from_env().map_err(|e| e.to_string())?;
     let sdk = ebhook_handler::sdk::lambda_sdk_config(ebhook_handler::http_client())
+        .await
         .map_err(|e| e.to_string())?;
     Handler::new(config, &sdk).map_err(|e| e.to_string())
 }

@@ -8,6 +8,11 @@
 //! contract without the variable. It talks through `lambda_runtime_api_client`, the HTTP client
 //! `lambda_runtime` itself uses.
 //!
+//! Without the variable the SDK's recursion detection sends no `X-Amzn-Trace-Id` on the
+//! handler's AWS calls. That header only lets Lambda stop a function that invokes itself in a
+//! loop; nothing the handler calls (EventBridge, SQS, S3, Secrets Manager) can invoke it back as
+//! a function URL request.
+//!
 //! The paths, the request-id check and the error document are pure, and unit-tested here; the
 //! loop is exercised by every integration test that runs the real `bootstrap`.
 
@@ -16,14 +21,15 @@ use std::future::Future;
 use aws_lambda_events::event::lambda_function_urls::{
     LambdaFunctionUrlRequest, LambdaFunctionUrlResponse,
 };
-use http::{HeaderMap, Method, StatusCode, Uri};
+use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use http_body_util::BodyExt;
 use lambda_runtime_api_client::body::Body;
-use lambda_runtime_api_client::{Client, build_request};
+use lambda_runtime_api_client::{PooledClient, build_request};
 
 const API: &str = "/2018-06-01/runtime";
 const REQUEST_ID_HEADER: &str = "lambda-runtime-aws-request-id";
 const ERROR_TYPE_HEADER: &str = "lambda-runtime-function-error-type";
+const INVOCATION_ID_HEADER: &str = "lambda-runtime-invocation-id";
 
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
@@ -31,23 +37,57 @@ pub enum RuntimeError {
         "AWS_LAMBDA_RUNTIME_API is not set: this binary is a Lambda `bootstrap`; run it in Lambda, or use `ebhook dev` locally"
     )]
     NoEndpoint,
-    #[error("AWS_LAMBDA_RUNTIME_API is not a host:port ({0:?})")]
+    #[error(
+        "AWS_LAMBDA_RUNTIME_API is not a host:port ({0:?}); Lambda sets it, so outside Lambda set it to the address of a Runtime API emulator"
+    )]
     BadEndpoint(String),
-    #[error("the Lambda Runtime API did not answer {path}: {source}")]
+    #[error(
+        "could not build the request for {path}: {source}; this is a bug in ebhook, please report it"
+    )]
+    BadRequest { path: String, source: http::Error },
+    #[error(
+        "the Lambda Runtime API did not answer {path}: {source}; the execution environment is broken, and Lambda starts a new one"
+    )]
     Unreachable {
         path: String,
         source: lambda_runtime_api_client::BoxError,
     },
-    #[error("the Lambda Runtime API answered {path} with {status}")]
-    Status { path: String, status: StatusCode },
-    #[error("the Lambda Runtime API gave an invocation without a usable {REQUEST_ID_HEADER}")]
-    NoRequestId,
+    #[error("the Lambda Runtime API answered {path} with {status}: {body}")]
+    Status {
+        path: String,
+        status: StatusCode,
+        /// Lambda's error document, shortened.
+        body: String,
+    },
+    #[error(
+        "the Lambda Runtime API handed out an invocation without a usable {REQUEST_ID_HEADER} ({0:?}), so it cannot be answered; Lambda starts a new execution environment"
+    )]
+    NoRequestId(String),
+}
+
+impl RuntimeError {
+    /// Lambda refused one answer (too large, too late, already answered) but the environment
+    /// still works: the loop logs it and serves the next invocation, as `lambda_runtime` does.
+    pub fn refused_answer(&self) -> bool {
+        matches!(self, Self::Status { status, .. } if status.is_client_error())
+    }
+}
+
+/// At most `max` characters of an error text from elsewhere, for a log line or an error.
+fn shortened(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
 }
 
 /// One invocation as `/next` hands it out.
 #[derive(Debug)]
 pub struct Invocation {
     pub request_id: String,
+    /// Sent back with the answer when Lambda sends it, so Lambda can tell a late answer to a
+    /// timed-out invocation from the answer to the current one.
+    pub invocation_id: Option<HeaderValue>,
     pub body: bytes::Bytes,
 }
 
@@ -57,7 +97,7 @@ pub fn request_id(headers: &HeaderMap) -> Result<String, RuntimeError> {
     let id = headers
         .get(REQUEST_ID_HEADER)
         .and_then(|v| v.to_str().ok())
-        .ok_or(RuntimeError::NoRequestId)?;
+        .ok_or_else(|| RuntimeError::NoRequestId(String::new()))?;
     let plain = !id.is_empty()
         && id
             .bytes()
@@ -65,7 +105,7 @@ pub fn request_id(headers: &HeaderMap) -> Result<String, RuntimeError> {
     if plain {
         Ok(id.to_owned())
     } else {
-        Err(RuntimeError::NoRequestId)
+        Err(RuntimeError::NoRequestId(shortened(id, 80)))
     }
 }
 
@@ -105,7 +145,7 @@ pub fn error_document(error_type: &str, message: &str) -> Vec<u8> {
 }
 
 pub struct RuntimeApi {
-    client: Client,
+    client: PooledClient,
 }
 
 impl RuntimeApi {
@@ -114,30 +154,26 @@ impl RuntimeApi {
         let address =
             std::env::var("AWS_LAMBDA_RUNTIME_API").map_err(|_| RuntimeError::NoEndpoint)?;
         let base = endpoint(&address)?;
-        let client = Client::builder().with_endpoint(base).build().map_err(|e| {
-            RuntimeError::Unreachable {
-                path: String::new(),
-                source: e.into_inner(),
-            }
-        })?;
-        Ok(Self { client })
+        Ok(Self {
+            client: PooledClient::builder().with_endpoint(base).build(),
+        })
     }
 
     async fn send(
         &self,
         method: Method,
         path: String,
-        error_type: Option<&str>,
+        headers: &[(&str, HeaderValue)],
         body: Body,
     ) -> Result<(http::response::Parts, bytes::Bytes), RuntimeError> {
         let mut request = build_request().method(method).uri(path.as_str());
-        if let Some(error_type) = error_type {
-            request = request.header(ERROR_TYPE_HEADER, error_type);
+        for (name, value) in headers {
+            request = request.header(*name, value.clone());
         }
-        let request = request.body(body).map_err(|e| RuntimeError::Unreachable {
-            path: path.clone(),
-            source: e.into(),
-        })?;
+        let request = match request.body(body) {
+            Ok(request) => request,
+            Err(source) => return Err(RuntimeError::BadRequest { path, source }),
+        };
         let unreachable = |source| RuntimeError::Unreachable {
             path: path.clone(),
             source,
@@ -153,6 +189,7 @@ impl RuntimeApi {
             return Err(RuntimeError::Status {
                 path,
                 status: parts.status,
+                body: shortened(&String::from_utf8_lossy(&body), 300),
             });
         }
         Ok((parts, body))
@@ -161,19 +198,33 @@ impl RuntimeApi {
     /// Wait for the next invocation.
     pub async fn next(&self) -> Result<Invocation, RuntimeError> {
         let (parts, body) = self
-            .send(Method::GET, next_path(), None, Body::empty())
+            .send(Method::GET, next_path(), &[], Body::empty())
             .await?;
         Ok(Invocation {
             request_id: request_id(&parts.headers)?,
+            invocation_id: parts.headers.get(INVOCATION_ID_HEADER).cloned(),
             body,
         })
     }
 
-    pub async fn respond(&self, request_id: &str, document: Vec<u8>) -> Result<(), RuntimeError> {
+    fn answer_headers(invocation: &Invocation) -> Vec<(&'static str, HeaderValue)> {
+        invocation
+            .invocation_id
+            .iter()
+            .map(|id| (INVOCATION_ID_HEADER, id.clone()))
+            .collect()
+    }
+
+    pub async fn respond(
+        &self,
+        invocation: &Invocation,
+        document: Vec<u8>,
+    ) -> Result<(), RuntimeError> {
+        let headers = Self::answer_headers(invocation);
         self.send(
             Method::POST,
-            response_path(request_id),
-            None,
+            response_path(&invocation.request_id),
+            &headers,
             Body::from(document),
         )
         .await
@@ -182,14 +233,16 @@ impl RuntimeApi {
 
     pub async fn fail(
         &self,
-        request_id: &str,
-        error_type: &str,
+        invocation: &Invocation,
+        error_type: &'static str,
         message: &str,
     ) -> Result<(), RuntimeError> {
+        let mut headers = Self::answer_headers(invocation);
+        headers.push((ERROR_TYPE_HEADER, HeaderValue::from_static(error_type)));
         self.send(
             Method::POST,
-            error_path(request_id),
-            Some(error_type),
+            error_path(&invocation.request_id),
+            &headers,
             Body::from(error_document(error_type, message)),
         )
         .await
@@ -197,11 +250,15 @@ impl RuntimeApi {
     }
 
     /// Tell Lambda the function could not start, so the reason shows in its logs and console.
-    pub async fn init_failed(&self, error_type: &str, message: &str) -> Result<(), RuntimeError> {
+    pub async fn init_failed(
+        &self,
+        error_type: &'static str,
+        message: &str,
+    ) -> Result<(), RuntimeError> {
         self.send(
             Method::POST,
             init_error_path(),
-            Some(error_type),
+            &[(ERROR_TYPE_HEADER, HeaderValue::from_static(error_type))],
             Body::from(error_document(error_type, message)),
         )
         .await
@@ -217,22 +274,43 @@ impl RuntimeApi {
     {
         loop {
             let invocation = self.next().await?;
-            match serde_json::from_slice::<LambdaFunctionUrlRequest>(&invocation.body) {
-                Ok(event) => {
-                    let response = handler(event).await;
-                    // A response of strings and numbers always serialises.
-                    let document = serde_json::to_vec(&response).unwrap_or_default();
-                    self.respond(&invocation.request_id, document).await?;
-                }
+            let answered = match serde_json::from_slice::<LambdaFunctionUrlRequest>(
+                &invocation.body,
+            ) {
+                Ok(event) => match serde_json::to_vec(&handler(event).await) {
+                    Ok(document) => self.respond(&invocation, document).await,
+                    Err(e) => {
+                        // Every header value the handler sets is built from text; should one
+                        // ever not serialise, the invocation fails rather than answer nothing.
+                        tracing::error!(request_id = %invocation.request_id, error = %e, "the response could not be serialised");
+                        let message = "the handler's response could not be serialised; this is a bug in ebhook, please report it";
+                        self.fail(&invocation, "Runtime.SerializationError", message)
+                            .await
+                    }
+                },
                 Err(e) => {
-                    // Not a function URL event: someone invoked the function directly.
-                    tracing::error!(request_id = %invocation.request_id, error = %e, "the invocation is not a function URL event");
-                    let message = format!(
-                        "the event is not a Lambda function URL request ({e}); invoke this function through its function URL"
+                    // Someone invoked the function directly. The error's position and category
+                    // are enough; its text could quote the event.
+                    let why = format!(
+                        "{:?} error at line {} column {}",
+                        e.classify(),
+                        e.line(),
+                        e.column()
                     );
-                    self.fail(&invocation.request_id, "Runtime.InvalidEvent", &message)
-                        .await?;
+                    tracing::error!(request_id = %invocation.request_id, error = %why, "the invocation is not a function URL event");
+                    let message = format!(
+                        "the event is not a Lambda function URL request ({why}); invoke this function through its function URL"
+                    );
+                    self.fail(&invocation, "Runtime.InvalidEvent", &message)
+                        .await
                 }
+            };
+            match answered {
+                Ok(()) => {}
+                Err(e) if e.refused_answer() => {
+                    tracing::error!(request_id = %invocation.request_id, error = %e, "Lambda refused the answer to this invocation; serving the next one");
+                }
+                Err(e) => return Err(e),
             }
         }
     }
@@ -256,13 +334,13 @@ mod tests {
         );
         for bad in ["", "a/b", "../init/error", "a?b", "a b", "a%2F"] {
             assert!(
-                matches!(request_id(&headers(bad)), Err(RuntimeError::NoRequestId)),
+                matches!(request_id(&headers(bad)), Err(RuntimeError::NoRequestId(_))),
                 "{bad:?} accepted"
             );
         }
         assert!(matches!(
             request_id(&HeaderMap::new()),
-            Err(RuntimeError::NoRequestId)
+            Err(RuntimeError::NoRequestId(_))
         ));
     }
 
@@ -288,6 +366,26 @@ mod tests {
             document,
             serde_json::json!({"errorType": "Runtime.InvalidEvent", "errorMessage": "say \"why\""})
         );
+    }
+
+    #[test]
+    fn only_a_refused_answer_lets_the_loop_go_on() {
+        let status = |status| RuntimeError::Status {
+            path: response_path("abc"),
+            status,
+            body: String::new(),
+        };
+        assert!(status(StatusCode::BAD_REQUEST).refused_answer());
+        assert!(status(StatusCode::PAYLOAD_TOO_LARGE).refused_answer());
+        assert!(status(StatusCode::GONE).refused_answer());
+        assert!(!status(StatusCode::INTERNAL_SERVER_ERROR).refused_answer());
+        assert!(!RuntimeError::NoRequestId(String::new()).refused_answer());
+    }
+
+    #[test]
+    fn long_error_texts_are_shortened_on_a_character_boundary() {
+        assert_eq!(shortened("abc", 5), "abc");
+        assert_eq!(shortened("ééééé", 2), "éé…");
     }
 
     #[test]

@@ -5,11 +5,21 @@
 //! apply to a Lambda function, whose role credentials, region and (in tests) endpoints are
 //! environment variables; leaving the chains out keeps them out of the zip (BENCHMARKS.md).
 //! The CLI, which runs on users' machines, keeps the full defaults.
+//!
+//! Read from the environment, as the default loader reads them: `AWS_REGION` (else
+//! `AWS_DEFAULT_REGION`), `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`,
+//! `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>`, `AWS_USE_FIPS_ENDPOINT`,
+//! `AWS_USE_DUALSTACK_ENDPOINT`. Not read: `AWS_MAX_ATTEMPTS` and `AWS_RETRY_MODE` (each client
+//! sets its own retries and budget), `AWS_SDK_UA_APP_ID`, `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`
+//! and the S3 checksum settings.
 
 use aws_config::environment::credentials::EnvironmentVariableCredentialsProvider;
+use aws_config::environment::region::EnvironmentVariableRegionProvider;
 use aws_config::identity::IdentityCache;
+use aws_config::meta::region::ProvideRegion;
 use aws_config::retry::RetryConfig;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_credential_types::provider::ProvideCredentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_runtime::env_config::EnvConfigValue;
 use aws_smithy_async::rt::sleep::default_async_sleep;
@@ -24,31 +34,42 @@ pub enum SdkSetupError {
     )]
     NoRegion,
     #[error(
-        "AWS_ACCESS_KEY_ID is not set: Lambda sets the role's credentials in the environment; to run the bootstrap elsewhere, set AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and (for temporary credentials) AWS_SESSION_TOKEN"
+        "no AWS credentials in the environment ({0}): Lambda sets the role's credentials there; to run the bootstrap elsewhere, set AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and (for temporary credentials) AWS_SESSION_TOKEN"
     )]
-    NoCredentials,
+    NoCredentials(String),
+    #[error("{name} is {value:?}: set it to true or false, or leave it unset")]
+    NotABoolean { name: &'static str, value: String },
 }
 
-/// The region Lambda runs the function in: `AWS_REGION`, else `AWS_DEFAULT_REGION`.
-pub fn region(env: &Env) -> Result<Region, SdkSetupError> {
-    ["AWS_REGION", "AWS_DEFAULT_REGION"]
-        .iter()
-        .filter_map(|name| env.get(name).ok())
-        .find(|v| !v.trim().is_empty())
-        .map(|v| Region::new(v.trim().to_owned()))
-        .ok_or(SdkSetupError::NoRegion)
+/// `true` or `false` in any case, as the SDK reads its boolean settings.
+fn flag(env: &Env, name: &'static str) -> Result<Option<bool>, SdkSetupError> {
+    let Ok(value) = env.get(name) else {
+        return Ok(None);
+    };
+    if value.eq_ignore_ascii_case("true") {
+        Ok(Some(true))
+    } else if value.eq_ignore_ascii_case("false") {
+        Ok(Some(false))
+    } else {
+        Err(SdkSetupError::NotABoolean { name, value })
+    }
 }
 
-/// The SDK configuration for the handler's clients.
-pub fn lambda_sdk_config(
+/// The SDK configuration for the handler's clients. The credentials are read once here, so a
+/// function without them says so at start rather than on its first AWS call.
+pub async fn lambda_sdk_config(
     http_client: aws_smithy_runtime_api::client::http::SharedHttpClient,
 ) -> Result<SdkConfig, SdkSetupError> {
     let env = Env::real();
-    let region = region(&env)?;
-    if env.get("AWS_ACCESS_KEY_ID").is_err() {
-        return Err(SdkSetupError::NoCredentials);
-    }
+    let region = EnvironmentVariableRegionProvider::new()
+        .region()
+        .await
+        .ok_or(SdkSetupError::NoRegion)?;
     let credentials = EnvironmentVariableCredentialsProvider::new();
+    credentials
+        .provide_credentials()
+        .await
+        .map_err(|e| SdkSetupError::NoCredentials(e.to_string()))?;
     let mut builder = SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(region)
@@ -56,11 +77,12 @@ pub fn lambda_sdk_config(
         .identity_cache(IdentityCache::lazy().build())
         .http_client(http_client)
         .time_source(SharedTimeSource::default())
-        .retry_config(RetryConfig::standard())
-        .service_config(EnvOnly { env });
+        .retry_config(RetryConfig::standard());
+    builder.set_use_fips(flag(&env, "AWS_USE_FIPS_ENDPOINT")?);
+    builder.set_use_dual_stack(flag(&env, "AWS_USE_DUALSTACK_ENDPOINT")?);
     // Tokio's sleep (the `rt-tokio` feature), for retries and timeouts.
     builder.set_sleep_impl(default_async_sleep());
-    Ok(builder.build())
+    Ok(builder.service_config(EnvOnly { env }).build())
 }
 
 /// Service settings from environment variables only, e.g. `AWS_ENDPOINT_URL_EVENTBRIDGE`,
@@ -121,12 +143,17 @@ mod tests {
     }
 
     #[test]
-    fn region_comes_from_aws_region_then_the_default() {
-        let env = Env::from_slice(&[("AWS_REGION", "eu-west-1"), ("AWS_DEFAULT_REGION", "x")]);
-        assert_eq!(region(&env).unwrap().as_ref(), "eu-west-1");
-        let env = Env::from_slice(&[("AWS_DEFAULT_REGION", "us-east-2")]);
-        assert_eq!(region(&env).unwrap().as_ref(), "us-east-2");
-        let env = Env::from_slice(&[("AWS_REGION", " ")]);
-        assert_eq!(region(&env), Err(SdkSetupError::NoRegion));
+    fn flags_are_true_or_false_in_any_case() {
+        let env = Env::from_slice(&[("A", "TRUE"), ("B", "false"), ("C", "yes")]);
+        assert_eq!(flag(&env, "A"), Ok(Some(true)));
+        assert_eq!(flag(&env, "B"), Ok(Some(false)));
+        assert_eq!(flag(&env, "D"), Ok(None));
+        assert_eq!(
+            flag(&env, "C"),
+            Err(SdkSetupError::NotABoolean {
+                name: "C",
+                value: "yes".into()
+            })
+        );
     }
 }

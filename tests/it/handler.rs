@@ -2,6 +2,8 @@
 //! EventBridge and SQS served by moto: what arrives on the bus is read back through an SQS
 //! target of a rule on the bus.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use ebhook_handler::verify::github;
@@ -12,6 +14,7 @@ use crate::support::bus_fixture::{
     fixture, form_urlencoded_serializer, github_ping, response_body, twilio_sms, zendesk_event,
 };
 use crate::support::function_url::{HttpRequest, status};
+use crate::support::stand_in::{json_answer, start_server};
 use crate::support::{Bootstrap, InvocationError, RuntimeApi, moto};
 
 #[tokio::test]
@@ -323,4 +326,64 @@ async fn an_event_that_is_not_a_function_url_request_fails_alone() {
     }
     // The loop goes on: the next delivery is served.
     assert_eq!(status(&f.send(&github_ping("gh-secret")).await), 200);
+}
+
+#[tokio::test]
+async fn an_answer_lambda_refuses_does_not_stop_the_function() {
+    // PutEvents answers the first call after 1.5 s, when the invocation has timed out, so
+    // Lambda (the emulator) refuses its answer with 400; every later call at once.
+    let calls = Arc::new(AtomicUsize::new(0));
+    let bus = start_server({
+        let calls = Arc::clone(&calls);
+        move |_request| {
+            let first = calls.fetch_add(1, Ordering::SeqCst) == 0;
+            async move {
+                if first {
+                    tokio::time::sleep(Duration::from_millis(1500)).await;
+                }
+                let answer = json!({"FailedEntryCount": 0, "Entries": [{"EventId": "e-1"}]});
+                json_answer(
+                    http::StatusCode::OK,
+                    "application/x-amz-json-1.1",
+                    answer.to_string(),
+                )
+            }
+        }
+    })
+    .await;
+    let runtime = RuntimeApi::start().await;
+    let env: Vec<(String, String)> = [
+        ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
+        ("AWS_ENDPOINT_URL_EVENTBRIDGE", bus.as_str()),
+        ("AWS_REGION", moto::REGION),
+        ("AWS_ACCESS_KEY_ID", moto::ACCESS_KEY_ID),
+        ("AWS_SECRET_ACCESS_KEY", moto::SECRET_ACCESS_KEY),
+        ("EBHOOK_PROVIDER", "github"),
+        ("EBHOOK_EVENT_BUS", "ebhook-late"),
+        ("EBHOOK_SECRET", "gh-secret"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    let mut bootstrap = Bootstrap::spawn(&runtime.address(), &env);
+    let late = runtime
+        .invoke_with_timeout(
+            github_ping("gh-secret").to_event(),
+            Duration::from_millis(500),
+        )
+        .await;
+    assert!(
+        matches!(late, Err(InvocationError::Timeout { .. })),
+        "{late:?}"
+    );
+    // Let the late answer reach the emulator and be refused.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let response = runtime
+        .invoke(github_ping("gh-secret").to_event())
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", bootstrap.output()));
+    assert_eq!(status(&response), 200, "{response}");
+    assert!(bootstrap.try_status().is_none(), "the handler stopped");
+    let logs = bootstrap.output_with("refused the answer", Duration::from_secs(5));
+    assert!(logs.contains("refused the answer"), "{logs}");
 }
