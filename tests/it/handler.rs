@@ -14,8 +14,9 @@ use crate::support::bus_fixture::{
     fixture, form_urlencoded_serializer, github_ping, response_body, twilio_sms, zendesk_event,
 };
 use crate::support::function_url::{HttpRequest, status};
+use crate::support::process::standalone_env;
 use crate::support::stand_in::{json_answer, start_server};
-use crate::support::{Bootstrap, InvocationError, RuntimeApi, moto};
+use crate::support::{Bootstrap, InvocationError, RuntimeApi};
 
 #[tokio::test]
 async fn github_delivery_arrives_as_a_well_formed_event() {
@@ -277,17 +278,11 @@ async fn oversized_event_gets_413_and_malformed_json_400() {
 #[tokio::test]
 async fn a_start_up_error_is_reported_to_lambda_and_the_process_stops() {
     let runtime = RuntimeApi::start().await;
-    let env: Vec<(String, String)> = [
-        ("AWS_REGION", moto::REGION),
-        ("AWS_ACCESS_KEY_ID", moto::ACCESS_KEY_ID),
-        ("AWS_SECRET_ACCESS_KEY", moto::SECRET_ACCESS_KEY),
+    let env = standalone_env(&[
         ("EBHOOK_PROVIDER", "github"),
         ("EBHOOK_SECRET", "gh-secret"),
         // No EBHOOK_EVENT_BUS.
-    ]
-    .iter()
-    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-    .collect();
+    ]);
     let mut bootstrap = Bootstrap::spawn(&runtime.address(), &env);
     match runtime.invoke(github_ping("gh-secret").to_event()).await {
         Err(InvocationError::Init(document)) => {
@@ -352,19 +347,12 @@ async fn an_answer_lambda_refuses_does_not_stop_the_function() {
     })
     .await;
     let runtime = RuntimeApi::start().await;
-    let env: Vec<(String, String)> = [
-        ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
+    let env = standalone_env(&[
         ("AWS_ENDPOINT_URL_EVENTBRIDGE", bus.as_str()),
-        ("AWS_REGION", moto::REGION),
-        ("AWS_ACCESS_KEY_ID", moto::ACCESS_KEY_ID),
-        ("AWS_SECRET_ACCESS_KEY", moto::SECRET_ACCESS_KEY),
         ("EBHOOK_PROVIDER", "github"),
         ("EBHOOK_EVENT_BUS", "ebhook-late"),
         ("EBHOOK_SECRET", "gh-secret"),
-    ]
-    .iter()
-    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-    .collect();
+    ]);
     let mut bootstrap = Bootstrap::spawn(&runtime.address(), &env);
     let late = runtime
         .invoke_with_timeout(

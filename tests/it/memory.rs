@@ -18,8 +18,9 @@ use hyper::{Request, Response, StatusCode};
 use serde_json::{Value, json};
 
 use crate::support::function_url::{HttpRequest, status};
+use crate::support::process::standalone_env;
 use crate::support::stand_in::{json_answer, start_server};
-use crate::support::{Bootstrap, RuntimeApi, moto};
+use crate::support::{Bootstrap, RuntimeApi};
 
 const SECRET: &str = "memory-github-secret";
 const WARM_UP: usize = 1_000;
@@ -111,21 +112,14 @@ async fn memory_stays_flat_over_thousands_of_invocations() {
     })
     .await;
     let runtime = RuntimeApi::start().await;
-    let env: Vec<(String, String)> = [
-        // Nothing listens on port 9 of loopback: only EventBridge is reachable.
-        ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
+    // Only EventBridge is reachable.
+    let env = standalone_env(&[
         ("AWS_ENDPOINT_URL_EVENTBRIDGE", bus.as_str()),
-        ("AWS_REGION", moto::REGION),
-        ("AWS_ACCESS_KEY_ID", moto::ACCESS_KEY_ID),
-        ("AWS_SECRET_ACCESS_KEY", moto::SECRET_ACCESS_KEY),
         ("EBHOOK_PROVIDER", "github"),
         ("EBHOOK_EVENT_BUS", "ebhook-memory"),
         ("EBHOOK_SECRET", SECRET),
         ("EBHOOK_LOG", "warn"),
-    ]
-    .iter()
-    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-    .collect();
+    ]);
     let bootstrap = Bootstrap::spawn(&runtime.address(), &env);
 
     for n in 0..WARM_UP {

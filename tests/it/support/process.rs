@@ -12,6 +12,22 @@ use super::workspace_root;
 
 pub const FUNCTION_NAME: &str = "ebhook-test";
 
+/// The environment of a handler that talks to stand-ins rather than moto: every AWS endpoint
+/// leads nowhere (port 9 of loopback) unless `extra` names one, moto's region and test keys
+/// (nothing checks them), then `extra`.
+pub fn standalone_env(extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let base = [
+        ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
+        ("AWS_REGION", super::moto::REGION),
+        ("AWS_ACCESS_KEY_ID", super::moto::ACCESS_KEY_ID),
+        ("AWS_SECRET_ACCESS_KEY", super::moto::SECRET_ACCESS_KEY),
+    ];
+    base.iter()
+        .chain(extra)
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
 /// A running `bootstrap` process. Dropping it kills the process.
 pub struct Bootstrap {
     child: Child,
