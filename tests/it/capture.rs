@@ -9,7 +9,7 @@ use ebhook_handler::verify::github;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::support::bus_fixture::{Fixture, fixture, github_ping, response_body};
+use crate::support::bus_fixture::{Fixture, drain, fixture, github_ping, response_body};
 use crate::support::function_url::{HttpRequest, status};
 
 const SECRET: &str = "capture-secret";
@@ -57,31 +57,11 @@ async fn drain_dead_letters(f: &Fixture) -> Vec<Message> {
         .unwrap()
         .queue_url
         .unwrap();
-    let mut out = Vec::new();
-    loop {
-        let received = f
-            .sqs
-            .receive_message()
-            .queue_url(&url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .send()
-            .await
-            .unwrap();
-        if received.messages().is_empty() {
-            return out;
-        }
-        for m in received.messages() {
-            out.push(Message::parse(m.body().unwrap()).unwrap());
-            f.sqs
-                .delete_message()
-                .queue_url(&url)
-                .receipt_handle(m.receipt_handle().unwrap())
-                .send()
-                .await
-                .unwrap();
-        }
-    }
+    drain(&f.sqs, &url)
+        .await
+        .iter()
+        .map(|body| Message::parse(body).unwrap())
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use crate::support::Moto;
 use crate::support::cli::ebhook;
+use crate::support::moto::s3_client;
 
 struct Deployed {
     url: String,
@@ -316,11 +317,7 @@ async fn check_gone(moto: &Moto, d: &Deployed, role: &str) {
 
 async fn artifact_count(moto: &Moto) -> usize {
     let conf = moto.sdk_config().await;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&conf)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = s3_client(&conf);
     let mut count = 0;
     for bucket in s3.list_buckets().send().await.unwrap().buckets() {
         let objects = s3

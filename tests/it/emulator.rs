@@ -16,7 +16,7 @@ use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::{Value, json};
 
 use crate::support::Moto;
-use crate::support::moto::{ACCOUNT_ID, REGION};
+use crate::support::moto::{ACCOUNT_ID, REGION, s3_client};
 
 const CODE_BUCKET: &str = "ebhook-emulator-code";
 const CODE_KEY: &str = "handler.zip";
@@ -173,13 +173,10 @@ struct Clients {
 impl Clients {
     async fn new(moto: &Moto) -> Clients {
         let conf: SdkConfig = moto.sdk_config().await;
-        let s3_conf = aws_sdk_s3::config::Builder::from(&conf)
-            .force_path_style(true)
-            .build();
         Clients {
             cfn: aws_sdk_cloudformation::Client::new(&conf),
             lambda: aws_sdk_lambda::Client::new(&conf),
-            s3: aws_sdk_s3::Client::from_conf(s3_conf),
+            s3: s3_client(&conf),
             secrets: aws_sdk_secretsmanager::Client::new(&conf),
             sqs: aws_sdk_sqs::Client::new(&conf),
             events: aws_sdk_eventbridge::Client::new(&conf),

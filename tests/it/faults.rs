@@ -33,6 +33,7 @@ use time::format_description::well_known::Rfc3339;
 use tokio::sync::mpsc;
 
 use crate::support::function_url::{HttpRequest, status};
+use crate::support::moto::s3_client;
 use crate::support::stand_in::{json_answer, start_server};
 use crate::support::{Bootstrap, Moto, RuntimeApi};
 
@@ -75,11 +76,7 @@ async fn thousands_of_deliveries_through_failing_services_lose_nothing() {
     let conf = moto.sdk_config().await;
     let sqs = aws_sdk_sqs::Client::new(&conf);
     let secrets = aws_sdk_secretsmanager::Client::new(&conf);
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&conf)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = s3_client(&conf);
     let queue_url = sqs
         .create_queue()
         .queue_name(DEAD_LETTERS)

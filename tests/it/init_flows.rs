@@ -8,6 +8,7 @@ use aws_sdk_lambda::error::ProvideErrorMetadata;
 use serde_json::Value;
 
 use crate::support::cli::{ebhook, ebhook_with};
+use crate::support::moto::s3_client;
 use crate::support::{Moto, moto, workspace_root};
 
 /// The stacks moto holds that are not deleted.
@@ -52,11 +53,7 @@ async fn stack_output(moto: &Moto, stack: &str, key: &str) -> String {
 /// The handler's zips in every bucket.
 async fn artifact_keys(moto: &Moto) -> Vec<String> {
     let conf = moto.sdk_config().await;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&conf)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = s3_client(&conf);
     let mut keys = Vec::new();
     for bucket in s3.list_buckets().send().await.unwrap().buckets() {
         let objects = s3

@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::support::bus_fixture::{github_ping, watch};
+use crate::support::bus_fixture::{drain, github_ping, watch};
 use crate::support::cli::{Run, ebhook};
 use crate::support::function_url::{HttpRequest, status};
+use crate::support::moto::s3_client;
 use crate::support::{Bootstrap, Moto, RuntimeApi};
 
 const SECRET: &str = "replay-secret";
@@ -61,29 +62,11 @@ fn big_push() -> HttpRequest {
 }
 
 async fn received(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<Value> {
-    let mut out = Vec::new();
-    loop {
-        let got = sqs
-            .receive_message()
-            .queue_url(url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .send()
-            .await
-            .unwrap();
-        if got.messages().is_empty() {
-            return out;
-        }
-        for m in got.messages() {
-            out.push(serde_json::from_str(m.body().unwrap()).unwrap());
-            sqs.delete_message()
-                .queue_url(url)
-                .receipt_handle(m.receipt_handle().unwrap())
-                .send()
-                .await
-                .unwrap();
-        }
-    }
+    drain(sqs, url)
+        .await
+        .iter()
+        .map(|body| serde_json::from_str(body).unwrap())
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -197,11 +180,7 @@ async fn dead_letters_wait_until_replayed_and_nothing_is_lost_on_the_way() {
     ids.sort();
     assert_eq!(ids, ["72d3162e-cc78-11e3-81ab-4c9367dc0958", "big-push"]);
     // The spilled record's copy in the bucket went with its message.
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&conf)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = s3_client(&conf);
     let left = s3
         .list_objects_v2()
         .bucket(&bucket)

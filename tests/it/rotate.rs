@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::support::cli::ebhook;
 use crate::support::function_url::{HttpRequest, status};
+use crate::support::moto::s3_client;
 use crate::support::{Bootstrap, Moto, RuntimeApi};
 
 fn ping(secret: &str) -> HttpRequest {
@@ -288,11 +289,7 @@ async fn update_function_deploys_a_changed_handler_and_skips_an_unchanged_one() 
         code.code_sha256().unwrap(),
     )
     .unwrap();
-    let zip = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&conf)
-            .force_path_style(true)
-            .build(),
-    );
+    let zip = s3_client(&conf);
     let bucket = stack.stacks()[0]
         .parameters()
         .iter()

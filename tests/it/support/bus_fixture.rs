@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::function_url::HttpRequest;
+use super::moto::s3_client;
 use super::{Bootstrap, Moto, RuntimeApi};
 
 pub const BUS: &str = "ebhook-it";
@@ -76,11 +77,7 @@ pub async fn fixture(provider: &str, secret_value: &str, extra_env: &[(&str, &st
     let conf = moto.sdk_config().await;
     let events = aws_sdk_eventbridge::Client::new(&conf);
     let sqs = aws_sdk_sqs::Client::new(&conf);
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&conf)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = s3_client(&conf);
     let secrets = aws_sdk_secretsmanager::Client::new(&conf);
 
     events.create_event_bus().name(BUS).send().await.unwrap();
@@ -145,24 +142,8 @@ impl Fixture {
         let deadline = Instant::now() + wait;
         let mut events = Vec::new();
         while Instant::now() < deadline {
-            let out = self
-                .sqs
-                .receive_message()
-                .queue_url(&self.queue_url)
-                .max_number_of_messages(10)
-                .wait_time_seconds(1)
-                .send()
-                .await
-                .unwrap();
-            for message in out.messages() {
-                events.push(serde_json::from_str(message.body().unwrap()).unwrap());
-                self.sqs
-                    .delete_message()
-                    .queue_url(&self.queue_url)
-                    .receipt_handle(message.receipt_handle().unwrap())
-                    .send()
-                    .await
-                    .unwrap();
+            for body in take_batch(&self.sqs, &self.queue_url).await {
+                events.push(serde_json::from_str(&body).unwrap());
             }
             if expected > 0 && events.len() >= expected {
                 break;
@@ -266,4 +247,40 @@ pub fn form_urlencoded_serializer() -> form_urlencoded::Serializer<'static, Stri
 /// A function URL response's body parsed as JSON (`null` if it is not JSON).
 pub fn response_body(response: &Value) -> Value {
     serde_json::from_str(response["body"].as_str().unwrap_or("null")).unwrap_or(Value::Null)
+}
+
+/// Up to ten message bodies from the queue (waiting up to a second for the first), each
+/// deleted once read.
+pub async fn take_batch(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<String> {
+    let received = sqs
+        .receive_message()
+        .queue_url(url)
+        .max_number_of_messages(10)
+        .wait_time_seconds(1)
+        .send()
+        .await
+        .unwrap();
+    let mut bodies = Vec::new();
+    for message in received.messages() {
+        bodies.push(message.body().unwrap().to_owned());
+        sqs.delete_message()
+            .queue_url(url)
+            .receipt_handle(message.receipt_handle().unwrap())
+            .send()
+            .await
+            .unwrap();
+    }
+    bodies
+}
+
+/// Every message body in the queue, removed from it: batches until one comes back empty.
+pub async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<String> {
+    let mut bodies = Vec::new();
+    loop {
+        let batch = take_batch(sqs, url).await;
+        if batch.is_empty() {
+            return bodies;
+        }
+        bodies.extend(batch);
+    }
 }

@@ -129,8 +129,7 @@ impl Moto {
 
     /// An SDK configuration that talks to this server: region us-east-1, static
     /// test credentials, and the endpoint URL; nothing read from the host's
-    /// environment or profile. (An S3 client would also need
-    /// `force_path_style(true)` on its own config builder.)
+    /// environment or profile. S3 clients come from [`s3_client`].
     pub async fn sdk_config(&self) -> SdkConfig {
         aws_config::defaults(BehaviorVersion::latest())
             .empty_test_environment()
@@ -200,4 +199,14 @@ fn fail(
         python.display(),
         lock(stderr)
     );
+}
+
+/// An S3 client for moto's configuration: path-style addressing, because every bucket is
+/// served on 127.0.0.1 rather than on a bucket host name.
+pub fn s3_client(conf: &SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(conf)
+            .force_path_style(true)
+            .build(),
+    )
 }
