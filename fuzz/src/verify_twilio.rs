@@ -5,10 +5,12 @@
 //! - A request signed with `twilio::sign` verifies under the slot holding that token, whatever
 //!   the order its form parameters are sent in, and when Twilio signed the URL with the default
 //!   port and the request names none (or the reverse).
-//! - A flipped body byte: a JSON body fails on its hash; a form body fails exactly when its
-//!   sorted parameters change (form encoding has equivalent spellings, which Twilio does not
-//!   sign); a flipped query byte never verifies. A different token verifies only if it is the
-//!   same HMAC key.
+//! - A flipped body byte: a JSON body fails on its hash; a form body fails exactly when the
+//!   text Twilio signs changes. That text is the sorted names and values run together with no
+//!   separator, so different parameters can sign the same (`a=bc` and `ab=c`; a byte turned
+//!   into `&` between two halves of one invalid UTF-8 sequence, each decoded to U+FFFD), as can
+//!   the equivalent spellings of form encoding. A flipped query byte never verifies. A
+//!   different token verifies only if it is the same HMAC key.
 //! - Whatever the request, the answer equals an independent model of Twilio's rule.
 
 use std::borrow::Cow;
@@ -252,6 +254,12 @@ fn form_params(body: &[u8]) -> Vec<(String, String)> {
     canonical(pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref())))
 }
 
+/// The part of Twilio's signed message a form body contributes: every distinct pair, sorted,
+/// names and values run together.
+fn signed_text(body: &[u8]) -> String {
+    twilio_message("", &form_params(body))
+}
+
 /// A permutation of `items` drawn from `seed` (a small xorshift; any order will do).
 pub fn shuffled<T: Clone>(items: &[T], seed: u64) -> Vec<T> {
     let mut out = items.to_vec();
@@ -419,8 +427,8 @@ pub fn check(input: &Input) {
         if got.is_ok() {
             if hashed {
                 assert_eq!(after, Err(VerifyError::BodyHashMismatch));
-            } else if form_params(&request.body) == form_params(&original) {
-                assert_eq!(after, got, "same parameters, spelt differently");
+            } else if signed_text(&request.body) == signed_text(&original) {
+                assert_eq!(after, got, "same signed text, spelt differently");
             } else {
                 assert!(after.is_err(), "tampered body verified: {after:?}");
             }

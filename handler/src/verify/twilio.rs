@@ -292,6 +292,20 @@ mod tests {
         );
     }
 
+    /// Twilio runs names and values together with no separator, so a re-split body signs the
+    /// same. This is Twilio's rule (its SDKs accept it too), pinned here so that a change to it
+    /// is deliberate; the README says what it means for consumers.
+    #[test]
+    fn names_and_values_run_together_as_twilio_signs() {
+        let url = "https://mycompany.com/myapp.php?foo=1&bar=2";
+        let signature = sign(TOKEN.as_bytes(), url, borrowed(&[("Body", "hi")]));
+        for resplit in [&b"Body=hi"[..], b"Bod=yhi", b"Body=h&i=", b"=Bodyhi"] {
+            assert_eq!(voice(&signature, resplit), Ok(SecretSlot::Current));
+        }
+        assert_eq!(voice(&signature, b"Body=ho"), Err(VerifyError::Mismatch));
+        assert_eq!(voice(&signature, b"Body=hi&x="), Err(VerifyError::Mismatch));
+    }
+
     #[test]
     fn published_json_vectors() {
         let body = br#"{"property": "value", "boolean": true}"#;
