@@ -50,6 +50,128 @@ fn payload(size: usize) -> String {
     body
 }
 
+/// A GitHub `push` event of about `size` bytes as GitHub sends it (compact JSON): mostly URLs,
+/// hashes and commit messages, so far fewer tokens per byte than [`payload`]. Commits are
+/// added until the size is reached; the repository object comes in from 5 KB.
+fn push_payload(size: usize) -> String {
+    use serde_json::{Value, json};
+    let hex = |seed: usize| {
+        let x = (seed as u128 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c834);
+        format!("{x:032x}{:08x}", (x >> 96) as u32)
+    };
+    let person = |name: &str, login: &str| json!({"name": name, "email": format!("{login}@users.noreply.github.com"), "username": login});
+    let user = |login: &str, id: u64| {
+        let api = format!("https://api.github.com/users/{login}");
+        json!({
+            "login": login, "id": id, "node_id": "MDQ6VXNlcjU4MzIzMQ==",
+            "avatar_url": format!("https://avatars.githubusercontent.com/u/{id}?v=4"),
+            "gravatar_id": "", "url": api, "html_url": format!("https://github.com/{login}"),
+            "followers_url": format!("{api}/followers"),
+            "following_url": format!("{api}/following{{/other_user}}"),
+            "gists_url": format!("{api}/gists{{/gist_id}}"),
+            "starred_url": format!("{api}/starred{{/owner}}{{/repo}}"),
+            "subscriptions_url": format!("{api}/subscriptions"),
+            "organizations_url": format!("{api}/orgs"), "repos_url": format!("{api}/repos"),
+            "events_url": format!("{api}/events{{/privacy}}"),
+            "received_events_url": format!("{api}/received_events"),
+            "type": "User", "site_admin": false
+        })
+    };
+    let repo_api = "https://api.github.com/repos/octo-org/hello-world";
+    let mut event = json!({
+        "ref": "refs/heads/main", "before": hex(1), "after": hex(2),
+        "pusher": {"name": "octocat", "email": "octocat@github.com"},
+        "created": false, "deleted": false, "forced": false, "base_ref": null,
+        "compare": format!("https://github.com/octo-org/hello-world/compare/{}...{}", &hex(1)[..12], &hex(2)[..12]),
+        "commits": [], "head_commit": null
+    });
+    if size >= 5_000 {
+        let mut repo = json!({
+            "id": 1_296_269, "node_id": "MDEwOlJlcG9zaXRvcnkxMjk2MjY5", "name": "hello-world",
+            "full_name": "octo-org/hello-world", "private": false, "owner": user("octo-org", 583_231),
+            "html_url": "https://github.com/octo-org/hello-world",
+            "description": "This is your first repo!", "fork": false, "url": repo_api,
+            "created_at": 1_296_068_472, "updated_at": "2026-11-22T11:59:00Z", "pushed_at": 1_795_000_000,
+            "git_url": "git://github.com/octo-org/hello-world.git",
+            "ssh_url": "git@github.com:octo-org/hello-world.git",
+            "clone_url": "https://github.com/octo-org/hello-world.git",
+            "homepage": null, "size": 108, "stargazers_count": 80, "watchers_count": 80,
+            "language": "Rust", "has_issues": true, "has_projects": true, "has_wiki": true,
+            "forks_count": 9, "archived": false, "open_issues_count": 2, "license": null,
+            "topics": ["webhooks", "eventbridge"], "visibility": "public", "default_branch": "main"
+        });
+        for name in [
+            "forks",
+            "keys{/key_id}",
+            "collaborators{/collaborator}",
+            "teams",
+            "hooks",
+            "issues/events{/number}",
+            "events",
+            "assignees{/user}",
+            "branches{/branch}",
+            "tags",
+            "git/blobs{/sha}",
+            "git/tags{/sha}",
+            "git/refs{/sha}",
+            "git/trees{/sha}",
+            "statuses/{sha}",
+            "languages",
+            "stargazers",
+            "contributors",
+            "subscribers",
+            "subscription",
+            "commits{/sha}",
+            "git/commits{/sha}",
+            "comments{/number}",
+            "issues/comments{/number}",
+            "contents/{+path}",
+            "compare/{base}...{head}",
+            "merges",
+            "{archive_format}{/ref}",
+            "downloads",
+            "issues{/number}",
+            "pulls{/number}",
+            "milestones{/number}",
+            "notifications{?since,all,participating}",
+            "labels{/name}",
+            "releases{/id}",
+            "deployments",
+        ] {
+            let key = name
+                .split(['/', '{'])
+                .find(|k| !k.is_empty())
+                .unwrap_or("archive");
+            repo[format!("{key}_url")] = Value::from(format!("{repo_api}/{name}"));
+        }
+        event["repository"] = repo;
+        event["sender"] = user("octocat", 1);
+    }
+    let mut n = 0;
+    while event.to_string().len() < size {
+        let commit = json!({
+            "id": hex(n + 10), "tree_id": hex(n + 5_000), "distinct": true,
+            "message": format!("Fix #{n}: handle \"quoted\" label names\n\nThe parser now keeps escapes as sent; see https://github.com/octo-org/hello-world/issues/{n}."),
+            "timestamp": "2026-11-22T12:00:00+01:00",
+            "url": format!("https://github.com/octo-org/hello-world/commit/{}", hex(n + 10)),
+            "author": person("Mona Lisa", "mona"), "committer": person("GitHub", "web-flow"),
+            "added": [format!("src/labels/label_{n}.rs")], "removed": [],
+            "modified": ["README.md", "src/lib.rs", format!("tests/label_{n}.rs").as_str()]
+        });
+        event["head_commit"] = commit.clone();
+        if let Some(commits) = event["commits"].as_array_mut() {
+            commits.push(commit);
+        }
+        n += 1;
+    }
+    event.to_string()
+}
+
+/// The two payload shapes measured: the dense synthetic one (short tokens, an escape in every
+/// object) and a realistic `push` event.
+type MakePayload = fn(usize) -> String;
+const KINDS: [(&str, MakePayload); 2] = [("dense", payload), ("push", push_payload)];
+
 fn invocation(body: &str) -> Vec<u8> {
     serde_json::to_vec(&serde_json::json!({
         "version": "2.0",
@@ -154,23 +276,26 @@ fn per_request_table() {
         "| payload | bare HMAC-SHA256 | handler work | ratio | + runtime's invocation parse | ratio |"
     );
     println!("|---|---|---|---|---|---|");
-    for (label, size) in [("1 KB", 1_000), ("10 KB", 10_000), ("256 KB", 256_000)] {
-        let body = payload(size);
-        let raw = invocation(&body);
-        let hmac = time_per_call(|| bare_hmac(black_box(body.as_bytes())));
-        let event = parse(&raw);
-        let work = time_per_call(|| handle(black_box(&event), &secrets, &settings, &options));
-        let total =
-            time_per_call(|| handle(&parse(black_box(&raw)), &secrets, &settings, &options));
-        let us = |d: Duration| d.as_secs_f64() * 1e6;
-        println!(
-            "| {label} | {:.1} us | {:.1} us | {:.2}x | {:.1} us | {:.2}x |",
-            us(hmac),
-            us(work),
-            us(work) / us(hmac),
-            us(total),
-            us(total) / us(hmac)
-        );
+    for (kind, make) in KINDS {
+        for (size_label, size) in [("1 KB", 1_000), ("10 KB", 10_000), ("256 KB", 256_000)] {
+            let body = make(size);
+            let label = format!("{size_label} {kind} ({} B)", body.len());
+            let raw = invocation(&body);
+            let hmac = time_per_call(|| bare_hmac(black_box(body.as_bytes())));
+            let event = parse(&raw);
+            let work = time_per_call(|| handle(black_box(&event), &secrets, &settings, &options));
+            let total =
+                time_per_call(|| handle(&parse(black_box(&raw)), &secrets, &settings, &options));
+            let us = |d: Duration| d.as_secs_f64() * 1e6;
+            println!(
+                "| {label} | {:.1} us | {:.1} us | {:.2}x | {:.1} us | {:.2}x |",
+                us(hmac),
+                us(work),
+                us(work) / us(hmac),
+                us(total),
+                us(total) / us(hmac)
+            );
+        }
     }
 }
 
@@ -179,8 +304,13 @@ fn per_request_table() {
 fn validation_table() {
     println!("| payload | serde_json IgnoredAny | ebhook json::scan | speed-up |");
     println!("|---|---|---|---|");
-    for (label, size) in [("1 KB", 1_000), ("10 KB", 10_000), ("256 KB", 256_000)] {
-        let body = payload(size);
+    for ((size_label, size), (kind, make)) in
+        [("1 KB", 1_000), ("10 KB", 10_000), ("256 KB", 256_000)]
+            .into_iter()
+            .flat_map(|size| KINDS.map(|kind| (size, kind)))
+    {
+        let body = make(size);
+        let label = format!("{size_label} {kind}");
         let serde = time_per_call(|| {
             serde_json::from_str::<serde::de::IgnoredAny>(black_box(&body)).is_ok() as usize
         });
@@ -426,15 +556,17 @@ fn main() {
             detail_type: None,
             max_entry_bytes: 256 * 1024,
         };
-        assert_eq!(
-            handle(
-                &parse(&invocation(&payload(10_000))),
-                &secrets,
-                &settings,
-                &VerifyOptions::default()
-            ),
-            1
-        );
+        for body in [payload(10_000), push_payload(1_000), push_payload(10_000)] {
+            assert_eq!(
+                handle(
+                    &parse(&invocation(&body)),
+                    &secrets,
+                    &settings,
+                    &VerifyOptions::default()
+                ),
+                1
+            );
+        }
         return;
     }
     // `cargo bench -p ebhook-handler -- per-request` runs only the in-process tables.

@@ -848,12 +848,18 @@ mod tests {
         assert_eq!(clean_detail_type(&long).chars().count(), 128);
         // The one-copy shortcut answers as the general rule does.
         let mut rng = fastrand::Rng::with_seed(0xde7a);
-        let pieces = ["a", "Z", " ", "~", "\u{7f}", "\t", "\u{85}", "\u{a0}", "é", ".", ":"];
+        let pieces = [
+            "a", "Z", " ", "~", "\u{7f}", "\t", "\u{85}", "\u{a0}", "é", ".", ":",
+        ];
         for _ in 0..20_000 {
             let name: String = (0..rng.usize(0..140))
                 .map(|_| pieces[rng.usize(..pieces.len())])
                 .collect();
-            assert_eq!(clean_detail_type(&name), cleaned_detail_type(&name), "{name:?}");
+            assert_eq!(
+                clean_detail_type(&name),
+                cleaned_detail_type(&name),
+                "{name:?}"
+            );
         }
         assert_eq!(clean_detail_type(" \n"), "webhook");
         // Found by the entry_builder fuzz target: control characters around spaces.
