@@ -143,6 +143,8 @@ impl Case {
             headers: &self.headers,
             raw_query: &self.query,
             body: &self.body,
+            // As in the handler, where a body that arrived as a JSON string is known text.
+            body_text: std::str::from_utf8(&self.body).ok(),
             received_at: RECEIVED_AT,
             request_id: self.request_id.as_deref(),
         }

@@ -117,6 +117,7 @@ fn mapped(
         headers: &headers,
         raw_query: query,
         body,
+        body_text: None,
         received_at: "2026-11-22T12:00:00Z",
         request_id: None,
     };

@@ -82,11 +82,25 @@ pub struct Delivery<'a> {
     pub headers: &'a http::HeaderMap,
     pub raw_query: &'a str,
     pub body: &'a [u8],
+    /// `body` as text, when it is already known to be UTF-8 (it arrived as a JSON string, not
+    /// base64), so that a large body is not checked twice. `None`: the mapper checks.
+    pub body_text: Option<&'a str>,
     pub received_at: &'a str,
     pub request_id: Option<&'a str>,
 }
 
 impl<'a> Delivery<'a> {
+    fn text(&self) -> Result<&'a str, MapError> {
+        match self.body_text {
+            Some(text) => {
+                debug_assert_eq!(text.as_bytes(), self.body);
+                Ok(text)
+            }
+            None => std::str::from_utf8(self.body)
+                .map_err(|_| malformed("JSON body is not valid UTF-8")),
+        }
+    }
+
     fn header(&self, name: &str) -> Option<&'a str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
@@ -230,7 +244,7 @@ fn map_github(d: &Delivery<'_>, settings: &EventSettings) -> Result<Vec<Entry>, 
     meta.webhook_id = d.header("x-github-hook-id");
     let form_payload;
     let json = match body_kind(d) {
-        BodyKind::Json => utf8(d.body)?,
+        BodyKind::Json => d.text()?,
         BodyKind::Form => {
             form_payload = form_urlencoded::parse(d.body)
                 .find(|(k, _)| k == "payload")
@@ -259,7 +273,7 @@ fn map_zendesk(d: &Delivery<'_>, settings: &EventSettings) -> Result<Vec<Entry>,
     meta.event = Cow::Borrowed(FALLBACK_DETAIL_TYPE);
     let detail = match body_kind(d) {
         BodyKind::Json => {
-            let mut payload = JsonPayload::parse(utf8(d.body)?)?;
+            let mut payload = JsonPayload::parse(d.text()?)?;
             if let Some(t) = payload.event_type.take() {
                 meta.event = Cow::Owned(t);
             }
@@ -279,7 +293,7 @@ fn map_twilio(d: &Delivery<'_>, settings: &EventSettings) -> Result<Vec<Entry>, 
         .map(Cow::Borrowed);
     match body_kind(d) {
         BodyKind::Json => {
-            let text = utf8(d.body)?;
+            let text = d.text()?;
             if first_byte(text) == Some(b'[') {
                 return event_stream_entries(text, &meta, settings);
             }
@@ -407,10 +421,6 @@ fn cleaned_detail_type(name: &str) -> String {
     } else {
         cleaned.to_owned()
     }
-}
-
-fn utf8(body: &[u8]) -> Result<&str, MapError> {
-    std::str::from_utf8(body).map_err(|_| malformed("JSON body is not valid UTF-8"))
 }
 
 fn first_byte(text: &str) -> Option<u8> {
@@ -574,6 +584,7 @@ mod tests {
             headers: &map,
             raw_query: query,
             body,
+            body_text: None,
             received_at: "2026-11-22T12:00:00Z",
             request_id: Some("req-1"),
         };

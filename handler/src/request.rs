@@ -23,6 +23,8 @@ pub struct Inbound<'a> {
     pub raw_query: &'a str,
     pub headers: &'a HeaderMap,
     pub body: Cow<'a, [u8]>,
+    /// The body as text when it arrived as text (not base64): it is then known to be UTF-8.
+    pub body_text: Option<&'a str>,
     pub request_id: Option<&'a str>,
 }
 
@@ -39,6 +41,7 @@ impl<'a> Inbound<'a> {
             return Err(Rejection::MethodNotAllowed { provider });
         }
         let raw = event.body.as_deref().unwrap_or("");
+        let body_text = (!event.is_base64_encoded).then_some(raw);
         let body = if event.is_base64_encoded {
             let estimate = base64::decoded_len_estimate(raw.len());
             // The estimate overshoots by at most two bytes of padding.
@@ -71,6 +74,7 @@ impl<'a> Inbound<'a> {
             raw_query: event.raw_query_string.as_deref().unwrap_or(""),
             headers: &event.headers,
             body,
+            body_text,
             request_id: event.request_context.request_id.as_deref(),
         })
     }
@@ -103,6 +107,7 @@ impl<'a> Inbound<'a> {
             headers: self.headers,
             raw_query: self.raw_query,
             body: &self.body,
+            body_text: self.body_text,
             received_at,
             request_id: self.request_id,
         }
