@@ -138,14 +138,21 @@ fn body_kind(delivery: &Delivery<'_>) -> BodyKind {
     if delivery.body.is_empty() {
         return BodyKind::Empty;
     }
-    match delivery
-        .media_type()
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        Some("application/json") => BodyKind::Json,
-        Some(m) if m.starts_with("application/") && m.ends_with("+json") => BodyKind::Json,
-        Some("application/x-www-form-urlencoded") => BodyKind::Form,
+    // Media types are case-insensitive: compared in place, not lower-cased into a copy.
+    let starts = |m: &str, head: &str| {
+        m.as_bytes()
+            .get(..head.len())
+            .is_some_and(|h| h.eq_ignore_ascii_case(head.as_bytes()))
+    };
+    let ends = |m: &str, tail: &str| {
+        m.len()
+            .checked_sub(tail.len())
+            .is_some_and(|at| m.as_bytes()[at..].eq_ignore_ascii_case(tail.as_bytes()))
+    };
+    match delivery.media_type() {
+        Some(m) if m.eq_ignore_ascii_case("application/json") => BodyKind::Json,
+        Some(m) if starts(m, "application/") && ends(m, "+json") => BodyKind::Json,
+        Some(m) if m.eq_ignore_ascii_case("application/x-www-form-urlencoded") => BodyKind::Form,
         _ => BodyKind::Other,
     }
 }
@@ -589,6 +596,41 @@ mod tests {
             request_id: Some("req-1"),
         };
         map_delivery(&d, settings)
+    }
+
+    #[test]
+    fn media_types_are_matched_without_case() {
+        let cases = [
+            ("application/json", BodyKind::Json),
+            ("Application/JSON; charset=utf-8", BodyKind::Json),
+            ("application/cloudevents-batch+json", BodyKind::Json),
+            ("APPLICATION/VND.GITHUB+JSON", BodyKind::Json),
+            (
+                "application/x-www-form-urlencoded; charset=UTF-8",
+                BodyKind::Form,
+            ),
+            ("Application/X-WWW-Form-Urlencoded", BodyKind::Form),
+            ("text/json", BodyKind::Other),
+            ("+json", BodyKind::Other),
+            ("application/", BodyKind::Other),
+            ("application/jsonx", BodyKind::Other),
+            ("text/plain", BodyKind::Other),
+        ];
+        for (content_type, kind) in cases {
+            let mut headers = http::HeaderMap::new();
+            headers.insert("content-type", content_type.parse().unwrap());
+            let d = Delivery {
+                provider: Provider::Zendesk,
+                method: "POST",
+                headers: &headers,
+                raw_query: "",
+                body: b"{}",
+                body_text: None,
+                received_at: "2026-11-22T12:00:00Z",
+                request_id: None,
+            };
+            assert_eq!(body_kind(&d), kind, "{content_type}");
+        }
     }
 
     fn detail(e: &Entry) -> Value {
