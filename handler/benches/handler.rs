@@ -243,25 +243,54 @@ fn bare_hmac(body: &[u8]) -> usize {
     mac.finalize().into_bytes().len()
 }
 
-/// Median time per call over `rounds` rounds of enough calls to take ~20 ms each.
-fn time_per_call(mut f: impl FnMut() -> usize) -> Duration {
+/// How many calls of `f` take about 20 ms.
+fn calls_for(f: &mut impl FnMut() -> usize) -> u32 {
     let start = Instant::now();
     let mut calls = 0u32;
     while start.elapsed() < Duration::from_millis(20) {
         black_box(f());
         calls += 1;
     }
-    let mut samples: Vec<Duration> = (0..15)
-        .map(|_| {
-            let t = Instant::now();
-            for _ in 0..calls {
-                black_box(f());
-            }
-            t.elapsed() / calls
-        })
-        .collect();
-    samples.sort();
+    calls
+}
+
+/// Time per call over one round of `calls` calls.
+fn round(f: &mut impl FnMut() -> usize, calls: u32) -> Duration {
+    let t = Instant::now();
+    for _ in 0..calls {
+        black_box(f());
+    }
+    t.elapsed() / calls
+}
+
+fn median<T: PartialOrd + Copy>(mut samples: Vec<T>) -> T {
+    samples.sort_by(|a, b| a.partial_cmp(b).unwrap());
     samples[samples.len() / 2]
+}
+
+/// `work` against `base`, in alternating rounds of ~20 ms each, so that a burst of noise from
+/// other processes hits both sides of a ratio alike: the median time of each and the median
+/// of the per-round ratios.
+fn paired(
+    mut base: impl FnMut() -> usize,
+    mut work: impl FnMut() -> usize,
+) -> (Duration, Duration, f64) {
+    let (base_calls, work_calls) = (calls_for(&mut base), calls_for(&mut work));
+    let (mut bases, mut works, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..15 {
+        let b = round(&mut base, base_calls);
+        let w = round(&mut work, work_calls);
+        ratios.push(w.as_secs_f64() / b.as_secs_f64());
+        bases.push(b);
+        works.push(w);
+    }
+    (median(bases), median(works), median(ratios))
+}
+
+/// Median time per call over 15 rounds of enough calls to take ~20 ms each.
+fn time_per_call(mut f: impl FnMut() -> usize) -> Duration {
+    let calls = calls_for(&mut f);
+    median((0..15).map(|_| round(&mut f, calls)).collect())
 }
 
 fn per_request_table() {
@@ -281,19 +310,20 @@ fn per_request_table() {
             let body = make(size);
             let label = format!("{size_label} {kind} ({} B)", body.len());
             let raw = invocation(&body);
-            let hmac = time_per_call(|| bare_hmac(black_box(body.as_bytes())));
             let event = parse(&raw);
-            let work = time_per_call(|| handle(black_box(&event), &secrets, &settings, &options));
-            let total =
-                time_per_call(|| handle(&parse(black_box(&raw)), &secrets, &settings, &options));
+            let hmac = || bare_hmac(black_box(body.as_bytes()));
+            let (hmac_time, work, work_ratio) = paired(hmac, || {
+                handle(black_box(&event), &secrets, &settings, &options)
+            });
+            let (_, total, total_ratio) = paired(hmac, || {
+                handle(&parse(black_box(&raw)), &secrets, &settings, &options)
+            });
             let us = |d: Duration| d.as_secs_f64() * 1e6;
             println!(
-                "| {label} | {:.1} us | {:.1} us | {:.2}x | {:.1} us | {:.2}x |",
-                us(hmac),
+                "| {label} | {:.1} us | {:.1} us | {work_ratio:.2}x | {:.1} us | {total_ratio:.2}x |",
+                us(hmac_time),
                 us(work),
-                us(work) / us(hmac),
                 us(total),
-                us(total) / us(hmac)
             );
         }
     }
