@@ -13,6 +13,7 @@ use serde_json::value::RawValue;
 
 use crate::json::{self, Scanned};
 use crate::provider::Provider;
+use crate::request;
 
 /// The top-level key of every `Detail` that holds ebhook's delivery metadata.
 pub const RESERVED_KEY: &str = "ebhook";
@@ -104,12 +105,6 @@ impl<'a> Delivery<'a> {
     fn header(&self, name: &str) -> Option<&'a str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
-
-    fn media_type(&self) -> Option<&'a str> {
-        self.header("content-type")
-            .and_then(|v| v.split(';').next())
-            .map(str::trim)
-    }
 }
 
 #[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
@@ -138,21 +133,9 @@ fn body_kind(delivery: &Delivery<'_>) -> BodyKind {
     if delivery.body.is_empty() {
         return BodyKind::Empty;
     }
-    // Media types are case-insensitive: compared in place, not lower-cased into a copy.
-    let starts = |m: &str, head: &str| {
-        m.as_bytes()
-            .get(..head.len())
-            .is_some_and(|h| h.eq_ignore_ascii_case(head.as_bytes()))
-    };
-    let ends = |m: &str, tail: &str| {
-        m.len()
-            .checked_sub(tail.len())
-            .is_some_and(|at| m.as_bytes()[at..].eq_ignore_ascii_case(tail.as_bytes()))
-    };
-    match delivery.media_type() {
-        Some(m) if m.eq_ignore_ascii_case("application/json") => BodyKind::Json,
-        Some(m) if starts(m, "application/") && ends(m, "+json") => BodyKind::Json,
-        Some(m) if m.eq_ignore_ascii_case("application/x-www-form-urlencoded") => BodyKind::Form,
+    match request::media_type(delivery.headers) {
+        Some(m) if request::is_json(m) => BodyKind::Json,
+        Some(m) if request::is_form(m) => BodyKind::Form,
         _ => BodyKind::Other,
     }
 }

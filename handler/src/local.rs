@@ -19,7 +19,7 @@ use time::OffsetDateTime;
 use crate::event::Entry;
 use crate::forward::{Attempts, Forwarder};
 use crate::handler::{Pipeline, Summary, put};
-use crate::request::{Rejection, accepted};
+use crate::request::{self, Rejection, accepted};
 
 /// An HTTP request as a local server received it.
 #[derive(Debug)]
@@ -35,15 +35,9 @@ pub struct LocalRequest<'a> {
 
 /// Whether the function URL would pass this body as text (else base64).
 fn is_textual(headers: &HeaderMap) -> bool {
-    let media = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(|m| m.trim().to_ascii_lowercase())
-        .unwrap_or_default();
-    media.starts_with("text/")
-        || media == "application/json"
-        || (media.starts_with("application/") && media.ends_with("+json"))
+    request::media_type(headers).is_some_and(|m| {
+        request::is_json(m) || m.get(..5).is_some_and(|t| t.eq_ignore_ascii_case("text/"))
+    })
 }
 
 /// The event Lambda hands the function for this request: header names lower-case (as

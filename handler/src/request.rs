@@ -155,6 +155,32 @@ pub enum Rejection {
     },
 }
 
+/// The media type of the Content-Type header, trimmed and without parameters
+/// (`Application/JSON` of `Application/JSON; charset=utf-8`). Media types are case-insensitive:
+/// compare it with [`is_json`], [`is_form`] or `eq_ignore_ascii_case`.
+pub fn media_type(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(str::trim)
+}
+
+/// `application/json`, or any `application/...+json` (`cloudevents-batch+json`), in any case.
+pub fn is_json(media_type: &str) -> bool {
+    let m = media_type.as_bytes();
+    let (head, tail) = (b"application/", b"+json");
+    media_type.eq_ignore_ascii_case("application/json")
+        || (m.len() >= head.len() + tail.len()
+            && m[..head.len()].eq_ignore_ascii_case(head)
+            && m[m.len() - tail.len()..].eq_ignore_ascii_case(tail))
+}
+
+/// `application/x-www-form-urlencoded`, in any case.
+pub fn is_form(media_type: &str) -> bool {
+    media_type.eq_ignore_ascii_case("application/x-www-form-urlencoded")
+}
+
 /// Seconds a provider should wait before retrying a 503. Zendesk honours values under 60 s.
 pub const RETRY_AFTER_SECONDS: u32 = 5;
 

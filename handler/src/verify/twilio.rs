@@ -15,6 +15,7 @@ use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
 use super::{HmacSha1, SignedRequest, VerifyError, first_match, mac_bytes};
+use crate::request::{is_form, media_type};
 use crate::secrets::{SecretSet, SecretSlot};
 
 pub const SIGNATURE_HEADER: &str = "x-twilio-signature";
@@ -96,17 +97,6 @@ pub fn port_variants(url: &str) -> [Cow<'_, str>; 2] {
     [without, with]
 }
 
-fn is_form(req: &SignedRequest<'_>) -> bool {
-    req.headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|m| {
-            m.trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        })
-}
-
 pub(super) fn verify(
     req: &SignedRequest<'_>,
     secrets: &SecretSet,
@@ -131,7 +121,7 @@ pub(super) fn verify(
             return Err(VerifyError::BodyHashMismatch);
         }
         Vec::new()
-    } else if req.method == "POST" && is_form(req) {
+    } else if req.method == "POST" && media_type(req.headers).is_some_and(is_form) {
         canonical_params(form_urlencoded::parse(req.body))
     } else if req.body.is_empty() {
         Vec::new()
