@@ -13,6 +13,9 @@
 use std::borrow::Cow;
 use std::cell::Cell;
 
+#[cfg(target_arch = "x86_64")]
+mod simd;
+
 /// Deeper nesting is refused. No provider nests its payloads more than a dozen levels, and a
 /// body 10,000 levels deep is an attack on whoever parses the event next: `serde_json::Value`
 /// refuses more than 127 levels, Python's `json` hits its recursion limit near 1,000. 100 leaves
@@ -76,6 +79,15 @@ pub enum Scanned<'t> {
 /// `type` and `id` members of an object, and whether a member named `reserved` exists.
 /// Keys and values are compared after unescaping, so `"typ\u0065"` is `type`.
 pub fn scan<'t>(text: &'t str, reserved: &str) -> Result<Scanned<'t>, JsonError> {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(scanned) = simd::scan(text, reserved) {
+        return Ok(scanned);
+    }
+    scalar_scan(text, reserved)
+}
+
+/// The one-pass scanner: the answer on every platform, and the exact error everywhere.
+fn scalar_scan<'t>(text: &'t str, reserved: &str) -> Result<Scanned<'t>, JsonError> {
     let scanner = Scanner {
         b: text.as_bytes(),
         text,
@@ -663,12 +675,91 @@ mod tests {
         ws(rng, out);
     }
 
+    /// Up to two byte-level mutations (remove, replace, insert) of `text`; `None` when the
+    /// result is not UTF-8.
+    fn mutate(rng: &mut fastrand::Rng, text: String) -> Option<String> {
+        const BYTES: &[u8] = b"{}[],:\"\\ 0-1.eE+tfnu\x01a";
+        let mut bytes = text.into_bytes();
+        for _ in 0..rng.usize(0..3) {
+            let at = rng.usize(..=bytes.len());
+            match rng.u8(0..3) {
+                0 if at < bytes.len() => {
+                    bytes.remove(at);
+                }
+                1 if at < bytes.len() => bytes[at] = BYTES[rng.usize(..BYTES.len())],
+                _ => bytes.insert(at, BYTES[rng.usize(..BYTES.len())]),
+            }
+        }
+        String::from_utf8(bytes).ok()
+    }
+
+    /// A string token of 0 to 150 characters: plain, escaped (quotes, backslashes, `\u`),
+    /// non-ASCII, so that its end and its escapes fall anywhere in a 64-byte block.
+    fn long_string(rng: &mut fastrand::Rng, out: &mut String) {
+        const PIECES: &[&str] = &["a", "b", " ", "\\\"", "\\\\", "\\u00e9", "\\n", "é", "日"];
+        out.push('"');
+        for _ in 0..rng.usize(0..150) {
+            out.push_str(PIECES[rng.usize(..PIECES.len())]);
+        }
+        out.push('"');
+    }
+
+    /// The SIMD fast path answers exactly as the scalar scanner whenever it answers, and it
+    /// answers for every valid text. The texts are shifted by up to 70 spaces and carry long
+    /// strings, so tokens, escapes and strings cross the 64-byte blocks it classifies.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn fast_path_agrees_with_the_scalar_scanner() {
+        let mut rng = fastrand::Rng::with_seed(0xb10c);
+        let (mut valid, mut invalid) = (0, 0);
+        for round in 0..100_000 {
+            let mut text = " ".repeat(rng.usize(0..70));
+            if round % 2 == 0 {
+                text.push_str("{\"type\":");
+                long_string(&mut rng, &mut text);
+                text.push_str(",\"nested\":[");
+                for n in 0..rng.usize(0..4) {
+                    if n > 0 {
+                        text.push(',');
+                    }
+                    long_string(&mut rng, &mut text);
+                    text.push(',');
+                    value(&mut rng, 2, &mut text);
+                }
+                text.push_str("],\"id\":");
+                value(&mut rng, 1, &mut text);
+                text.push('}');
+            } else {
+                value(&mut rng, 0, &mut text);
+            }
+            let Some(text) = mutate(&mut rng, text) else {
+                continue;
+            };
+            let scalar = scalar_scan(&text, "ebhook");
+            match simd::scan(&text, "ebhook") {
+                Some(fast) => assert_eq!(Ok(fast), scalar, "{text:?}"),
+                None => assert!(
+                    scalar.is_err(),
+                    "the fast path refused {text:?}: {scalar:?}"
+                ),
+            }
+            if scalar.is_ok() {
+                valid += 1;
+            } else {
+                invalid += 1;
+            }
+        }
+        assert!(
+            valid > 20_000 && invalid > 20_000,
+            "{valid} valid, {invalid} invalid"
+        );
+    }
+
     /// Random valid texts, most of them then broken by a few byte-level mutations: the scanner
     /// and serde_json must agree on every one (the fuzz target `json` does this coverage-guided;
     /// this keeps a deterministic slice of it in the unit tests).
     #[test]
     fn differential_against_serde_json() {
-        const BYTES: &[u8] = b"{}[],:\"\\ 0-1.eE+tfnu\x01a";
         let mut rng = fastrand::Rng::with_seed(0x5eed);
         let (mut objects, mut rejected) = (0, 0);
         for round in 0..100_000 {
@@ -683,18 +774,7 @@ mod tests {
             } else {
                 value(&mut rng, 0, &mut text);
             }
-            let mut bytes = text.into_bytes();
-            for _ in 0..rng.usize(0..3) {
-                let at = rng.usize(..=bytes.len());
-                match rng.u8(0..3) {
-                    0 if at < bytes.len() => {
-                        bytes.remove(at);
-                    }
-                    1 if at < bytes.len() => bytes[at] = BYTES[rng.usize(..BYTES.len())],
-                    _ => bytes.insert(at, BYTES[rng.usize(..BYTES.len())]),
-                }
-            }
-            let Ok(text) = String::from_utf8(bytes) else {
+            let Some(text) = mutate(&mut rng, text) else {
                 continue;
             };
             let ours = scan(&text, "ebhook");
@@ -716,5 +796,51 @@ mod tests {
             objects > 10_000 && rejected > 10_000,
             "{objects} objects, {rejected} rejected"
         );
+    }
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod timing {
+    use super::*;
+
+    /// `cargo test --release -p ebhook-handler --lib json::timing -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn fast_path_against_scalar() {
+        let mut body = String::from(
+            r#"{"action":"opened","number":1347,"pull_request":{"title":"Fix \"quoted\" thing","labels":["#,
+        );
+        let mut i = 0;
+        while body.len() + 80 < 10_000 {
+            body.push_str(&format!(
+                r#"{{"id":{i},"name":"label-{i}","color":"f29513","url":"https://x/\u00e9/{i}"}},"#
+            ));
+            i += 1;
+        }
+        body.push_str(r#"{"id":0}]},"sender":{"login":"octocat"}}"#);
+        assert!(simd::scan(&body, "ebhook").is_some());
+        if let Ok(which) = std::env::var("SCAN_ONLY") {
+            for _ in 0..200_000 {
+                if which == "simd" {
+                    std::hint::black_box(simd::scan(std::hint::black_box(&body), "ebhook"));
+                } else {
+                    std::hint::black_box(scalar_scan(std::hint::black_box(&body), "ebhook").ok());
+                }
+            }
+            return;
+        }
+        for _ in 0..3 {
+            let t = std::time::Instant::now();
+            for _ in 0..2000 {
+                std::hint::black_box(simd::scan(std::hint::black_box(&body), "ebhook"));
+            }
+            let fast = t.elapsed() / 2000;
+            let t = std::time::Instant::now();
+            for _ in 0..2000 {
+                std::hint::black_box(scalar_scan(std::hint::black_box(&body), "ebhook").ok());
+            }
+            let slow = t.elapsed() / 2000;
+            println!("{} bytes: simd {fast:?}, scalar {slow:?}", body.len());
+        }
     }
 }
