@@ -17,8 +17,11 @@
 //! The unit tests hold it to the scalar scanner on every generated text.
 
 use std::arch::x86_64::{
-    __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128,
-    _mm_set1_epi8,
+    __m256i, _mm_clmulepi64_si128, _mm_cvtsi128_si64, _mm_loadl_epi64, _mm_set_epi64x,
+    _mm_shuffle_epi8, _mm256_add_epi32, _mm256_and_si256, _mm256_cmpeq_epi8, _mm256_cvtepu8_epi32,
+    _mm256_loadu_si256, _mm256_min_epu8, _mm256_movemask_epi8, _mm256_or_si256, _mm256_set1_epi8,
+    _mm256_set1_epi32, _mm256_setr_epi8, _mm256_setzero_si256, _mm256_shuffle_epi8,
+    _mm256_slli_epi32, _mm256_srli_epi16, _mm256_storeu_si256,
 };
 use std::cell::Cell;
 
@@ -42,20 +45,44 @@ struct Classes {
     operator: u64,
 }
 
+/// Bit `i` of the result for byte `i` of the 32 bytes in `v` whose lane is all ones.
 #[inline]
-#[target_feature(enable = "sse2")]
-fn eq(v: __m128i, c: u8) -> __m128i {
-    _mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8))
+#[target_feature(enable = "avx2")]
+fn bits(v: __m256i) -> u64 {
+    u64::from(_mm256_movemask_epi8(v) as u32)
+}
+
+/// Nibble tables for `vpshufb`: a byte's class is `LOW[low nibble] & HIGH[high nibble]`.
+/// Bit 0: space; bit 1: tab, line feed, carriage return; bit 2: `{ } [ ]`; bit 3: `:`;
+/// bit 4: `,`. Every other byte, 0x80 and above included, gets 0.
+const LOW: [i8; 16] = [1, 0, 0, 0, 0, 0, 0, 0, 0, 2, 10, 4, 16, 6, 0, 0];
+const HIGH: [i8; 16] = [2, 0, 17, 8, 0, 4, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0];
+const SPACE: i8 = 0b11;
+const OPERATOR: i8 = 0b1_1100;
+
+#[inline]
+#[target_feature(enable = "avx2")]
+fn table(t: [i8; 16]) -> __m256i {
+    _mm256_setr_epi8(
+        t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8], t[9], t[10], t[11], t[12], t[13],
+        t[14], t[15], t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8], t[9], t[10], t[11],
+        t[12], t[13], t[14], t[15],
+    )
+}
+
+/// The bytes of a classified 32 whose class has any of the bits in `mask`.
+#[inline]
+#[target_feature(enable = "avx2")]
+fn any(class: __m256i, mask: i8) -> u64 {
+    let none = _mm256_cmpeq_epi8(
+        _mm256_and_si256(class, _mm256_set1_epi8(mask)),
+        _mm256_setzero_si256(),
+    );
+    u64::from(!(_mm256_movemask_epi8(none) as u32))
 }
 
 #[inline]
-#[target_feature(enable = "sse2")]
-fn bits(v: __m128i) -> u64 {
-    u64::from(_mm_movemask_epi8(v) as u16)
-}
-
-#[inline]
-#[target_feature(enable = "sse2")]
+#[target_feature(enable = "avx2")]
 fn classify(block: &[u8; BLOCK]) -> Classes {
     let mut c = Classes {
         quote: 0,
@@ -64,62 +91,94 @@ fn classify(block: &[u8; BLOCK]) -> Classes {
         space: 0,
         operator: 0,
     };
-    for k in 0..BLOCK / 16 {
-        // SAFETY: `block` is 64 bytes and `k * 16 + 16 <= 64`; the load needs no alignment.
-        let v = unsafe { _mm_loadu_si128(block.as_ptr().add(k * 16).cast()) };
-        let shift = k * 16;
-        // Bit 5 set maps `[` onto `{` and `]` onto `}`, and no other byte onto either.
-        let folded = _mm_or_si128(v, _mm_set1_epi8(0x20));
-        let below_space = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
-        // One mask extraction per class: the comparisons are combined first.
-        let space = _mm_or_si128(
-            _mm_or_si128(eq(v, b' '), eq(v, b'\t')),
-            _mm_or_si128(eq(v, b'\n'), eq(v, b'\r')),
+    let (low, high) = (table(LOW), table(HIGH));
+    let nibble = _mm256_set1_epi8(0x0f);
+    for k in 0..BLOCK / 32 {
+        // SAFETY: `block` is 64 bytes and `k * 32 + 32 <= 64`; the load needs no alignment.
+        let v = unsafe { _mm256_loadu_si256(block.as_ptr().add(k * 32).cast()) };
+        let shift = k * 32;
+        let class = _mm256_and_si256(
+            _mm256_shuffle_epi8(low, _mm256_and_si256(v, nibble)),
+            _mm256_shuffle_epi8(high, _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble)),
         );
-        let operator = _mm_or_si128(
-            _mm_or_si128(eq(folded, b'{'), eq(folded, b'}')),
-            _mm_or_si128(eq(v, b':'), eq(v, b',')),
-        );
-        c.quote |= bits(eq(v, b'"')) << shift;
-        c.backslash |= bits(eq(v, b'\\')) << shift;
+        c.quote |= bits(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'"' as i8))) << shift;
+        c.backslash |= bits(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'\\' as i8))) << shift;
+        let below_space = _mm256_cmpeq_epi8(_mm256_min_epu8(v, _mm256_set1_epi8(0x1f)), v);
         c.control |= bits(below_space) << shift;
-        c.space |= bits(space) << shift;
-        c.operator |= bits(operator) << shift;
+        c.space |= any(class, SPACE) << shift;
+        c.operator |= any(class, OPERATOR) << shift;
     }
     c
 }
 
-/// Bit `i` set when an odd number of bits at or below `i` are set in `x`.
-#[inline(always)]
-fn prefix_xor(mut x: u64) -> u64 {
-    for shift in [1, 2, 4, 8, 16, 32] {
-        x ^= x << shift;
-    }
-    x
+/// Bit `i` set when an odd number of bits at or below `i` are set in `x`: a carry-less
+/// multiplication by all ones.
+#[inline]
+#[target_feature(enable = "pclmulqdq,sse2")]
+fn prefix_xor(x: u64) -> u64 {
+    let product = _mm_clmulepi64_si128(_mm_set_epi64x(0, x as i64), _mm_set_epi64x(0, -1), 0);
+    _mm_cvtsi128_si64(product) as u64
 }
+
+/// What may follow a backslash: 1 for a one-byte escape, 2 for `u` (four hex digits follow).
+static ESCAPE: [u8; 256] = {
+    let mut table = [0; 256];
+    let simple = b"\"\\/bfnrt";
+    let mut i = 0;
+    while i < simple.len() {
+        table[simple[i] as usize] = 1;
+        i += 1;
+    }
+    table[b'u' as usize] = 2;
+    table
+};
+
+static HEX: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        table[c] = (c as u8).is_ascii_hexdigit();
+        c += 1;
+    }
+    table
+};
+
+const EVEN: u64 = 0x5555_5555_5555_5555;
 
 /// The bytes escaped by a backslash, each escape checked as JSON allows. `carry` says whether
 /// the first byte of the block is escaped, and is set for the next block.
+///
+/// In a run of backslashes every other one escapes the next byte, so a run escapes the byte
+/// after it when its length is odd. Adding a run's first bit to the mask carries just past the
+/// run's end; the run's length is odd when its start and that end differ in parity. No loop
+/// over backslashes: only the escapes are visited, to check them.
 #[inline(always)]
 fn escaped(backslash: u64, carry: &mut bool, text: &[u8], base: usize) -> Option<u64> {
-    let mut escaped = u64::from(*carry);
-    *carry = false;
-    // A backslash that is itself escaped escapes nothing; take them in order.
-    let mut todo = backslash & !escaped;
+    let carried = u64::from(*carry);
+    // An escaped first byte, even a backslash, starts no escape.
+    let backslash = backslash & !carried;
+    let starts = backslash & !(backslash << 1);
+    let from_even = backslash.wrapping_add(starts & EVEN) & !backslash;
+    let (sum, overflow) = backslash.overflowing_add(starts & !EVEN);
+    let from_odd = sum & !backslash;
+    // A run that reaches the last byte escapes the next block's first byte when it started on
+    // an odd bit (its length is then odd).
+    *carry = overflow;
+    let escaped = (from_even & !EVEN) | (from_odd & EVEN) | carried;
+    let mut todo = escaped;
     while todo != 0 {
-        let i = todo.trailing_zeros();
-        let at = base + i as usize + 1;
-        match text.get(at) {
-            Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {}
-            Some(b'u') if text.get(at + 1..at + 5)?.iter().all(u8::is_ascii_hexdigit) => {}
+        let at = base + todo.trailing_zeros() as usize;
+        todo &= todo - 1;
+        match text.get(at).map(|&c| ESCAPE[usize::from(c)]) {
+            Some(1) => {}
+            Some(2) => {
+                let hex = text.get(at + 1..at + 5)?;
+                if !hex.iter().all(|&h| HEX[usize::from(h)]) {
+                    return None;
+                }
+            }
             _ => return None,
         }
-        if i == 63 {
-            *carry = true;
-            break;
-        }
-        escaped |= 1 << (i + 1);
-        todo &= !(3 << i);
     }
     Some(escaped)
 }
@@ -152,7 +211,9 @@ impl<'t> Walk<'_, 't> {
     fn atom_end(&self, end: usize) -> Option<()> {
         match self.scanner.at(end) {
             0 if end == self.scanner.b.len() => Some(()),
-            b' ' | b'\t' | b'\n' | b'\r' | b',' | b':' | b'"' | b'{' | b'}' | b'[' | b']' => Some(()),
+            b' ' | b'\t' | b'\n' | b'\r' | b',' | b':' | b'"' | b'{' | b'}' | b'[' | b']' => {
+                Some(())
+            }
             _ => None,
         }
     }
@@ -303,33 +364,59 @@ impl<'t> Walk<'_, 't> {
     }
 }
 
-/// Appends `base` + the index of each bit set in `visit`. The positions are written eight at a
-/// time whatever their number, into spare capacity, so the loop ends after one or two rounds
-/// for most blocks instead of mispredicting its exit once per block (as simdjson does).
-#[inline(always)]
-fn write_positions(tokens: &mut Vec<u32>, base: usize, mut visit: u64) {
-    let count = visit.count_ones() as usize;
-    tokens.reserve(BLOCK);
-    let len = tokens.len();
-    let spare = &mut tokens.spare_capacity_mut()[..BLOCK];
-    // Offsets fit: texts over MAX_LEN never get here.
-    let base = base as u32;
-    let mut written = 0;
-    while written < count {
-        for slot in &mut spare[written..written + 8] {
-            slot.write(base + visit.trailing_zeros());
-            visit &= visit.wrapping_sub(1);
+/// For each byte value, the indexes of its set bits in ascending order (then zeros).
+static BIT_INDEXES: [[u8; 8]; 256] = bit_indexes();
+
+const fn bit_indexes() -> [[u8; 8]; 256] {
+    let mut table = [[0; 8]; 256];
+    let mut value = 0;
+    while value < 256 {
+        let (mut bit, mut n) = (0, 0);
+        while bit < 8 {
+            if value >> bit & 1 == 1 {
+                table[value][n] = bit as u8;
+                n += 1;
+            }
+            bit += 1;
         }
-        written += 8;
+        value += 1;
     }
-    // SAFETY: the first `count` slots past `len` were written just above (`count` <= 64 =
-    // BLOCK, all within the capacity reserved), and u32 has no invalid bit patterns.
-    unsafe { tokens.set_len(len + count) };
+    table
+}
+
+/// Appends `base` + the index of each bit set in `visit`, a byte of the mask at a time: eight
+/// positions are looked up, widened and stored at once, and the end moves on by the byte's
+/// number of bits. There is no chain from one bit to the next (clearing the lowest bit of
+/// the mask one at a time is a 2-cycle chain per token), and no branch on the data.
+#[inline]
+#[target_feature(enable = "avx2,popcnt")]
+fn write_positions(tokens: &mut Vec<u32>, base: usize, visit: u64) {
+    // Each store writes eight slots, possibly past the last position it adds.
+    tokens.reserve(BLOCK + 8);
+    let start = tokens.len();
+    let mut end = start;
+    let out = tokens.spare_capacity_mut().as_mut_ptr().cast::<u32>();
+    for k in 0..8 {
+        let byte = (visit >> (8 * k)) as u8;
+        // Offsets fit in u32: texts over MAX_LEN never get here.
+        let at = _mm256_set1_epi32((base + 8 * k) as i32);
+        // SAFETY: the table row is 8 bytes, the width of the load.
+        let indexes = unsafe { _mm_loadl_epi64(BIT_INDEXES[byte as usize].as_ptr().cast()) };
+        let positions = _mm256_add_epi32(_mm256_cvtepu8_epi32(indexes), at);
+        // SAFETY: `end - start` <= 56 here, so the eight slots written lie within the
+        // BLOCK + 8 spare slots reserved above; the store needs no alignment.
+        unsafe { _mm256_storeu_si256(out.add(end - start).cast(), positions) };
+        end += byte.count_ones() as usize;
+    }
+    // SAFETY: slots `start..end` were written above (each byte's positions land before the
+    // next byte's store begins), and u32 has no invalid bit patterns.
+    unsafe { tokens.set_len(end) };
 }
 
 /// Stage 1: the position of every token start, in order, then [`SENTINELS`] copies of the
 /// length. `None` when the text is certainly invalid (a control character in a string, a bad
 /// escape, an unclosed string).
+#[target_feature(enable = "avx2,bmi1,pclmulqdq,popcnt")]
 fn tokens(b: &[u8]) -> Option<Vec<u32>> {
     let mut tokens: Vec<u32> = Vec::with_capacity(b.len() / 2 + BLOCK + SENTINELS);
     // Carried from block to block: inside a string (all ones) or not, the first byte escaped,
@@ -346,8 +433,7 @@ fn tokens(b: &[u8]) -> Option<Vec<u32>> {
                 &padded
             }
         };
-        // SAFETY: SSE2 is part of the x86_64 baseline: every x86_64 CPU has it.
-        let c = unsafe { classify(block) };
+        let c = classify(block);
         let escaped = if c.backslash == 0 && !escape_carry {
             0
         } else {
@@ -383,7 +469,16 @@ pub(super) fn scan<'t>(text: &'t str, reserved: &str) -> Option<Scanned<'t>> {
     if b.len() > MAX_LEN {
         return None;
     }
-    let tokens = tokens(b)?;
+    let tokens = if is_x86_feature_detected!("avx2")
+        && is_x86_feature_detected!("bmi1")
+        && is_x86_feature_detected!("pclmulqdq")
+        && is_x86_feature_detected!("popcnt")
+    {
+        // SAFETY: the CPU has every feature `tokens` is compiled for, detected just above.
+        unsafe { tokens(b) }?
+    } else {
+        return None;
+    };
     let scanner = Scanner {
         b,
         text,
