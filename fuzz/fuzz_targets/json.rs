@@ -1,10 +1,13 @@
 //! The handler's JSON scanner (`ebhook_handler::json::scan`) against serde_json, on arbitrary
 //! bytes: it must accept exactly what serde_json accepts when skipping a value, except nesting
 //! deeper than `MAX_DEPTH`, and read the same top-level `type`, `id` and reserved key as
-//! `serde_json::Value` does.
+//! `serde_json::Value` does. On a CPU with the AVX2 fast path, that path must answer for exactly
+//! the valid texts, with the scalar scanner's answer.
 #![no_main]
 
-use ebhook_handler::json::{MAX_DEPTH, Scanned, scan};
+use ebhook_handler::json::{
+    MAX_DEPTH, Scanned, fast_path_available, fast_scan, scalar_scan, scan,
+};
 use libfuzzer_sys::fuzz_target;
 use serde::de::IgnoredAny;
 
@@ -39,6 +42,13 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let ours = scan(text, "ebhook");
+    if fast_path_available() {
+        let scalar = scalar_scan(text, "ebhook");
+        match fast_scan(text, "ebhook") {
+            Some(fast) => assert_eq!(Ok(fast), scalar, "{text:?}"),
+            None => assert!(scalar.is_err(), "the fast path refused {text:?}"),
+        }
+    }
     let serde_ok = serde_json::from_str::<IgnoredAny>(text).is_ok();
     let expected = serde_ok && depth(text) <= MAX_DEPTH;
     assert_eq!(ours.is_ok(), expected, "{text:?}: {ours:?}");

@@ -2,13 +2,17 @@
 //!
 //! The handler must know that a body is one valid JSON text before it becomes an EventBridge
 //! Detail, and it needs three top-level facts (`type`, `id`, whether the reserved key is taken).
-//! A general-purpose parser does that at about half the speed of the HMAC that precedes it; this
-//! one is a single pass over the bytes with no allocation, strings skipped eight bytes at a time,
-//! in safe code.
+//! A general-purpose parser does that at about half the speed of the HMAC that precedes it.
+//! Here the answer comes from one of two scanners:
+//! - on x86_64 with AVX2, a two-stage scanner ([`simd`]) that classifies 64 bytes at a time and
+//!   then checks the grammar over the list of token positions, about 2 GB/s on dense payloads;
+//! - everywhere, and for every refusal, the scalar scanner below: a single pass over the bytes
+//!   with no allocation, strings skipped eight bytes at a time, in safe code. It gives the
+//!   exact error and where it is.
 //!
 //! It accepts exactly what `serde_json` accepts when it skips a value (`IgnoredAny`), except that
 //! it refuses nesting deeper than [`MAX_DEPTH`]; the unit tests and the fuzz target `json` check
-//! that differentially.
+//! that differentially, and hold the two scanners to each other.
 
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -79,15 +83,36 @@ pub enum Scanned<'t> {
 /// `type` and `id` members of an object, and whether a member named `reserved` exists.
 /// Keys and values are compared after unescaping, so `"typ\u0065"` is `type`.
 pub fn scan<'t>(text: &'t str, reserved: &str) -> Result<Scanned<'t>, JsonError> {
-    #[cfg(target_arch = "x86_64")]
-    if let Some(scanned) = simd::scan(text, reserved) {
+    if let Some(scanned) = fast_scan(text, reserved) {
         return Ok(scanned);
     }
     scalar_scan(text, reserved)
 }
 
-/// The one-pass scanner: the answer on every platform, and the exact error everywhere.
-fn scalar_scan<'t>(text: &'t str, reserved: &str) -> Result<Scanned<'t>, JsonError> {
+/// The fast path of [`scan`] alone: `Some` exactly when `text` is valid (what [`scan`] would
+/// return), `None` when it is not or when this CPU has no fast path. Public so the fuzz target
+/// can hold it to [`scalar_scan`].
+#[cfg(target_arch = "x86_64")]
+pub fn fast_scan<'t>(text: &'t str, reserved: &str) -> Option<Scanned<'t>> {
+    simd::scan(text, reserved)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+pub fn fast_scan<'t>(_text: &'t str, _reserved: &str) -> Option<Scanned<'t>> {
+    None
+}
+
+/// Whether this CPU runs [`fast_scan`].
+pub fn fast_path_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    let available = simd::available();
+    #[cfg(not(target_arch = "x86_64"))]
+    let available = false;
+    available
+}
+
+/// The one-pass scanner alone: the answer on every platform, and the exact error everywhere.
+pub fn scalar_scan<'t>(text: &'t str, reserved: &str) -> Result<Scanned<'t>, JsonError> {
     let scanner = Scanner {
         b: text.as_bytes(),
         text,
@@ -707,9 +732,12 @@ mod tests {
     /// The SIMD fast path answers exactly as the scalar scanner whenever it answers, and it
     /// answers for every valid text. The texts are shifted by up to 70 spaces and carry long
     /// strings, so tokens, escapes and strings cross the 64-byte blocks it classifies.
-    #[cfg(target_arch = "x86_64")]
     #[test]
     fn fast_path_agrees_with_the_scalar_scanner() {
+        if !fast_path_available() {
+            eprintln!("no fast path on this CPU: nothing to compare");
+            return;
+        }
         let mut rng = fastrand::Rng::with_seed(0xb10c);
         let (mut valid, mut invalid) = (0, 0);
         for round in 0..100_000 {
@@ -736,7 +764,7 @@ mod tests {
                 continue;
             };
             let scalar = scalar_scan(&text, "ebhook");
-            match simd::scan(&text, "ebhook") {
+            match fast_scan(&text, "ebhook") {
                 Some(fast) => assert_eq!(Ok(fast), scalar, "{text:?}"),
                 None => assert!(
                     scalar.is_err(),
@@ -751,6 +779,43 @@ mod tests {
         }
         assert!(
             valid > 20_000 && invalid > 20_000,
+            "{valid} valid, {invalid} invalid"
+        );
+    }
+
+    /// Runs of 0 to 9 backslashes, at every offset across three 64-byte blocks, before a
+    /// quote, an escape letter, a bad escape or the end. The fast path works out which bytes a
+    /// run escapes with arithmetic on the block's mask, carrying into the next block, so it
+    /// must agree with the scalar scanner on each.
+    #[test]
+    fn backslash_runs_across_blocks() {
+        if !fast_path_available() {
+            eprintln!("no fast path on this CPU: nothing to compare");
+            return;
+        }
+        let tails = [
+            "\"", "n\"", "u00e9\"", "u00\"", "x\"", "\"\"", "", "/\"", "\\\\\"",
+        ];
+        let (mut valid, mut invalid) = (0, 0);
+        for offset in 0..140 {
+            for run in 0..10 {
+                for tail in tails {
+                    let text = format!("{}[\"{}{tail}]", " ".repeat(offset), "\\".repeat(run));
+                    let scalar = scalar_scan(&text, "ebhook");
+                    match fast_scan(&text, "ebhook") {
+                        Some(fast) => assert_eq!(Ok(fast), scalar, "{text:?}"),
+                        None => assert!(scalar.is_err(), "the fast path refused {text:?}"),
+                    }
+                    if scalar.is_ok() {
+                        valid += 1;
+                    } else {
+                        invalid += 1;
+                    }
+                }
+            }
+        }
+        assert!(
+            valid > 2_000 && invalid > 2_000,
             "{valid} valid, {invalid} invalid"
         );
     }
@@ -796,51 +861,5 @@ mod tests {
             objects > 10_000 && rejected > 10_000,
             "{objects} objects, {rejected} rejected"
         );
-    }
-}
-
-#[cfg(all(test, target_arch = "x86_64"))]
-mod timing {
-    use super::*;
-
-    /// `cargo test --release -p ebhook-handler --lib json::timing -- --ignored --nocapture`
-    #[test]
-    #[ignore]
-    fn fast_path_against_scalar() {
-        let mut body = String::from(
-            r#"{"action":"opened","number":1347,"pull_request":{"title":"Fix \"quoted\" thing","labels":["#,
-        );
-        let mut i = 0;
-        while body.len() + 80 < 10_000 {
-            body.push_str(&format!(
-                r#"{{"id":{i},"name":"label-{i}","color":"f29513","url":"https://x/\u00e9/{i}"}},"#
-            ));
-            i += 1;
-        }
-        body.push_str(r#"{"id":0}]},"sender":{"login":"octocat"}}"#);
-        assert!(simd::scan(&body, "ebhook").is_some());
-        if let Ok(which) = std::env::var("SCAN_ONLY") {
-            for _ in 0..200_000 {
-                if which == "simd" {
-                    std::hint::black_box(simd::scan(std::hint::black_box(&body), "ebhook"));
-                } else {
-                    std::hint::black_box(scalar_scan(std::hint::black_box(&body), "ebhook").ok());
-                }
-            }
-            return;
-        }
-        for _ in 0..3 {
-            let t = std::time::Instant::now();
-            for _ in 0..2000 {
-                std::hint::black_box(simd::scan(std::hint::black_box(&body), "ebhook"));
-            }
-            let fast = t.elapsed() / 2000;
-            let t = std::time::Instant::now();
-            for _ in 0..2000 {
-                std::hint::black_box(scalar_scan(std::hint::black_box(&body), "ebhook").ok());
-            }
-            let slow = t.elapsed() / 2000;
-            println!("{} bytes: simd {fast:?}, scalar {slow:?}", body.len());
-        }
     }
 }

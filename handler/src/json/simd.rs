@@ -1,34 +1,39 @@
-//! The fast path of [`super::scan`] on x86_64: classify 64 bytes at a time with SSE2 and list
-//! where every token starts, then check the grammar over that list.
+//! The fast path of [`super::scan`] on x86_64 CPUs with AVX2 (every x86_64 Lambda host has
+//! it): classify 64 bytes at a time and list where every token starts, then check the grammar
+//! over that list.
 //!
 //! Why: the scalar scanner is bound by one chain of dependent steps (each token's end is the
-//! next token's start), about 7 cycles a token on dense payloads. Here stage 1 finds, for a
-//! whole block at once and with no chain between blocks but three carried bits, every quote,
-//! backslash, control character, bracket, colon and comma, and which bytes are inside strings,
-//! and writes down the position of each structural character, string start and number or
-//! literal start. Stage 2 is the scalar scanner's recursive descent run over that list: the
-//! next token's position is a load from the list, not the end of the previous token, so the
-//! chain is gone, and every branch is a direct one the predictor learns from the payload's
-//! shape. String contents are never walked byte by byte.
+//! next token's start), about 7 cycles a token on dense payloads, which kept the handler's
+//! work above twice the HMAC's. Here stage 1 finds, for a whole block at once and with no
+//! chain between blocks but three carried bits, every quote, backslash, control character,
+//! bracket, colon and comma, and which bytes are inside strings, and writes down the position
+//! of each structural character, string start and number or literal start. Stage 2 is the
+//! scalar scanner's recursive descent run over that list: the next token's position is a load
+//! from the list, not the end of the previous token, so the chain is gone. String contents are
+//! never walked byte by byte.
 //!
 //! It only ever answers for valid texts. On anything it does not accept (invalid JSON, nesting
 //! over [`MAX_DEPTH`]) it returns `None` and the scalar scanner, which reports the exact error,
 //! runs instead; so a mistake here can cost speed but must never let an invalid text through.
-//! The unit tests hold it to the scalar scanner on every generated text.
+//! The unit tests and the fuzz target `json` hold it to the scalar scanner.
+//!
+//! `unsafe` is confined to what the intrinsics need: calling the AVX2 stage 1 once the CPU is
+//! known to have the features, unaligned vector loads from arrays of the right size, and
+//! stores into reserved spare capacity.
 
 use std::arch::x86_64::{
     __m256i, _mm_clmulepi64_si128, _mm_cvtsi128_si64, _mm_loadl_epi64, _mm_set_epi64x,
-    _mm_shuffle_epi8, _mm256_add_epi32, _mm256_and_si256, _mm256_cmpeq_epi8, _mm256_cvtepu8_epi32,
-    _mm256_loadu_si256, _mm256_min_epu8, _mm256_movemask_epi8, _mm256_or_si256, _mm256_set1_epi8,
-    _mm256_set1_epi32, _mm256_setr_epi8, _mm256_setzero_si256, _mm256_shuffle_epi8,
-    _mm256_slli_epi32, _mm256_srli_epi16, _mm256_storeu_si256,
+    _mm256_add_epi32, _mm256_and_si256, _mm256_cmpeq_epi8, _mm256_cvtepu8_epi32,
+    _mm256_loadu_si256, _mm256_min_epu8, _mm256_movemask_epi8, _mm256_set1_epi8, _mm256_set1_epi32,
+    _mm256_setr_epi8, _mm256_setzero_si256, _mm256_shuffle_epi8, _mm256_srli_epi16,
+    _mm256_storeu_si256,
 };
 use std::cell::Cell;
 
 use super::{MAX_DEPTH, Scanned, Scanner, TopLevel, Wanted};
 
-/// Longer texts go to the scalar scanner, which needs no memory: the token list costs four
-/// bytes a token, and a body this large is over the PutEvents limit anyway.
+/// Longer texts go to the scalar scanner, which needs no memory: the token list costs up to
+/// four bytes per byte of text, and a body this large is stored in S3, not put on the bus.
 const MAX_LEN: usize = 1 << 20;
 
 const BLOCK: usize = 64;
@@ -461,6 +466,14 @@ fn tokens(b: &[u8]) -> Option<Vec<u32>> {
     Some(tokens)
 }
 
+/// Whether this CPU runs the fast path. std caches the answer, so this is a load and a test.
+pub(super) fn available() -> bool {
+    is_x86_feature_detected!("avx2")
+        && is_x86_feature_detected!("bmi1")
+        && is_x86_feature_detected!("pclmulqdq")
+        && is_x86_feature_detected!("popcnt")
+}
+
 /// `Some` exactly when `text` is one valid JSON value within [`MAX_DEPTH`], with what
 /// [`super::scan`] would read from it; `None` otherwise (the caller then runs the scalar
 /// scanner for the answer and the error).
@@ -469,16 +482,11 @@ pub(super) fn scan<'t>(text: &'t str, reserved: &str) -> Option<Scanned<'t>> {
     if b.len() > MAX_LEN {
         return None;
     }
-    let tokens = if is_x86_feature_detected!("avx2")
-        && is_x86_feature_detected!("bmi1")
-        && is_x86_feature_detected!("pclmulqdq")
-        && is_x86_feature_detected!("popcnt")
-    {
-        // SAFETY: the CPU has every feature `tokens` is compiled for, detected just above.
-        unsafe { tokens(b) }?
-    } else {
+    if !available() {
         return None;
-    };
+    }
+    // SAFETY: the CPU has every feature `tokens` is compiled for (`available`).
+    let tokens = unsafe { tokens(b) }?;
     let scanner = Scanner {
         b,
         text,
