@@ -150,6 +150,18 @@ static HEX: [bool; 256] = {
 
 const EVEN: u64 = 0x5555_5555_5555_5555;
 
+/// The bytes that may follow a number or literal: space, an operator or a quote.
+static DELIMITER: [bool; 256] = {
+    let mut table = [false; 256];
+    let delimiters = b" \t\n\r,:\"{}[]";
+    let mut i = 0;
+    while i < delimiters.len() {
+        table[delimiters[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
 /// The bytes escaped by a backslash, each escape checked as JSON allows. `carry` says whether
 /// the first byte of the block is escaped, and is set for the next block.
 ///
@@ -214,12 +226,9 @@ impl<'t> Walk<'_, 't> {
     /// end): only an atom's first byte is listed, so `12x` is caught here.
     #[inline(always)]
     fn atom_end(&self, end: usize) -> Option<()> {
-        match self.scanner.at(end) {
-            0 if end == self.scanner.b.len() => Some(()),
-            b' ' | b'\t' | b'\n' | b'\r' | b',' | b':' | b'"' | b'{' | b'}' | b'[' | b']' => {
-                Some(())
-            }
-            _ => None,
+        match self.scanner.b.get(end) {
+            Some(&c) => DELIMITER[usize::from(c)].then_some(()),
+            None => Some(()),
         }
     }
 
