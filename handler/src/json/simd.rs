@@ -162,8 +162,10 @@ static DELIMITER: [bool; 256] = {
     table
 };
 
-/// The bytes escaped by a backslash, each escape checked as JSON allows. `carry` says whether
-/// the first byte of the block is escaped, and is set for the next block.
+/// The bytes escaped by a backslash, each escape checked as JSON allows: the byte after each
+/// run of backslashes of odd length (the backslashes inside a run escape each other and are
+/// not marked, except a carried-in first byte). `carry` says whether the first byte of the
+/// block is escaped, and is set for the next block.
 ///
 /// In a run of backslashes every other one escapes the next byte, so a run escapes the byte
 /// after it when its length is odd. Adding a run's first bit to the mask carries just past the
@@ -204,12 +206,10 @@ fn escaped(backslash: u64, carry: &mut bool, text: &[u8], base: usize) -> Option
 /// and returns the index after what it read; `None` is any refusal.
 struct Walk<'s, 't> {
     scanner: &'s Scanner<'t>,
-    /// Token positions, then [`SENTINELS`] copies of the text's length, where [`Scanner::at`]
-    /// reads 0, which is valid nowhere.
+    /// Token positions. Reading past the last one gives the text's length, where
+    /// [`Scanner::at`] reads 0, which is valid nowhere.
     tokens: &'s [u32],
 }
-
-const SENTINELS: usize = 4;
 
 impl<'t> Walk<'_, 't> {
     /// The position of token `k` and its first byte.
@@ -224,6 +224,12 @@ impl<'t> Walk<'_, 't> {
 
     /// A number or literal must end where a space, an operator or a quote begins (or at the
     /// end): only an atom's first byte is listed, so `12x` is caught here.
+    ///
+    /// This check also keeps a stray backslash out: stage 1 works out escapes without knowing
+    /// which bytes are in strings, so a backslash outside a string could change what it takes
+    /// for string interiors. Such a backslash is an atom byte; an atom starting with it is no
+    /// value, and a number or literal stops before it, which fails here because `\` is not in
+    /// [`DELIMITER`]. Keep it out of that table.
     #[inline(always)]
     fn atom_end(&self, end: usize) -> Option<()> {
         match self.scanner.b.get(end) {
@@ -373,7 +379,7 @@ impl<'t> Walk<'_, 't> {
         } else {
             (self.value(0, 0)?, Scanned::Other)
         };
-        // Nothing may follow the value but the sentinels.
+        // Every token must be used: nothing may follow the value.
         (self.token(end).0 == self.scanner.b.len()).then_some(scanned)
     }
 }
@@ -405,8 +411,9 @@ const fn bit_indexes() -> [[u8; 8]; 256] {
 #[inline]
 #[target_feature(enable = "avx2,popcnt")]
 fn write_positions(tokens: &mut Vec<u32>, base: usize, visit: u64) {
-    // Each store writes eight slots, possibly past the last position it adds.
-    tokens.reserve(BLOCK + 8);
+    // Each store writes eight slots, possibly past the last position it adds. The k-th store
+    // starts at most 8 * k slots in, so the last (k = 7) ends by slot 64.
+    tokens.reserve(BLOCK);
     let start = tokens.len();
     let mut end = start;
     let out = tokens.spare_capacity_mut().as_mut_ptr().cast::<u32>();
@@ -418,7 +425,7 @@ fn write_positions(tokens: &mut Vec<u32>, base: usize, visit: u64) {
         let indexes = unsafe { _mm_loadl_epi64(BIT_INDEXES[byte as usize].as_ptr().cast()) };
         let positions = _mm256_add_epi32(_mm256_cvtepu8_epi32(indexes), at);
         // SAFETY: `end - start` <= 56 here, so the eight slots written lie within the
-        // BLOCK + 8 spare slots reserved above; the store needs no alignment.
+        // BLOCK spare slots reserved above; the store needs no alignment.
         unsafe { _mm256_storeu_si256(out.add(end - start).cast(), positions) };
         end += byte.count_ones() as usize;
     }
@@ -427,12 +434,11 @@ fn write_positions(tokens: &mut Vec<u32>, base: usize, visit: u64) {
     unsafe { tokens.set_len(end) };
 }
 
-/// Stage 1: the position of every token start, in order, then [`SENTINELS`] copies of the
-/// length. `None` when the text is certainly invalid (a control character in a string, a bad
+/// Stage 1: the position of every token start, in order. `None` when the text is certainly invalid (a control character in a string, a bad
 /// escape, an unclosed string).
 #[target_feature(enable = "avx2,bmi1,pclmulqdq,popcnt")]
 fn tokens(b: &[u8]) -> Option<Vec<u32>> {
-    let mut tokens: Vec<u32> = Vec::with_capacity(b.len() / 2 + BLOCK + SENTINELS);
+    let mut tokens: Vec<u32> = Vec::with_capacity(b.len() / 2 + BLOCK);
     // Carried from block to block: inside a string (all ones) or not, the first byte escaped,
     // the last byte part of a number or literal.
     let (mut inside_carry, mut escape_carry, mut atom_carry) = (0u64, false, 0u64);
@@ -471,7 +477,6 @@ fn tokens(b: &[u8]) -> Option<Vec<u32>> {
     if inside_carry != 0 || escape_carry {
         return None;
     }
-    tokens.extend([b.len() as u32; SENTINELS]);
     Some(tokens)
 }
 
