@@ -127,6 +127,20 @@ impl Dev {
             .collect()
     }
 
+    /// Waits until the server's log holds `needle`, then returns the log. The server logs a
+    /// request before answering it, but the test reads the log through a pipe and a thread,
+    /// which can lag behind the answer.
+    fn wait_stderr(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let logs = self.stderr();
+            if logs.contains(needle) || Instant::now() > deadline {
+                return logs;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Waits until at least `n` entries were printed (they are written before the response).
     fn wait_entries(&self, n: usize) -> Vec<Value> {
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -351,11 +365,8 @@ async fn twilio_requests_signed_by_the_official_sdk_are_accepted() {
     assert_eq!(answer.status, 401, "{}", answer.body);
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(dev.entries().len(), 3);
-    assert!(
-        dev.stderr().contains("body_hash_mismatch"),
-        "{}",
-        dev.stderr()
-    );
+    let logs = dev.wait_stderr("body_hash_mismatch");
+    assert!(logs.contains("body_hash_mismatch"), "{logs}");
 }
 
 #[tokio::test]
@@ -392,7 +403,7 @@ async fn tampered_or_wrongly_signed_requests_get_401_and_print_nothing() {
     }
     std::thread::sleep(Duration::from_millis(200));
     assert!(dev.entries().is_empty(), "{:?}", dev.entries());
-    let logs = dev.stderr();
+    let logs = dev.wait_stderr("401 rejected (mismatch)");
     assert!(logs.contains("401 rejected (mismatch)"), "{logs}");
     assert!(!logs.contains("gh-secret"), "{logs}");
     assert!(
@@ -595,11 +606,8 @@ async fn with_event_bus_the_event_really_arrives() {
     assert_eq!(event["detail"]["ebhook"]["deliveryId"], "d-bus");
     // Forwarded events are not printed.
     assert!(dev.entries().is_empty());
-    assert!(
-        dev.stderr().contains(&format!("put on {BUS}")),
-        "{}",
-        dev.stderr()
-    );
+    let logs = dev.wait_stderr(&format!("put on {BUS}"));
+    assert!(logs.contains(&format!("put on {BUS}")), "{logs}");
 }
 
 #[test]
@@ -765,10 +773,10 @@ async fn unreachable_bus_answers_503_as_lambda_would() {
     assert_eq!(answer.status, 503, "{}\n{}", answer.body, dev.stderr());
     assert_eq!(answer.headers["retry-after"], "5");
     assert!(started.elapsed() < Duration::from_secs(5));
+    let logs = dev.wait_stderr("503 failed (event_bus_unavailable)");
     assert!(
-        dev.stderr().contains("503 failed (event_bus_unavailable)"),
-        "{}",
-        dev.stderr()
+        logs.contains("503 failed (event_bus_unavailable)"),
+        "{logs}"
     );
     assert!(dev.entries().is_empty());
 }
