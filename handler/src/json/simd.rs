@@ -434,8 +434,8 @@ fn write_positions(tokens: &mut Vec<u32>, base: usize, visit: u64) {
     unsafe { tokens.set_len(end) };
 }
 
-/// Stage 1: the position of every token start, in order. `None` when the text is certainly invalid (a control character in a string, a bad
-/// escape, an unclosed string).
+/// Stage 1: the position of every token start, in order. `None` when the text is certainly
+/// invalid (a control character in a string, a bad escape, an unclosed string).
 #[target_feature(enable = "avx2,bmi1,pclmulqdq,popcnt")]
 fn tokens(b: &[u8]) -> Option<Vec<u32>> {
     let mut tokens: Vec<u32> = Vec::with_capacity(b.len() / 2 + BLOCK);
