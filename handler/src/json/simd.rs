@@ -30,7 +30,7 @@ use std::arch::x86_64::{
 };
 use std::cell::Cell;
 
-use super::{MAX_DEPTH, Scanned, Scanner, TopLevel, Wanted};
+use super::{MAX_DEPTH, Scanned, Scanner, TopLevel};
 
 /// Longer texts go to the scalar scanner, which needs no memory: the token list costs up to
 /// four bytes per byte of text, and a body this large is stored in S3, not put on the bus.
@@ -346,25 +346,12 @@ impl<'t> Walk<'_, 't> {
         };
         loop {
             let value_at = self.key(k)?;
-            let wanted = match self.string_at(self.token(k).0).as_deref() {
-                Some("type") => Wanted::Type,
-                Some("id") => Wanted::Id,
-                Some(name) => {
-                    top.has_reserved |= name == reserved;
-                    Wanted::None
-                }
-                None => Wanted::None,
-            };
+            let wanted = top.member(self.string_at(self.token(k).0).as_deref(), reserved);
             k = self.value(value_at, 1)?;
-            if wanted != Wanted::None {
-                let (pos, c) = self.token(value_at);
-                let value = if c == b'"' { self.string_at(pos) } else { None };
-                match wanted {
-                    Wanted::Type => top.event_type = value,
-                    Wanted::Id => top.id = value,
-                    Wanted::None => {}
-                }
-            }
+            top.keep(wanted, || match self.token(value_at) {
+                (pos, b'"') => self.string_at(pos),
+                _ => None,
+            });
             match self.next_or_close(k, b'}')? {
                 Ok(next) => k = next,
                 Err(after) => return Some((after, top)),
