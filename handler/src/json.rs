@@ -800,6 +800,46 @@ mod tests {
         );
     }
 
+    /// Nesting at and around the limit, mixing objects and arrays, at the top and under a
+    /// top-level member, with siblings before and after: the fast path walks containers in
+    /// code of its own, so it must close each kind with its own bracket and count the depth
+    /// exactly as the scalar scanner does.
+    #[test]
+    fn fast_path_agrees_on_nesting() {
+        if !fast_path_available() {
+            eprintln!("no fast path on this CPU: nothing to compare");
+            return;
+        }
+        let opens = ["[", "{\"a\":", "[1,", "{\"a\":1,\"b\":"];
+        let closes = ["]", "}", ",2]", ",\"c\":[]}"];
+        for depth in [1, 2, 63, 64, 65, 98, 99, 100, 101, 127, 128, 129] {
+            for pattern in 0..8usize {
+                let (mut open, mut close) = (String::new(), Vec::new());
+                for level in 0..depth {
+                    let which = (level * (pattern + 1) + pattern / 2) % opens.len();
+                    open.push_str(opens[which]);
+                    close.push(closes[which]);
+                }
+                close.reverse();
+                let inner = format!("{open}{{}}{}", close.concat());
+                let under_member = format!("{{\"x\":[],\"y\":{inner},\"z\":0}}");
+                for text in [&inner, &under_member] {
+                    let valid = paths_agree(text);
+                    let levels = if text == &inner { depth + 1 } else { depth + 2 };
+                    assert_eq!(valid, levels as u32 <= MAX_DEPTH, "{text}");
+                }
+                // The wrong closer, and one closer too few, at every depth.
+                for (from, to) in [('}', "]"), (']', "}")] {
+                    if let Some(at) = inner.rfind(from) {
+                        let swapped = format!("{}{to}{}", &inner[..at], &inner[at + 1..]);
+                        assert!(!paths_agree(&swapped), "{swapped}");
+                    }
+                }
+                assert!(!paths_agree(&inner[..inner.len() - 1]), "{inner}");
+            }
+        }
+    }
+
     /// Runs of 0 to 9 backslashes, at every offset across three 64-byte blocks, before a
     /// quote, an escape letter, a bad escape or the end. The fast path works out which bytes a
     /// run escapes with arithmetic on the block's mask, carrying into the next block, so it

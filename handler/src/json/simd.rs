@@ -17,13 +17,14 @@
 //! runs instead; so a mistake here can cost speed but must never let an invalid text through.
 //! The unit tests and the fuzz target `json` hold it to the scalar scanner.
 //!
-//! `unsafe` is confined to what the intrinsics need: calling the AVX2 stage 1 once the CPU is
-//! known to have the features, unaligned vector loads from arrays of the right size, and
-//! stores into reserved spare capacity.
+//! `unsafe` is confined to what the intrinsics need (calling the AVX2 stage 1 once the CPU is
+//! known to have the features, unaligned vector loads from arrays of the right size, stores
+//! into reserved spare capacity) and to stage 2 reading the text at a listed position, which
+//! stage 1 keeps in bounds.
 
 use std::arch::x86_64::{
     __m256i, _mm_clmulepi64_si128, _mm_cvtsi128_si64, _mm_loadl_epi64, _mm_set_epi64x,
-    _mm256_add_epi32, _mm256_and_si256, _mm256_cmpeq_epi8, _mm256_cvtepu8_epi32,
+    _mm256_add_epi32, _mm256_and_si256, _mm256_cmpeq_epi8, _mm256_cmpgt_epi8, _mm256_cvtepu8_epi32,
     _mm256_loadu_si256, _mm256_min_epu8, _mm256_movemask_epi8, _mm256_set1_epi8, _mm256_set1_epi32,
     _mm256_setr_epi8, _mm256_setzero_si256, _mm256_shuffle_epi8, _mm256_srli_epi16,
     _mm256_storeu_si256,
@@ -44,8 +45,8 @@ struct Classes {
     backslash: u64,
     /// Bytes below 0x20 (never allowed inside a string).
     control: u64,
-    /// Space, tab, line feed, carriage return.
-    space: u64,
+    /// Space, tab, line feed, carriage return, or an operator: what ends a number or literal.
+    space_or_operator: u64,
     /// `{ } [ ] : ,`
     operator: u64,
 }
@@ -59,11 +60,11 @@ fn bits(v: __m256i) -> u64 {
 
 /// Nibble tables for `vpshufb`: a byte's class is `LOW[low nibble] & HIGH[high nibble]`.
 /// Bit 0: space; bit 1: tab, line feed, carriage return; bit 2: `{ } [ ]`; bit 3: `:`;
-/// bit 4: `,`. Every other byte, 0x80 and above included, gets 0.
+/// bit 4: `,`. Every other byte, 0x80 and above included, gets 0. So a class above 0 is a
+/// space or an operator, and a class above [`LAST_SPACE`] an operator: one compare each.
 const LOW: [i8; 16] = [1, 0, 0, 0, 0, 0, 0, 0, 0, 2, 10, 4, 16, 6, 0, 0];
 const HIGH: [i8; 16] = [2, 0, 17, 8, 0, 4, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0];
-const SPACE: i8 = 0b11;
-const OPERATOR: i8 = 0b1_1100;
+const LAST_SPACE: i8 = 0b11;
 
 #[inline]
 #[target_feature(enable = "avx2")]
@@ -75,17 +76,6 @@ fn table(t: [i8; 16]) -> __m256i {
     )
 }
 
-/// The bytes of a classified 32 whose class has any of the bits in `mask`.
-#[inline]
-#[target_feature(enable = "avx2")]
-fn any(class: __m256i, mask: i8) -> u64 {
-    let none = _mm256_cmpeq_epi8(
-        _mm256_and_si256(class, _mm256_set1_epi8(mask)),
-        _mm256_setzero_si256(),
-    );
-    u64::from(!(_mm256_movemask_epi8(none) as u32))
-}
-
 #[inline]
 #[target_feature(enable = "avx2")]
 fn classify(block: &[u8; BLOCK]) -> Classes {
@@ -93,7 +83,7 @@ fn classify(block: &[u8; BLOCK]) -> Classes {
         quote: 0,
         backslash: 0,
         control: 0,
-        space: 0,
+        space_or_operator: 0,
         operator: 0,
     };
     let (low, high) = (table(LOW), table(HIGH));
@@ -110,8 +100,8 @@ fn classify(block: &[u8; BLOCK]) -> Classes {
         c.backslash |= bits(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'\\' as i8))) << shift;
         let below_space = _mm256_cmpeq_epi8(_mm256_min_epu8(v, _mm256_set1_epi8(0x1f)), v);
         c.control |= bits(below_space) << shift;
-        c.space |= any(class, SPACE) << shift;
-        c.operator |= any(class, OPERATOR) << shift;
+        c.space_or_operator |= bits(_mm256_cmpgt_epi8(class, _mm256_setzero_si256())) << shift;
+        c.operator |= bits(_mm256_cmpgt_epi8(class, _mm256_set1_epi8(LAST_SPACE))) << shift;
     }
     c
 }
@@ -206,8 +196,11 @@ fn escaped(backslash: u64, carry: &mut bool, text: &[u8], base: usize) -> Option
 /// and returns the index after what it read; `None` is any refusal.
 struct Walk<'s, 't> {
     scanner: &'s Scanner<'t>,
+    /// The text's bytes, held here too so that reading a token is one load from `self`, not
+    /// two (through `scanner`).
+    b: &'t [u8],
     /// Token positions. Reading past the last one gives the text's length, where
-    /// [`Scanner::at`] reads 0, which is valid nowhere.
+    /// [`Walk::token`] reads the byte 0, which is valid nowhere.
     tokens: &'s [u32],
 }
 
@@ -215,11 +208,17 @@ impl<'t> Walk<'_, 't> {
     /// The position of token `k` and its first byte.
     #[inline(always)]
     fn token(&self, k: usize) -> (usize, u8) {
-        let pos = self
-            .tokens
-            .get(k)
-            .map_or(self.scanner.b.len(), |&p| p as usize);
-        (pos, self.scanner.at(pos))
+        match self.tokens.get(k) {
+            Some(&p) => {
+                let pos = p as usize;
+                debug_assert!(pos < self.b.len());
+                // SAFETY: stage 1 lists only positions of the text's own bytes (the padding
+                // after a short last block is spaces, which start no token), so `pos` is in
+                // bounds. This read is on every token's path; a check here cost 5% of the scan.
+                (pos, unsafe { *self.b.get_unchecked(pos) })
+            }
+            None => (self.b.len(), 0),
+        }
     }
 
     /// A number or literal must end where a space, an operator or a quote begins (or at the
@@ -232,7 +231,7 @@ impl<'t> Walk<'_, 't> {
     /// [`DELIMITER`]. Keep it out of that table.
     #[inline(always)]
     fn atom_end(&self, end: usize) -> Option<()> {
-        match self.scanner.b.get(end) {
+        match self.b.get(end) {
             Some(&c) => DELIMITER[usize::from(c)].then_some(()),
             None => Some(()),
         }
@@ -367,7 +366,7 @@ impl<'t> Walk<'_, 't> {
             (self.value(0, 0)?, Scanned::Other)
         };
         // Every token must be used: nothing may follow the value.
-        (self.token(end).0 == self.scanner.b.len()).then_some(scanned)
+        (self.token(end).0 == self.b.len()).then_some(scanned)
     }
 }
 
@@ -404,10 +403,10 @@ fn write_positions(tokens: &mut Vec<u32>, base: usize, visit: u64) {
     let start = tokens.len();
     let mut end = start;
     let out = tokens.spare_capacity_mut().as_mut_ptr().cast::<u32>();
+    // Offsets fit in u32: texts over MAX_LEN never get here.
+    let mut at = _mm256_set1_epi32(base as i32);
     for k in 0..8 {
         let byte = (visit >> (8 * k)) as u8;
-        // Offsets fit in u32: texts over MAX_LEN never get here.
-        let at = _mm256_set1_epi32((base + 8 * k) as i32);
         // SAFETY: the table row is 8 bytes, the width of the load.
         let indexes = unsafe { _mm_loadl_epi64(BIT_INDEXES[byte as usize].as_ptr().cast()) };
         let positions = _mm256_add_epi32(_mm256_cvtepu8_epi32(indexes), at);
@@ -415,6 +414,7 @@ fn write_positions(tokens: &mut Vec<u32>, base: usize, visit: u64) {
         // BLOCK spare slots reserved above; the store needs no alignment.
         unsafe { _mm256_storeu_si256(out.add(end - start).cast(), positions) };
         end += byte.count_ones() as usize;
+        at = _mm256_add_epi32(at, _mm256_set1_epi32(8));
     }
     // SAFETY: slots `start..end` were written above (each byte's positions land before the
     // next byte's store begins), and u32 has no invalid bit patterns.
@@ -455,7 +455,7 @@ fn tokens(b: &[u8]) -> Option<Vec<u32>> {
         let outside = !inside;
         // Everything outside strings that is not space, an operator or a quote belongs to a
         // number or literal (or is invalid, which stage 2 finds at its first byte).
-        let atom = !(c.space | c.operator | quote) & outside;
+        let atom = !(c.space_or_operator | quote) & outside;
         let atom_starts = atom & !((atom << 1) | atom_carry);
         atom_carry = atom >> 63;
         let visit = (c.operator & outside) | (quote & inside) | atom_starts;
@@ -495,6 +495,7 @@ pub(super) fn scan<'t>(text: &'t str, reserved: &str) -> Option<Scanned<'t>> {
     };
     Walk {
         scanner: &scanner,
+        b,
         tokens: &tokens,
     }
     .document(reserved)
