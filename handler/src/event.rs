@@ -450,9 +450,9 @@ fn metadata_json(meta: &Metadata<'_>) -> String {
 /// `value` as a JSON string. Header values and ids almost never need escaping, so they are
 /// checked in one pass (which the compiler vectorises: no early exit) and copied whole.
 fn push_json_string(out: &mut String, value: &str) {
-    let escapes = value
-        .bytes()
-        .fold(false, |any, b| any | (b < 0x20) | (b == b'"') | (b == b'\\'));
+    let escapes = value.bytes().fold(false, |any, b| {
+        any | (b < 0x20) | (b == b'"') | (b == b'\\')
+    });
     if escapes {
         // A `&str` always serialises.
         out.push_str(&serde_json::to_string(value).unwrap_or_default());
@@ -950,8 +950,8 @@ mod tests {
     fn metadata_is_written_as_serde_json_writes_it() {
         let mut rng = fastrand::Rng::with_seed(0x3e7a);
         let pieces = [
-            "a", "Z", "0", "-", " ", "\"", "\\", "/", "\n", "\t", "\u{1}", "\u{1f}", "\u{7f}",
-            "é", "\u{2028}", "😀", "{", "}",
+            "a", "Z", "0", "-", " ", "\"", "\\", "/", "\n", "\t", "\u{1}", "\u{1f}", "\u{7f}", "é",
+            "\u{2028}", "😀", "{", "}",
         ];
         let mut text = || -> String {
             (0..rng.usize(0..12))

@@ -800,6 +800,58 @@ mod tests {
         );
     }
 
+    /// Numbers: the fast path reads a short integer with one vector compare and leaves every
+    /// other number to the byte-by-byte reader. Every length up to 20 digits, signed or not,
+    /// with a leading zero or not, followed by every kind of byte that can come next, with and
+    /// without 16 bytes of text after it, as an element, a member and the whole text.
+    #[test]
+    fn fast_path_agrees_on_numbers() {
+        if !fast_path_available() {
+            eprintln!("no fast path on this CPU: nothing to compare");
+            return;
+        }
+        let mut rng = fastrand::Rng::with_seed(0x1d5);
+        let nexts = [
+            "", ",", "]", "}", " ", "\n", "\"", ":", ".", ".5", "e", "e3", "E+2", "x", "-", "+",
+            "/", "\\", "\u{e9}",
+        ];
+        let (mut valid, mut invalid) = (0, 0);
+        for len in 0..=20 {
+            for sign in ["", "-"] {
+                for first in ['0', '1', '9'] {
+                    let mut number = String::from(sign);
+                    if len > 0 {
+                        number.push(first);
+                        number.extend((1..len).map(|_| rng.digit(10)));
+                    }
+                    for next in nexts {
+                        for pad in [0, 3, 16, 40] {
+                            let pad = " ".repeat(pad);
+                            for text in [
+                                format!("[{number}{next}{pad}]"),
+                                format!("[{number}{next},1]{pad}"),
+                                format!("{{\"a\":{number}{next}{pad}}}"),
+                                format!("{number}{next}{pad}"),
+                            ] {
+                                let ok = paths_agree(&text);
+                                assert_eq!(ok, serde_accepts(&text), "{text:?}");
+                                if ok {
+                                    valid += 1;
+                                } else {
+                                    invalid += 1;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            valid > 1_000 && invalid > 1_000,
+            "{valid} valid, {invalid} invalid"
+        );
+    }
+
     /// Nesting at and around the limit, mixing objects and arrays, at the top and under a
     /// top-level member, with siblings before and after: the fast path walks containers in
     /// code of its own, so it must close each kind with its own bracket and count the depth
