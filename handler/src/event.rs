@@ -971,12 +971,12 @@ mod tests {
                 provider: next(),
                 event: Cow::Borrowed(next()),
                 delivery_id: some(0).then(|| Cow::Borrowed(next())),
-                webhook_id: some(1).then(|| next()),
-                account_id: some(2).then(|| next()),
+                webhook_id: some(1).then(&mut next),
+                account_id: some(2).then(&mut next),
                 received_at: next(),
-                request_id: some(3).then(|| next()),
+                request_id: some(3).then(&mut next),
                 method: next(),
-                content_type: some(4).then(|| next()),
+                content_type: some(4).then(&mut next),
                 wrapped_in: some(5).then_some("payload"),
             };
             let expected = serde_json::to_string(&meta).unwrap();
