@@ -8,12 +8,15 @@ use std::borrow::Cow;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
+use http::HeaderName;
+use http::header::CONTENT_TYPE;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
 use crate::json::{self, Scanned};
 use crate::provider::Provider;
 use crate::request;
+use crate::verify::{github, twilio, zendesk};
 
 /// The top-level key of every `Detail` that holds ebhook's delivery metadata.
 pub const RESERVED_KEY: &str = "ebhook";
@@ -102,7 +105,7 @@ impl<'a> Delivery<'a> {
         }
     }
 
-    fn header(&self, name: &str) -> Option<&'a str> {
+    fn header(&self, name: &HeaderName) -> Option<&'a str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 }
@@ -222,16 +225,16 @@ fn base_metadata<'a>(delivery: &Delivery<'a>) -> Metadata<'a> {
         received_at: delivery.received_at,
         request_id: delivery.request_id,
         method: delivery.method,
-        content_type: delivery.header("content-type"),
+        content_type: delivery.header(&CONTENT_TYPE),
         ..Metadata::default()
     }
 }
 
 fn map_github(d: &Delivery<'_>, settings: &EventSettings) -> Result<Vec<Entry>, MapError> {
     let mut meta = base_metadata(d);
-    meta.event = Cow::Borrowed(d.header("x-github-event").unwrap_or(FALLBACK_DETAIL_TYPE));
-    meta.delivery_id = d.header("x-github-delivery").map(Cow::Borrowed);
-    meta.webhook_id = d.header("x-github-hook-id");
+    meta.event = Cow::Borrowed(d.header(&github::EVENT).unwrap_or(FALLBACK_DETAIL_TYPE));
+    meta.delivery_id = d.header(&github::DELIVERY).map(Cow::Borrowed);
+    meta.webhook_id = d.header(&github::HOOK_ID);
     let form_payload;
     let json = match body_kind(d) {
         BodyKind::Json => d.text()?,
@@ -255,11 +258,9 @@ fn map_github(d: &Delivery<'_>, settings: &EventSettings) -> Result<Vec<Entry>, 
 
 fn map_zendesk(d: &Delivery<'_>, settings: &EventSettings) -> Result<Vec<Entry>, MapError> {
     let mut meta = base_metadata(d);
-    meta.delivery_id = d
-        .header("x-zendesk-webhook-invocation-id")
-        .map(Cow::Borrowed);
-    meta.webhook_id = d.header("x-zendesk-webhook-id");
-    meta.account_id = d.header("x-zendesk-account-id");
+    meta.delivery_id = d.header(&zendesk::INVOCATION_ID).map(Cow::Borrowed);
+    meta.webhook_id = d.header(&zendesk::WEBHOOK_ID);
+    meta.account_id = d.header(&zendesk::ACCOUNT_ID);
     meta.event = Cow::Borrowed(FALLBACK_DETAIL_TYPE);
     let detail = match body_kind(d) {
         BodyKind::Json => {
@@ -278,9 +279,7 @@ fn map_zendesk(d: &Delivery<'_>, settings: &EventSettings) -> Result<Vec<Entry>,
 
 fn map_twilio(d: &Delivery<'_>, settings: &EventSettings) -> Result<Vec<Entry>, MapError> {
     let mut meta = base_metadata(d);
-    meta.delivery_id = d
-        .header(crate::verify::twilio::IDEMPOTENCY_HEADER)
-        .map(Cow::Borrowed);
+    meta.delivery_id = d.header(&twilio::IDEMPOTENCY).map(Cow::Borrowed);
     match body_kind(d) {
         BodyKind::Json => {
             let text = d.text()?;

@@ -12,7 +12,7 @@ use http::{HeaderMap, HeaderValue, header};
 
 use crate::event::{Delivery, MapError};
 use crate::provider::Provider;
-use crate::verify::{SignedRequest, VerifyError};
+use crate::verify::{SignedRequest, VerifyError, github, twilio, zendesk};
 
 /// A request after the function URL's encoding is undone.
 #[derive(Debug)]
@@ -123,9 +123,9 @@ impl<'a> Inbound<'a> {
     /// The provider's delivery id, for logs.
     pub fn delivery_id(&self, provider: Provider) -> Option<&'a str> {
         let name = match provider {
-            Provider::Github => "x-github-delivery",
-            Provider::Zendesk => "x-zendesk-webhook-invocation-id",
-            Provider::Twilio => crate::verify::twilio::IDEMPOTENCY_HEADER,
+            Provider::Github => &github::DELIVERY,
+            Provider::Zendesk => &zendesk::INVOCATION_ID,
+            Provider::Twilio => &twilio::IDEMPOTENCY,
         };
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }

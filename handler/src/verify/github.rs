@@ -1,6 +1,7 @@
 //! GitHub: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(secret, raw body)>`. The legacy SHA-1
 //! `X-Hub-Signature` is never accepted on its own.
 
+use http::HeaderName;
 use time::OffsetDateTime;
 
 use super::{HmacSha256, SignedRequest, VerifyError, first_match, mac_bytes};
@@ -10,6 +11,12 @@ pub const SIGNATURE_HEADER: &str = "x-hub-signature-256";
 pub const EVENT_HEADER: &str = "x-github-event";
 pub const DELIVERY_HEADER: &str = "x-github-delivery";
 pub const HOOK_ID_HEADER: &str = "x-github-hook-id";
+// The same names as `HeaderName`s, which the verifier, the mapper and the logs look up (a
+// lookup by `&str` parses the name each time).
+pub static SIGNATURE: HeaderName = HeaderName::from_static(SIGNATURE_HEADER);
+pub static EVENT: HeaderName = HeaderName::from_static(EVENT_HEADER);
+pub static DELIVERY: HeaderName = HeaderName::from_static(DELIVERY_HEADER);
+pub static HOOK_ID: HeaderName = HeaderName::from_static(HOOK_ID_HEADER);
 
 /// The `X-Hub-Signature-256` value GitHub sends for `body`.
 pub fn sign(secret: &[u8], body: &[u8]) -> String {
@@ -24,7 +31,7 @@ pub(super) fn verify(
     secrets: &SecretSet,
     now: OffsetDateTime,
 ) -> Result<SecretSlot, VerifyError> {
-    let header = req.header(SIGNATURE_HEADER)?;
+    let header = req.header(&SIGNATURE)?;
     let hex_digest = header
         .trim()
         .strip_prefix("sha256=")

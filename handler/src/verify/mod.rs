@@ -7,7 +7,7 @@ pub mod zendesk;
 
 use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};
-use http::HeaderMap;
+use http::{HeaderMap, HeaderName};
 use time::{Duration, OffsetDateTime};
 
 use crate::provider::Provider;
@@ -31,11 +31,11 @@ pub struct SignedRequest<'a> {
 }
 
 impl SignedRequest<'_> {
-    pub fn header(&self, name: &'static str) -> Result<&str, VerifyError> {
+    pub fn header(&self, name: &'static HeaderName) -> Result<&str, VerifyError> {
         self.headers
             .get(name)
             .and_then(|v| v.to_str().ok())
-            .ok_or(VerifyError::MissingHeader(name))
+            .ok_or(VerifyError::MissingHeader(name.as_str()))
     }
 
     /// The full public URL the provider requested.

@@ -10,6 +10,7 @@ use std::borrow::Cow;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
+use http::HeaderName;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
@@ -20,6 +21,10 @@ use crate::secrets::{SecretSet, SecretSlot};
 
 pub const SIGNATURE_HEADER: &str = "x-twilio-signature";
 pub const IDEMPOTENCY_HEADER: &str = "i-twilio-idempotency-token";
+// The same names as `HeaderName`s, which the verifier, the mapper and the logs look up (a
+// lookup by `&str` parses the name each time).
+pub static SIGNATURE: HeaderName = HeaderName::from_static(SIGNATURE_HEADER);
+pub static IDEMPOTENCY: HeaderName = HeaderName::from_static(IDEMPOTENCY_HEADER);
 pub const BODY_HASH_PARAM: &str = "bodySHA256";
 
 /// Parameters in the order Twilio signs them: by name, then value, each pair once.
@@ -102,7 +107,7 @@ pub(super) fn verify(
     secrets: &SecretSet,
     now: OffsetDateTime,
 ) -> Result<SecretSlot, VerifyError> {
-    let signature = req.header(SIGNATURE_HEADER)?;
+    let signature = req.header(&SIGNATURE)?;
     let expected = B64
         .decode(signature.trim())
         .map_err(|_| VerifyError::MalformedSignature)?;

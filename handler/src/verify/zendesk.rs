@@ -2,6 +2,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
+use http::HeaderName;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -10,6 +11,16 @@ use crate::secrets::{Secret, SecretSet, SecretSlot};
 
 pub const SIGNATURE_HEADER: &str = "x-zendesk-webhook-signature";
 pub const TIMESTAMP_HEADER: &str = "x-zendesk-webhook-signature-timestamp";
+pub const INVOCATION_ID_HEADER: &str = "x-zendesk-webhook-invocation-id";
+pub const WEBHOOK_ID_HEADER: &str = "x-zendesk-webhook-id";
+pub const ACCOUNT_ID_HEADER: &str = "x-zendesk-account-id";
+// The same names as `HeaderName`s, which the verifier, the mapper and the logs look up (a
+// lookup by `&str` parses the name each time).
+pub static SIGNATURE: HeaderName = HeaderName::from_static(SIGNATURE_HEADER);
+pub static TIMESTAMP: HeaderName = HeaderName::from_static(TIMESTAMP_HEADER);
+pub static INVOCATION_ID: HeaderName = HeaderName::from_static(INVOCATION_ID_HEADER);
+pub static WEBHOOK_ID: HeaderName = HeaderName::from_static(WEBHOOK_ID_HEADER);
+pub static ACCOUNT_ID: HeaderName = HeaderName::from_static(ACCOUNT_ID_HEADER);
 /// Zendesk signs webhook-builder test sends with this fixed secret, used as text.
 pub const TEST_SECRET: &str = "dGhpc19zZWNyZXRfaXNfZm9yX3Rlc3Rpbmdfb25seQ==";
 
@@ -27,8 +38,8 @@ pub(super) fn verify(
     options: &VerifyOptions,
     now: OffsetDateTime,
 ) -> Result<SecretSlot, VerifyError> {
-    let signature = req.header(SIGNATURE_HEADER)?;
-    let timestamp = req.header(TIMESTAMP_HEADER)?;
+    let signature = req.header(&SIGNATURE)?;
+    let timestamp = req.header(&TIMESTAMP)?;
     let signed_at =
         OffsetDateTime::parse(timestamp, &Rfc3339).map_err(|_| VerifyError::MalformedTimestamp)?;
     if (now - signed_at).abs() > options.tolerance {
