@@ -924,6 +924,41 @@ mod tests {
         );
     }
 
+    /// Every byte after a backslash, and every byte in each of the four places after `\u`,
+    /// at every offset in a block and across into the next: the fast path checks escapes
+    /// against per-block byte classes, so each class boundary must agree with the scalar
+    /// scanner (which checks each escape by itself).
+    #[test]
+    fn every_byte_after_a_backslash() {
+        if !fast_path_available() {
+            eprintln!("no fast path on this CPU: nothing to compare");
+            return;
+        }
+        let (mut valid, mut invalid) = (0, 0);
+        let mut count = |text: &str| {
+            if paths_agree(text) {
+                valid += 1;
+            } else {
+                invalid += 1;
+            }
+        };
+        for offset in 54..72 {
+            let pad = "x".repeat(offset);
+            for byte in (0u8..=0x7f).map(char::from).chain(['\u{e9}', '\u{20ac}']) {
+                count(&format!("[\"{pad}\\{byte}\"]"));
+                for place in 0..4 {
+                    let mut digits = ['0', 'a', 'F', '9'];
+                    digits[place] = byte;
+                    let digits: String = digits.iter().collect();
+                    count(&format!("[\"{pad}\\u{digits}\"]"));
+                }
+            }
+        }
+        // Eight one-byte escapes (`"\\/bfnrt`) and 22 hex digits in each of the four places
+        // pass, at each of the 18 offsets.
+        assert_eq!(valid, 18 * (8 + 4 * 22), "{invalid} invalid");
+    }
+
     /// Random valid texts, most of them then broken by a few byte-level mutations: the scanner
     /// and serde_json must agree on every one (the fuzz target `json` does this coverage-guided;
     /// this keeps a deterministic slice of it in the unit tests).
