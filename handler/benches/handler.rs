@@ -268,13 +268,22 @@ fn median<T: PartialOrd + Copy>(mut samples: Vec<T>) -> T {
     samples[samples.len() / 2]
 }
 
+/// `work` against `base`, timed in alternating rounds.
+struct Paired {
+    /// Median time per call of each.
+    base: Duration,
+    work: Duration,
+    /// Median of the per-round ratios: what the goals are judged on.
+    ratio: f64,
+    /// Fastest `work` round over fastest `base` round. Other processes only ever add time, so
+    /// this is the closest figure to the work itself; the handler's side, which touches more
+    /// memory, is slowed more by a busy neighbour than the HMAC is.
+    best_ratio: f64,
+}
+
 /// `work` against `base`, in alternating rounds of ~20 ms each, so that a burst of noise from
-/// other processes hits both sides of a ratio alike: the median time of each and the median
-/// of the per-round ratios.
-fn paired(
-    mut base: impl FnMut() -> usize,
-    mut work: impl FnMut() -> usize,
-) -> (Duration, Duration, f64) {
+/// other processes hits both sides of a ratio alike.
+fn paired(mut base: impl FnMut() -> usize, mut work: impl FnMut() -> usize) -> Paired {
     let (base_calls, work_calls) = (calls_for(&mut base), calls_for(&mut work));
     let (mut bases, mut works, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..15 {
@@ -284,7 +293,13 @@ fn paired(
         bases.push(b);
         works.push(w);
     }
-    (median(bases), median(works), median(ratios))
+    let fastest = |rounds: &[Duration]| rounds.iter().min().map_or(0.0, Duration::as_secs_f64);
+    Paired {
+        best_ratio: fastest(&works) / fastest(&bases),
+        base: median(bases),
+        work: median(works),
+        ratio: median(ratios),
+    }
 }
 
 /// Median time per call over 15 rounds of enough calls to take ~20 ms each.
@@ -302,9 +317,9 @@ fn per_request_table() {
     };
     let options = VerifyOptions::default();
     println!(
-        "| payload | bare HMAC-SHA256 | handler work | ratio | + runtime's invocation parse | ratio |"
+        "| payload | bare HMAC-SHA256 | handler work | ratio | ratio, best rounds | + runtime's invocation parse | ratio |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
     for (kind, make) in KINDS {
         for (size_label, size) in [("1 KB", 1_000), ("10 KB", 10_000), ("256 KB", 256_000)] {
             let body = make(size);
@@ -312,18 +327,21 @@ fn per_request_table() {
             let raw = invocation(&body);
             let event = parse(&raw);
             let hmac = || bare_hmac(black_box(body.as_bytes()));
-            let (hmac_time, work, work_ratio) = paired(hmac, || {
+            let work = paired(hmac, || {
                 handle(black_box(&event), &secrets, &settings, &options)
             });
-            let (_, total, total_ratio) = paired(hmac, || {
+            let total = paired(hmac, || {
                 handle(&parse(black_box(&raw)), &secrets, &settings, &options)
             });
             let us = |d: Duration| d.as_secs_f64() * 1e6;
             println!(
-                "| {label} | {:.1} us | {:.1} us | {work_ratio:.2}x | {:.1} us | {total_ratio:.2}x |",
-                us(hmac_time),
-                us(work),
-                us(total),
+                "| {label} | {:.1} us | {:.1} us | {:.2}x | {:.2}x | {:.1} us | {:.2}x |",
+                us(work.base),
+                us(work.work),
+                work.ratio,
+                work.best_ratio,
+                us(total.work),
+                total.ratio,
             );
         }
     }
