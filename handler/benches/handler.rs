@@ -10,8 +10,8 @@
 //! 3. The zipped `bootstrap` size.
 
 use std::hint::black_box;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{Read, Write};
+use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -26,7 +26,10 @@ use ebhook_handler::request::Inbound;
 use ebhook_handler::verify::{VerifyOptions, github, verify};
 use ebhook_handler::{Provider, SecretSet};
 use hmac::{Hmac, Mac};
+use support::{respond, serve};
 use time::OffsetDateTime;
+
+mod support;
 
 const SECRET: &str = "bench-secret-0123456789abcdef";
 const HOST: &str = "abcdefghij.lambda-url.us-east-1.on.aws";
@@ -397,43 +400,6 @@ struct StandIn {
     queue: mpsc::Sender<Vec<u8>>,
 }
 
-/// Request line, lower-cased headers, body.
-type Request = (String, Vec<(String, String)>, Vec<u8>);
-
-fn read_request(stream: &mut BufReader<TcpStream>) -> Option<Request> {
-    let mut line = String::new();
-    if stream.read_line(&mut line).ok()? == 0 {
-        return None;
-    }
-    let mut headers = Vec::new();
-    let mut length = 0;
-    loop {
-        let mut h = String::new();
-        stream.read_line(&mut h).ok()?;
-        let h = h.trim_end();
-        if h.is_empty() {
-            break;
-        }
-        let (k, v) = h.split_once(':')?;
-        if k.eq_ignore_ascii_case("content-length") {
-            length = v.trim().parse().ok()?;
-        }
-        headers.push((k.to_ascii_lowercase(), v.trim().to_owned()));
-    }
-    let mut body = vec![0; length];
-    stream.read_exact(&mut body).ok()?;
-    Some((line, headers, body))
-}
-
-fn respond(stream: &mut TcpStream, status: &str, extra: &str, body: &[u8]) {
-    let head = format!(
-        "HTTP/1.1 {status}\r\ncontent-length: {}\r\n{extra}\r\n",
-        body.len()
-    );
-    let _ = stream.write_all(head.as_bytes());
-    let _ = stream.write_all(body);
-}
-
 impl StandIn {
     fn start() -> StandIn {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -443,46 +409,34 @@ impl StandIn {
         let (queue, events) = mpsc::channel::<Vec<u8>>();
         let events = Arc::new(Mutex::new(events));
         let (fnx, resp) = (first_next.clone(), responses.clone());
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let (fnx, resp, events) = (fnx.clone(), resp.clone(), events.clone());
-                std::thread::spawn(move || {
-                    let mut writer = stream.try_clone().unwrap();
-                    let mut reader = BufReader::new(stream);
-                    while let Some((line, headers, _body)) = read_request(&mut reader) {
-                        let target = headers
-                            .iter()
-                            .find(|(k, _)| k == "x-amz-target")
-                            .map(|(_, v)| v.as_str());
-                        if line.contains("/runtime/invocation/next") {
-                            fnx.lock().unwrap().get_or_insert_with(Instant::now);
-                            let Ok(event) = events.lock().unwrap().recv() else {
-                                return;
-                            };
-                            let extra = "lambda-runtime-aws-request-id: bench\r\nlambda-runtime-deadline-ms: 99999999999999\r\nlambda-runtime-invoked-function-arn: arn:aws:lambda:us-east-1:123456789012:function:bench\r\n";
-                            respond(&mut writer, "200 OK", extra, &event);
-                        } else if line.contains("/runtime/") {
-                            resp.fetch_add(1, Ordering::SeqCst);
-                            respond(&mut writer, "202 Accepted", "", b"{}");
-                        } else if target == Some("secretsmanager.GetSecretValue") {
-                            let body = serde_json::json!({"ARN": "arn", "Name": "n", "SecretString": SECRET}).to_string();
-                            respond(
-                                &mut writer,
-                                "200 OK",
-                                "content-type: application/x-amz-json-1.1\r\n",
-                                body.as_bytes(),
-                            );
-                        } else {
-                            let body = br#"{"FailedEntryCount":0,"Entries":[{"EventId":"11111111-2222-3333-4444-555555555555"}]}"#;
-                            respond(
-                                &mut writer,
-                                "200 OK",
-                                "content-type: application/x-amz-json-1.1\r\n",
-                                body,
-                            );
-                        }
-                    }
-                });
+        serve(listener, move |request, writer| {
+            if request.line.contains("/runtime/invocation/next") {
+                fnx.lock().unwrap().get_or_insert_with(Instant::now);
+                let Ok(event) = events.lock().unwrap().recv() else {
+                    return false;
+                };
+                let extra = "lambda-runtime-aws-request-id: bench\r\nlambda-runtime-deadline-ms: 99999999999999\r\nlambda-runtime-invoked-function-arn: arn:aws:lambda:us-east-1:123456789012:function:bench\r\n";
+                respond(writer, "200 OK", extra, &event)
+            } else if request.line.contains("/runtime/") {
+                resp.fetch_add(1, Ordering::SeqCst);
+                respond(writer, "202 Accepted", "", b"{}")
+            } else if request.header("x-amz-target") == Some("secretsmanager.GetSecretValue") {
+                let body = serde_json::json!({"ARN": "arn", "Name": "n", "SecretString": SECRET})
+                    .to_string();
+                respond(
+                    writer,
+                    "200 OK",
+                    "content-type: application/x-amz-json-1.1\r\n",
+                    body.as_bytes(),
+                )
+            } else {
+                let body = br#"{"FailedEntryCount":0,"Entries":[{"EventId":"11111111-2222-3333-4444-555555555555"}]}"#;
+                respond(
+                    writer,
+                    "200 OK",
+                    "content-type: application/x-amz-json-1.1\r\n",
+                    body,
+                )
             }
         });
         StandIn {
