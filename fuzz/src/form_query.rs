@@ -18,6 +18,7 @@ use arbitrary::Arbitrary;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use ebhook_handler::event::{Delivery, EventSettings, map_delivery};
+use ebhook_handler::request::RawBody;
 use ebhook_handler::verify::twilio::{
     BODY_HASH_PARAM, SIGNATURE_HEADER, canonical_params, port_variants, sign,
 };
@@ -116,8 +117,7 @@ fn mapped(
         method,
         headers: &headers,
         raw_query: query,
-        body,
-        body_text: None,
+        body: &RawBody::Bytes(body.into()),
         received_at: "2026-11-22T12:00:00Z",
         request_id: None,
     };

@@ -15,7 +15,7 @@ use serde_json::value::RawValue;
 
 use crate::json::{self, Scanned};
 use crate::provider::Provider;
-use crate::request;
+use crate::request::{self, RawBody};
 use crate::verify::{github, twilio, zendesk};
 
 /// The top-level key of every `Detail` that holds ebhook's delivery metadata.
@@ -85,24 +85,16 @@ pub struct Delivery<'a> {
     pub method: &'a str,
     pub headers: &'a http::HeaderMap,
     pub raw_query: &'a str,
-    pub body: &'a [u8],
-    /// `body` as text, when it is already known to be UTF-8 (it arrived as a JSON string, not
-    /// base64), so that a large body is not checked twice. `None`: the mapper checks.
-    pub body_text: Option<&'a str>,
+    pub body: &'a RawBody<'a>,
     pub received_at: &'a str,
     pub request_id: Option<&'a str>,
 }
 
 impl<'a> Delivery<'a> {
     fn text(&self) -> Result<&'a str, MapError> {
-        match self.body_text {
-            Some(text) => {
-                debug_assert_eq!(text.as_bytes(), self.body);
-                Ok(text)
-            }
-            None => std::str::from_utf8(self.body)
-                .map_err(|_| malformed("JSON body is not valid UTF-8")),
-        }
+        self.body
+            .to_str()
+            .map_err(|_| malformed("JSON body is not valid UTF-8"))
     }
 
     fn header(&self, name: &HeaderName) -> Option<&'a str> {
@@ -239,7 +231,7 @@ fn map_github(d: &Delivery<'_>, settings: &EventSettings) -> Result<Vec<Entry>, 
     let json = match body_kind(d) {
         BodyKind::Json => d.text()?,
         BodyKind::Form => {
-            form_payload = form_urlencoded::parse(d.body)
+            form_payload = form_urlencoded::parse(d.body.as_bytes())
                 .find(|(k, _)| k == "payload")
                 .map(|(_, v)| v)
                 .ok_or_else(|| malformed("GitHub form body has no `payload` field"))?;
@@ -270,9 +262,9 @@ fn map_zendesk(d: &Delivery<'_>, settings: &EventSettings) -> Result<Vec<Entry>,
             }
             payload.into_detail(&mut meta)
         }
-        BodyKind::Form => form_detail(form_urlencoded::parse(d.body), &mut meta),
+        BodyKind::Form => form_detail(form_urlencoded::parse(d.body.as_bytes()), &mut meta),
         BodyKind::Empty => object_with_metadata("{}", &meta),
-        BodyKind::Other => opaque_detail(d.body, &mut meta),
+        BodyKind::Other => opaque_detail(d.body.as_bytes(), &mut meta),
     };
     Ok(vec![entry(settings, &meta, detail)])
 }
@@ -299,7 +291,7 @@ fn map_twilio(d: &Delivery<'_>, settings: &EventSettings) -> Result<Vec<Entry>, 
         kind @ (BodyKind::Form | BodyKind::Empty) => {
             // GET webhooks carry their parameters in the query string.
             let source = if kind == BodyKind::Form {
-                d.body
+                d.body.as_bytes()
             } else {
                 d.raw_query.as_bytes()
             };
@@ -608,13 +600,13 @@ mod tests {
                 v.parse().unwrap(),
             );
         }
+        let body = RawBody::Bytes(body.into());
         let d = Delivery {
             provider,
             method,
             headers: &map,
             raw_query: query,
-            body,
-            body_text: None,
+            body: &body,
             received_at: "2026-11-22T12:00:00Z",
             request_id: Some("req-1"),
         };
@@ -647,8 +639,7 @@ mod tests {
                 method: "POST",
                 headers: &headers,
                 raw_query: "",
-                body: b"{}",
-                body_text: None,
+                body: &RawBody::Text("{}"),
                 received_at: "2026-11-22T12:00:00Z",
                 request_id: None,
             };

@@ -317,7 +317,7 @@ impl Handler {
             return Err(None);
         };
         let provider = self.pipeline.config.provider;
-        let body = &prepared.inbound.body;
+        let body = prepared.inbound.body.as_bytes();
         let (hex, base64) = sha256(body);
         let key = stored_payload_key(provider, &prepared.received_at, &hex);
         let content_type = prepared.inbound.content_type();
@@ -384,7 +384,7 @@ impl Handler {
             failure: error.to_string(),
             entries: record_entries,
             content_type: inbound.content_type().map(str::to_owned),
-            body: Body::new(&inbound.body),
+            body: Body::new(inbound.body.as_bytes()),
         };
         match self.capture.dead_letter(record).await {
             Ok(()) => {

@@ -22,10 +22,44 @@ pub struct Inbound<'a> {
     pub raw_path: &'a str,
     pub raw_query: &'a str,
     pub headers: &'a HeaderMap,
-    pub body: Cow<'a, [u8]>,
-    /// The body as text when it arrived as text (not base64): it is then known to be UTF-8.
-    pub body_text: Option<&'a str>,
+    pub body: RawBody<'a>,
     pub request_id: Option<&'a str>,
+}
+
+/// A body as it was received. The signature is checked over these bytes and the same value
+/// is mapped and forwarded, so what was verified and what goes on the bus cannot drift apart.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RawBody<'a> {
+    /// It arrived as text (a JSON string in the function URL event, not base64): these bytes,
+    /// already known to be UTF-8, so a large body is not checked twice.
+    Text(&'a str),
+    /// It arrived base64-encoded, or comes from elsewhere: bytes that may be anything.
+    Bytes(Cow<'a, [u8]>),
+}
+
+impl RawBody<'_> {
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            Self::Text(text) => text.as_bytes(),
+            Self::Bytes(bytes) => bytes,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.as_bytes().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.as_bytes().is_empty()
+    }
+
+    /// The body as text: free when it arrived as text, checked otherwise.
+    pub fn to_str(&self) -> Result<&str, std::str::Utf8Error> {
+        match self {
+            Self::Text(text) => Ok(text),
+            Self::Bytes(bytes) => std::str::from_utf8(bytes),
+        }
+    }
 }
 
 impl<'a> Inbound<'a> {
@@ -41,7 +75,6 @@ impl<'a> Inbound<'a> {
             return Err(Rejection::MethodNotAllowed { provider });
         }
         let raw = event.body.as_deref().unwrap_or("");
-        let body_text = (!event.is_base64_encoded).then_some(raw);
         let body = if event.is_base64_encoded {
             let estimate = base64::decoded_len_estimate(raw.len());
             // The estimate overshoots by at most two bytes of padding.
@@ -51,9 +84,11 @@ impl<'a> Inbound<'a> {
                     limit: max_body,
                 });
             }
-            Cow::Owned(B64.decode(raw).map_err(|_| Rejection::BadEncoding)?)
+            RawBody::Bytes(Cow::Owned(
+                B64.decode(raw).map_err(|_| Rejection::BadEncoding)?,
+            ))
         } else {
-            Cow::Borrowed(raw.as_bytes())
+            RawBody::Text(raw)
         };
         if body.len() > max_body {
             return Err(Rejection::BodyTooLarge {
@@ -74,7 +109,6 @@ impl<'a> Inbound<'a> {
             raw_query: event.raw_query_string.as_deref().unwrap_or(""),
             headers: &event.headers,
             body,
-            body_text,
             request_id: event.request_context.request_id.as_deref(),
         })
     }
@@ -96,7 +130,7 @@ impl<'a> Inbound<'a> {
             raw_path: self.raw_path,
             raw_query: self.raw_query,
             headers: self.headers,
-            body: &self.body,
+            body: self.body.as_bytes(),
         }
     }
 
@@ -107,7 +141,6 @@ impl<'a> Inbound<'a> {
             headers: self.headers,
             raw_query: self.raw_query,
             body: &self.body,
-            body_text: self.body_text,
             received_at,
             request_id: self.request_id,
         }
@@ -334,7 +367,7 @@ mod tests {
     fn decodes_base64_and_missing_body() {
         let e = event("POST", Some("aGk="), true);
         let inbound = Inbound::from_function_url(&e, Provider::Github, 100).unwrap();
-        assert_eq!(&*inbound.body, b"hi");
+        assert_eq!(inbound.body, RawBody::Bytes(b"hi"[..].into()));
         assert_eq!(
             inbound.base_url("https", None),
             "https://abc.lambda-url.us-east-1.on.aws"
@@ -344,6 +377,11 @@ mod tests {
             "https://hooks.example.com"
         );
         assert_eq!(inbound.raw_query, "a=1");
+        // Text stays text, so the mapper does not check its UTF-8 again; "aGk=" here is text.
+        let e = event("POST", Some("aGk="), false);
+        let inbound = Inbound::from_function_url(&e, Provider::Github, 100).unwrap();
+        assert_eq!(inbound.body, RawBody::Text("aGk="));
+        assert_eq!(inbound.body.to_str(), Ok("aGk="));
         let e = event("POST", None, false);
         assert!(
             Inbound::from_function_url(&e, Provider::Github, 100)
