@@ -925,9 +925,9 @@ mod tests {
     }
 
     /// Every byte after a backslash, and every byte in each of the four places after `\u`,
-    /// at every offset in a block and across into the next: the fast path checks escapes
-    /// against per-block byte classes, so each class boundary must agree with the scalar
-    /// scanner (which checks each escape by itself).
+    /// at every offset in a block and across into the next: the fast path checks escapes with
+    /// its own tables (`ESCAPE`, `HEX` in `simd.rs`), so every entry of them must agree with
+    /// the scalar scanner's checks.
     #[test]
     fn every_byte_after_a_backslash() {
         if !fast_path_available() {
