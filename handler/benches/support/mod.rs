@@ -22,7 +22,7 @@ impl HttpRequest {
 }
 
 /// The next request on the connection; `None` when it closes or sends what this cannot read.
-pub fn read_request(stream: &mut BufReader<TcpStream>) -> Option<HttpRequest> {
+fn read_request(stream: &mut BufReader<TcpStream>) -> Option<HttpRequest> {
     let mut line = String::new();
     if stream.read_line(&mut line).ok()? == 0 {
         return None;
