@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::event::Entry;
+use crate::request::RawBody;
 
 /// The record format's version, so a later ebhook can still read today's records.
 pub const VERSION: u32 = 1;
@@ -57,10 +58,11 @@ pub enum Body {
 }
 
 impl Body {
-    pub fn new(bytes: &[u8]) -> Self {
-        match std::str::from_utf8(bytes) {
+    /// A body that arrived as text is kept as text without checking its UTF-8 again.
+    pub fn new(body: &RawBody<'_>) -> Self {
+        match body.to_str() {
             Ok(text) => Self::Text(text.to_owned()),
-            Err(_) => Self::Base64(B64.encode(bytes)),
+            Err(_) => Self::Base64(B64.encode(body.as_bytes())),
         }
     }
 }
@@ -182,7 +184,7 @@ mod tests {
             failure: "ThrottlingException".into(),
             entries: vec![RecordEntry::from_entry(&entry, 0).unwrap()],
             content_type: Some("application/json".into()),
-            body: Body::new(body),
+            body: Body::new(&RawBody::Bytes(body.into())),
         }
     }
 

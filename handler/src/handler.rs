@@ -384,7 +384,7 @@ impl Handler {
             failure: error.to_string(),
             entries: record_entries,
             content_type: inbound.content_type().map(str::to_owned),
-            body: Body::new(inbound.body.as_bytes()),
+            body: Body::new(&inbound.body),
         };
         match self.capture.dead_letter(record).await {
             Ok(()) => {
