@@ -22,7 +22,7 @@ use aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlRequest;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use ebhook_handler::event::{EventSettings, map_delivery};
 use ebhook_handler::json::{fast_path_available, scalar_scan, scan};
-use ebhook_handler::request::Inbound;
+use ebhook_handler::request::{Inbound, parse_invocation};
 use ebhook_handler::verify::{VerifyOptions, github, verify};
 use ebhook_handler::{Provider, SecretSet};
 use hmac::{Hmac, Mac};
@@ -203,7 +203,7 @@ fn invocation(body: &str) -> Vec<u8> {
 
 /// What the runtime loop (src/runtime.rs) does before the handler runs: parse the invocation.
 fn parse(raw: &[u8]) -> LambdaFunctionUrlRequest {
-    serde_json::from_slice(raw).unwrap()
+    parse_invocation(raw).unwrap()
 }
 
 /// The handler's own per-request work, from the parsed event to the SDK entries.
