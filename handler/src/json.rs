@@ -1307,6 +1307,25 @@ mod tests {
         assert_eq!((read, refused), (61 * 12 * 5, 61 * 4 * 5));
     }
 
+    /// Runs of backslashes of every length up to nine, ending with or without an escaped quote,
+    /// placed so that they cross the first 64-byte block boundary at every point.
+    #[test]
+    fn unescape_string_backslash_runs_across_blocks() {
+        let mut read = 0;
+        for before in 50..72 {
+            for run in 0..10 {
+                for tail in ["", "\"", "x", "\\u00e9", "\\ud83d\\ude00"] {
+                    let text = format!("\"{}{}{tail}z\"", "a".repeat(before), "\\".repeat(run));
+                    read += usize::from(unescape_agrees(&text));
+                }
+            }
+        }
+        // Even runs are whole escapes, so every tail reads. An odd run's last backslash escapes
+        // the tail's first byte: valid for `"` and for the tail's own backslash, which leaves
+        // `u00e9` plain text, but not for `z`, `x`, or before a pair's now lone second half.
+        assert_eq!(read, 22 * (5 * 5 + 5 * 2));
+    }
+
     /// Random valid strings from the differential test's generator, and mutations of them.
     #[test]
     fn unescape_string_differential() {
