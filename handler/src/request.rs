@@ -539,9 +539,12 @@ mod tests {
             // serde_json reads an escaped key as the field it spells; the fast path leaves it.
             format!(r#","bod\u0079":{encoded}"#),
         ];
-        for member in &read {
+        for (n, member) in read.iter().enumerate() {
             let raw = envelope(member);
             assert!(parses_as_serde_json(&raw), "{raw}");
+            // The first four, with a string body, take the fast path; the others go to
+            // serde_json whole.
+            assert_eq!(envelope_and_body(raw.as_bytes()).is_some(), n < 4, "{raw}");
         }
         let event = parse_invocation(envelope(&read[0]).as_bytes()).unwrap();
         assert_eq!(event.body.as_deref(), Some(body));
