@@ -215,17 +215,18 @@ pub fn unescape_string(text: &str, start: usize) -> Option<(String, usize)> {
                 Some(b'\\') => {
                     // A one-byte escape by table, so the common case takes no jump that
                     // depends on which escape it is.
-                    match b.get(at + 1).map(|&e| ONE_BYTE_ESCAPE[usize::from(e)]) {
-                        Some(byte @ 1..) => {
+                    match b.get(at + 1).map(|&e| (e, ONE_BYTE_ESCAPE[usize::from(e)])) {
+                        Some((_, byte @ 1..)) => {
                             *out.get_mut(o)? = byte;
                             o += 1;
                             i = at + 2;
                         }
-                        _ => {
-                            let (c, next) = escaped_char(b, at + 1)?;
+                        Some((b'u', _)) => {
+                            let (c, next) = unicode_escape(b, at + 2)?;
                             o += c.encode_utf8(out.get_mut(o..o + 4)?).len();
                             i = next;
                         }
+                        _ => return None,
                     }
                     specials &= past(i);
                 }
@@ -269,37 +270,23 @@ fn specials_mask(chunk: &[u8; 64]) -> u64 {
     })
 }
 
-/// The character an escape stands for (`i` is just past the backslash), and the index after
-/// the escape. A UTF-16 surrogate pair, `\uD83D\uDE00`, is one escape here.
-fn escaped_char(b: &[u8], i: usize) -> Option<(char, usize)> {
-    let c = match *b.get(i)? {
-        b'"' => '"',
-        b'\\' => '\\',
-        b'/' => '/',
-        b'b' => '\u{8}',
-        b'f' => '\u{c}',
-        b'n' => '\n',
-        b'r' => '\r',
-        b't' => '\t',
-        b'u' => {
-            let unit = hex4(b, i + 1)?;
-            if !(0xD800..0xDC00).contains(&unit) {
-                // A low surrogate alone has no char: `from_u32` refuses it.
-                return Some((char::from_u32(unit)?, i + 5));
-            }
-            if b.get(i + 5..i + 7)? != b"\\u" {
-                return None;
-            }
-            let low = hex4(b, i + 7)?;
-            if !(0xDC00..0xE000).contains(&low) {
-                return None;
-            }
-            let scalar = 0x1_0000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
-            return Some((char::from_u32(scalar)?, i + 11));
-        }
-        _ => return None,
-    };
-    Some((c, i + 1))
+/// The character a `\u` escape stands for (`i` is just past the `u`), and the index after
+/// it. A UTF-16 surrogate pair, `\uD83D\uDE00`, is one escape here.
+fn unicode_escape(b: &[u8], i: usize) -> Option<(char, usize)> {
+    let unit = hex4(b, i)?;
+    if !(0xD800..0xDC00).contains(&unit) {
+        // A low surrogate alone has no char: `from_u32` refuses it.
+        return Some((char::from_u32(unit)?, i + 4));
+    }
+    if b.get(i + 4..i + 6)? != b"\\u" {
+        return None;
+    }
+    let low = hex4(b, i + 6)?;
+    if !(0xDC00..0xE000).contains(&low) {
+        return None;
+    }
+    let scalar = 0x1_0000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
+    Some((char::from_u32(scalar)?, i + 10))
 }
 
 /// The four hex digits at `i` as a number.
