@@ -621,9 +621,9 @@ impl<'t> Scanner<'t> {
         if !inner.contains('\\') {
             return Some(Cow::Borrowed(inner));
         }
-        serde_json::from_str::<String>(self.text.get(start..end)?)
-            .ok()
-            .map(Cow::Owned)
+        // Only the token's own text, so the reader's buffer is the token's size.
+        let (text, _) = unescape_string(self.text.get(..end)?, start)?;
+        Some(Cow::Owned(text))
     }
 
     /// The top-level object, reading the members the handler wants. The last occurrence of a
