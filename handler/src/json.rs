@@ -215,13 +215,13 @@ pub fn unescape_string(text: &str, start: usize) -> Option<(String, usize)> {
                 Some(b'\\') => {
                     // A one-byte escape by table, so the common case takes no jump that
                     // depends on which escape it is.
-                    match b.get(at + 1).map(|&e| (e, ONE_BYTE_ESCAPE[usize::from(e)])) {
-                        Some((_, byte @ 1..)) => {
+                    match b.get(at + 1).map(|&e| ONE_BYTE_ESCAPE[usize::from(e)]) {
+                        Some(byte @ 1..) => {
                             *out.get_mut(o)? = byte;
                             o += 1;
                             i = at + 2;
                         }
-                        Some((b'u', _)) => {
+                        _ if b.get(at + 1) == Some(&b'u') => {
                             let (c, next) = unicode_escape(b, at + 2)?;
                             o += c.encode_utf8(out.get_mut(o..o + 4)?).len();
                             i = next;
