@@ -150,7 +150,8 @@ impl<'a> Inbound<'a> {
     pub fn base_url(&self, scheme: &str, configured: Option<&'a str>) -> Cow<'a, str> {
         match configured {
             Some(base) => Cow::Borrowed(base),
-            None => Cow::Owned(format!("{scheme}://{}", self.host)),
+            // One allocation of the exact size: `format!` grew its buffer once more.
+            None => Cow::Owned([scheme, "://", self.host].concat()),
         }
     }
 
