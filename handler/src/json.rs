@@ -238,7 +238,8 @@ pub fn unescape_string(text: &str, start: usize) -> Option<(String, usize)> {
     }
 }
 
-/// What each one-byte escape stands for (`\n` is a line feed), 0 for every other byte.
+/// What each one-byte escape stands for (`\n` is a line feed), 0 for every other byte. This is
+/// the one list of one-byte escapes: both scanners check escapes against it.
 static ONE_BYTE_ESCAPE: [u8; 256] = {
     let mut table = [0; 256];
     table[b'"' as usize] = b'"';
@@ -256,14 +257,12 @@ static ONE_BYTE_ESCAPE: [u8; 256] = {
 /// time, exact for every byte (unlike [`string_specials`], exact only for the first).
 fn specials_mask(chunk: &[u8; 64]) -> u64 {
     let (words, _) = chunk.as_chunks::<8>();
-    let low7 = !HIGHS;
-    // High bit of each byte of `x` that is zero: `(x & 0x7f) + 0x7f` reaches the high bit for
-    // every other byte, and no sum carries into the next byte.
-    let zero = |x: u64| !(((x & low7) + low7) | x) & HIGHS;
     words.iter().enumerate().fold(0, |mask, (k, word)| {
         let w = u64::from_le_bytes(*word);
-        let control = !((w & low7) + ONES * 0x60) & !w & HIGHS;
-        let hits = zero(w ^ (ONES * b'"' as u64)) | zero(w ^ (ONES * b'\\' as u64)) | control;
+        let control = !((w & !HIGHS) + ONES * 0x60) & !w & HIGHS;
+        let hits = exact_zero_bytes(w ^ (ONES * b'"' as u64))
+            | exact_zero_bytes(w ^ (ONES * b'\\' as u64))
+            | control;
         // Gather the eight high bits into one byte: bit 8j + 7 lands on bit 56 + j.
         let byte = (hits >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56;
         mask | byte << (8 * k)
@@ -372,6 +371,14 @@ fn zero_bytes(w: u64) -> u64 {
     w.wrapping_sub(ONES) & !w & HIGHS
 }
 
+/// High bit set in each byte of `w` that is zero, exact for every byte: `(w & 0x7f) + 0x7f`
+/// reaches the high bit for every other byte, and no sum carries into the next byte. Two
+/// operations more than [`zero_bytes`], for callers that need every byte.
+#[inline(always)]
+fn exact_zero_bytes(w: u64) -> u64 {
+    !(((w & !HIGHS) + !HIGHS) | w) & HIGHS
+}
+
 /// High bit set in each byte of `w` that is `"`, `\` or below 0x20; exact for the lowest one.
 #[inline(always)]
 fn string_specials(w: u64) -> u64 {
@@ -438,7 +445,7 @@ impl<'t> Scanner<'t> {
     #[inline(always)]
     fn escape(&self, i: usize) -> Step {
         match self.at(i) {
-            b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => Ok(i + 1),
+            c if ONE_BYTE_ESCAPE[usize::from(c)] != 0 => Ok(i + 1),
             b'u' => match self.b.get(i + 1..i + 5) {
                 Some(hex) if hex.iter().all(u8::is_ascii_hexdigit) => Ok(i + 5),
                 _ => {

@@ -119,11 +119,10 @@ fn prefix_xor(x: u64) -> u64 {
 /// What may follow a backslash: 1 for a one-byte escape, 2 for `u` (four hex digits follow).
 static ESCAPE: [u8; 256] = {
     let mut table = [0; 256];
-    let simple = b"\"\\/bfnrt";
-    let mut i = 0;
-    while i < simple.len() {
-        table[simple[i] as usize] = 1;
-        i += 1;
+    let mut c = 0;
+    while c < 256 {
+        table[c] = (super::ONE_BYTE_ESCAPE[c] != 0) as u8;
+        c += 1;
     }
     table[b'u' as usize] = 2;
     table
