@@ -138,6 +138,14 @@ fn check_inbound(
                     assert!(provider.allows_method(method));
                     assert!(event.is_base64_encoded && decoded.is_none());
                 }
+                Rejection::TooManyParameters { count, limit } => {
+                    assert_eq!(*limit, twilio::MAX_FORM_PARAMS);
+                    assert!(twilio_form(event, provider, method));
+                    let body = decoded.as_deref().expect("a decoded body");
+                    assert!(body.len() <= max);
+                    assert_eq!(*count, 1 + body.iter().filter(|&&b| b == b'&').count());
+                    assert!(count > limit);
+                }
                 other => panic!("from_function_url cannot answer {other:?}"),
             }
             check_rejection(&rejection);
@@ -145,6 +153,10 @@ fn check_inbound(
         }
     };
     assert!(provider.allows_method(method), "{method} let through");
+    if twilio_form(event, provider, method) {
+        let ands = inbound.body.as_bytes().iter().filter(|&&b| b == b'&');
+        assert!(ands.count() < twilio::MAX_FORM_PARAMS, "too many parameters let through");
+    }
     assert_eq!(inbound.method, method);
     assert_eq!(
         Some(inbound.body.as_bytes()),
@@ -197,6 +209,18 @@ fn check_inbound(
     assert_eq!(delivery.body, &inbound.body);
     assert_eq!(delivery.request_id, inbound.request_id);
     Ok(())
+}
+
+/// Whether Twilio's parameters are split before verification: a form POST.
+fn twilio_form(event: &LambdaFunctionUrlRequest, provider: Provider, method: &str) -> bool {
+    provider == Provider::Twilio
+        && method == "POST"
+        && header_text(&event.headers, "content-type")
+            .and_then(|ct| ct.split(';').next())
+            .is_some_and(|m| {
+                m.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            })
 }
 
 /// The pipeline's answer, whatever it is.

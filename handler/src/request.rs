@@ -127,6 +127,19 @@ impl<'a> Inbound<'a> {
                 limit: max_body,
             });
         }
+        // Twilio's form parameters are split before its signature can be checked.
+        if provider == Provider::Twilio
+            && method == "POST"
+            && media_type(&event.headers).is_some_and(is_form)
+        {
+            let count = twilio::form_params_bound(body.as_bytes());
+            if count > twilio::MAX_FORM_PARAMS {
+                return Err(Rejection::TooManyParameters {
+                    count,
+                    limit: twilio::MAX_FORM_PARAMS,
+                });
+            }
+        }
         let host = event
             .headers
             .get(header::HOST)
@@ -208,6 +221,12 @@ pub enum Rejection {
         limit: usize,
     },
     BadEncoding,
+    /// A form body with more parameters than the provider ever sends, refused before it is
+    /// split (at most `count` parameters: `&`s plus one).
+    TooManyParameters {
+        count: usize,
+        limit: usize,
+    },
     Unauthorized(VerifyError),
     Malformed(String),
     EntryTooLarge {
@@ -262,7 +281,9 @@ impl Rejection {
     pub fn status(&self) -> u16 {
         match self {
             Self::MethodNotAllowed { .. } => 405,
-            Self::BodyTooLarge { .. } | Self::EntryTooLarge { .. } => 413,
+            Self::BodyTooLarge { .. }
+            | Self::EntryTooLarge { .. }
+            | Self::TooManyParameters { .. } => 413,
             Self::BadEncoding | Self::Malformed(_) => 400,
             Self::Unauthorized(_) => 401,
             Self::Unavailable { .. } => 503,
@@ -275,6 +296,7 @@ impl Rejection {
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::BodyTooLarge { .. } => "body_too_large",
             Self::BadEncoding => "bad_encoding",
+            Self::TooManyParameters { .. } => "too_many_parameters",
             Self::Unauthorized(e) => e.category(),
             Self::Malformed(_) => "malformed_body",
             Self::EntryTooLarge { .. } => "entry_too_large",
@@ -288,6 +310,9 @@ impl Rejection {
             Self::MethodNotAllowed { .. } => "method not allowed".into(),
             Self::BodyTooLarge { limit, .. } => format!("body exceeds {limit} bytes").into(),
             Self::BadEncoding => "body is not valid base64".into(),
+            Self::TooManyParameters { limit, .. } => {
+                format!("form body has more than {limit} parameters").into()
+            }
             Self::Unauthorized(_) => "invalid signature".into(),
             Self::Malformed(reason) => format!("malformed body: {reason}").into(),
             Self::EntryTooLarge { size, limit } => {
@@ -421,6 +446,52 @@ mod tests {
                 .body
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn a_twilio_form_with_more_parameters_than_twilio_sends_is_refused_unsplit() {
+        let limit = twilio::MAX_FORM_PARAMS;
+        let form = |n: usize| vec!["A=1"; n].join("&");
+        let mut e = event("POST", Some(&form(limit)), false);
+        e.headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded; charset=utf-8"),
+        );
+        assert!(Inbound::from_function_url(&e, Provider::Twilio, usize::MAX).is_ok());
+        e.body = Some(form(limit + 1));
+        let r = Inbound::from_function_url(&e, Provider::Twilio, usize::MAX).unwrap_err();
+        assert_eq!(
+            r,
+            Rejection::TooManyParameters {
+                count: limit + 1,
+                limit
+            }
+        );
+        assert_eq!(r.status(), 413);
+        assert_eq!(r.category(), "too_many_parameters");
+        assert_eq!(
+            r.response().body.as_deref(),
+            Some(r#"{"error":"form body has more than 1000 parameters"}"#)
+        );
+        // Empty pieces count too: the bound is taken without decoding anything.
+        e.body = Some("+&".repeat(limit));
+        assert!(Inbound::from_function_url(&e, Provider::Twilio, usize::MAX).is_err());
+        // Only what is split before verification is bounded: a Twilio GET, a JSON body, and
+        // other providers' forms (split only once verified) are left to the signature.
+        for (method, provider, content_type) in [
+            ("GET", Provider::Twilio, "application/x-www-form-urlencoded"),
+            ("POST", Provider::Twilio, "application/json"),
+            ("POST", Provider::Github, "application/x-www-form-urlencoded"),
+            ("POST", Provider::Zendesk, "application/x-www-form-urlencoded"),
+        ] {
+            let mut e = event(method, Some(&form(limit + 1)), false);
+            e.headers
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+            assert!(
+                Inbound::from_function_url(&e, provider, usize::MAX).is_ok(),
+                "{method} {provider} {content_type}"
+            );
+        }
     }
 
     #[test]

@@ -580,6 +580,18 @@ const CASES: &[Case] = &[
     ),
     case(
         Twilio,
+        "form of 1,001 parameters with a forged signature",
+        || forged_twilio_form(&vec!["Body=hi"; 1_001].join("&")),
+        413,
+    ),
+    case(
+        Twilio,
+        "4.7 MB form of empty parameters with a forged signature",
+        || forged_twilio_form(&"+&".repeat(2_350_000)),
+        413,
+    ),
+    case(
+        Twilio,
         "DELETE",
         || method(twilio_sms(TW), "DELETE").to_event(),
         405,
@@ -593,6 +605,18 @@ const OVER_LIMIT: usize = DEFAULT_MAX_BODY_BYTES + 1;
 /// 6 MB, under the 6 MiB limit.
 const SIX_MB: usize = 6_000_000;
 const DEPTH: usize = 10_000;
+
+/// A Twilio form POST with any well-formed signature (20 bytes, base64).
+fn forged_twilio_form(body: &str) -> Value {
+    HttpRequest::post(
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("X-Twilio-Signature", &B64.encode([7u8; 20])),
+        ],
+        body,
+    )
+    .to_event()
+}
 
 fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()

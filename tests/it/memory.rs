@@ -1,16 +1,23 @@
-//! Memory stays flat in a warm function: thousands of signed GitHub deliveries through the real
-//! `bootstrap`, each invocation with its own X-Ray trace header as Lambda sends them, and the
-//! process's resident memory compared after a warm-up and at the end.
+//! Memory through the real `bootstrap`.
 //!
-//! It fails if the runtime loop copies each trace header into `_X_AMZN_TRACE_ID`, as
-//! `lambda_runtime`'s loop does: glibc keeps every value `setenv` was given, 150 to 200 bytes
-//! an invocation; with that `setenv` put back, these deliveries added 2.9 MiB. EventBridge is
-//! a stand-in that accepts every entry (moto would take minutes for this many calls).
+//! It stays flat in a warm function: thousands of signed GitHub deliveries, each invocation with
+//! its own X-Ray trace header as Lambda sends them, and the process's resident memory compared
+//! after a warm-up and at the end. That fails if the runtime loop copies each trace header into
+//! `_X_AMZN_TRACE_ID`, as `lambda_runtime`'s loop does: glibc keeps every value `setenv` was
+//! given, 150 to 200 bytes an invocation; with that `setenv` put back, these deliveries added
+//! 2.9 MiB. EventBridge is a stand-in that accepts every entry (moto would take minutes for this
+//! many calls).
+//!
+//! And an unsigned request cannot make it large: a forged Twilio form of millions of empty
+//! parameters, which was split into pairs before any HMAC (208 MB peak, so a 128 MiB function
+//! was killed without answering), is refused with 413 in a few tens of MiB.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::Bytes;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
 use ebhook_handler::verify::github;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -65,13 +72,23 @@ async fn put_events(request: Request<Incoming>, entries: &AtomicUsize) -> Respon
     )
 }
 
-fn rss_kib(pid: u32) -> u64 {
+/// A `Vm...:` line of `/proc/<pid>/status`, in KiB.
+fn status_kib(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     status
         .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .find_map(|line| line.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or_else(|| panic!("no VmRSS in /proc/{pid}/status"))
+        .unwrap_or_else(|| panic!("no {field} in /proc/{pid}/status"))
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    status_kib(pid, "VmRSS:")
+}
+
+/// The most resident memory the process has had.
+fn peak_rss_kib(pid: u32) -> u64 {
+    status_kib(pid, "VmHWM:")
 }
 
 async fn deliver(runtime: &RuntimeApi, n: usize) {
@@ -140,6 +157,47 @@ async fn memory_stays_flat_over_thousands_of_invocations() {
     assert!(
         growth <= MAX_GROWTH_KIB,
         "RSS grew by {growth} KiB over {MEASURED} invocations ({before} -> {after} KiB)\n{}",
+        bootstrap.output()
+    );
+}
+
+/// A Lambda function of the stack's default 128 MiB must answer every request; half of it is
+/// the bar for the largest unsigned one.
+const MAX_PEAK_MIB: u64 = 64;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_twilio_form_of_millions_of_parameters_gets_413_in_little_memory() {
+    let runtime = RuntimeApi::start().await;
+    // Nothing is reachable: the answer must come before any AWS call.
+    let env = standalone_env(&[
+        ("EBHOOK_PROVIDER", "twilio"),
+        ("EBHOOK_EVENT_BUS", "ebhook-memory"),
+        ("EBHOOK_SECRET", "twilio-auth-token"),
+        ("EBHOOK_LOG", "warn"),
+    ]);
+    let bootstrap = Bootstrap::spawn(&runtime.address(), &env);
+    // Any well-formed signature: 20 bytes, base64.
+    let signature = B64.encode([7u8; 20]);
+    let body = "+&".repeat(4_700_000 / 2);
+    let request = HttpRequest::post(
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("X-Twilio-Signature", &signature),
+        ],
+        body,
+    );
+    let response = runtime.invoke(request.to_event()).await.unwrap();
+    let peak = peak_rss_kib(bootstrap.id());
+    println!("peak RSS with a 4.7 MB forged form: {peak} KiB");
+    assert!(
+        peak <= MAX_PEAK_MIB * 1024,
+        "peak RSS {peak} KiB is over {MAX_PEAK_MIB} MiB ({response})\n{}",
+        bootstrap.output()
+    );
+    assert_eq!(
+        status(&response),
+        413,
+        "{response}\n{}",
         bootstrap.output()
     );
 }
