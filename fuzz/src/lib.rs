@@ -87,62 +87,8 @@ pub fn flipped(bytes: &[u8], at: u16, mask: u8) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// How deep `text` nests arrays and objects (strings skipped), without parsing it.
-pub fn json_depth(text: &str) -> usize {
-    let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0, false, false);
-    for b in text.bytes() {
-        match (in_string, escaped, b) {
-            (true, true, _) => escaped = false,
-            (true, false, b'\\') => escaped = true,
-            (true, false, b'"') => in_string = false,
-            (false, _, b'"') => in_string = true,
-            (false, _, b'[' | b'{') => {
-                depth += 1;
-                max = max.max(depth);
-            }
-            (false, _, b']' | b'}') => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    max
-}
-
-/// JSON text as the properties see it.
-#[derive(Debug)]
-pub enum Json {
-    /// Parsed into a tree (nesting limit lifted, see [`DEEP`]).
-    Value(Value),
-    /// Valid JSON that serde_json will not hold in a `Value`: nested deeper than [`DEEP`], or
-    /// with a number beyond f64's range (`1e400`). The handler validates payloads with
-    /// `IgnoredAny`, which checks neither, so such payloads reach a Detail (see TESTING.md).
-    Unrepresentable,
-    Invalid(serde_json::Error),
-}
-
-/// Deeper than this, JSON is only checked against the grammar (a tree that deep would take
-/// the stack libFuzzer runs on).
-pub const DEEP: usize = 256;
-
-pub fn parse_json(text: &str) -> Json {
-    use serde::Deserialize;
-    let grammar = serde_json::from_str::<serde::de::IgnoredAny>(text);
-    if let Err(e) = grammar {
-        return Json::Invalid(e);
-    }
-    if json_depth(text) > DEEP {
-        return Json::Unrepresentable;
-    }
-    let mut de = serde_json::Deserializer::from_str(text);
-    de.disable_recursion_limit();
-    match Value::deserialize(&mut de).and_then(|v| de.end().map(|()| v)) {
-        Ok(value) => Json::Value(value),
-        Err(_) => Json::Unrepresentable,
-    }
-}
-
-/// What every PutEvents entry must be, whatever the request. Returns the Detail as a tree
-/// when serde_json can hold it.
-pub fn check_entry(entry: &Entry, provider: Provider, settings: &EventSettings) -> Option<Value> {
+/// What every PutEvents entry must be, whatever the request. Returns the Detail as a tree.
+pub fn check_entry(entry: &Entry, provider: Provider, settings: &EventSettings) -> Value {
     assert_eq!(
         entry.source, settings.source,
         "Source is the configured one"
@@ -182,20 +128,14 @@ pub fn check_entry(entry: &Entry, provider: Provider, settings: &EventSettings) 
         entry.detail,
         entry.metadata
     );
-    let detail = match parse_json(&entry.detail) {
-        Json::Invalid(e) => panic!("Detail is not JSON ({e}): {:?}", entry.detail),
-        Json::Unrepresentable => {
-            let text = entry.detail.trim();
-            assert!(
-                text.starts_with('{') && text.ends_with('}'),
-                "Detail is an object"
-            );
-            let meta = format!("\"{RESERVED_KEY}\":{{\"provider\":\"{provider}\"");
-            assert!(entry.detail.contains(&meta), "Detail has the metadata");
-            return None;
-        }
-        Json::Value(detail) => detail,
-    };
+    // The handler holds payloads to serde_json's own limits (nesting, numbers), so every Detail
+    // reads back with serde_json as it is configured by default.
+    let detail: Value = serde_json::from_str(&entry.detail).unwrap_or_else(|e| {
+        panic!(
+            "Detail does not read back with serde_json ({e}): {:?}",
+            entry.detail
+        )
+    });
     let object = detail.as_object().expect("Detail is a JSON object");
     let meta = object
         .get(RESERVED_KEY)
@@ -208,7 +148,7 @@ pub fn check_entry(entry: &Entry, provider: Provider, settings: &EventSettings) 
         // Metadata is strings only: nothing of the payload leaks into it as structure.
         assert!(value.is_string(), "metadata {key} is {value}");
     }
-    Some(detail)
+    detail
 }
 
 /// What an oversized entry's pointer event must be: same Source, `oversized:` + its DetailType

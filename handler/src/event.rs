@@ -1,8 +1,10 @@
 //! Turning a verified delivery into EventBridge entries: `Source`, `DetailType` and a `Detail`
 //! that is the provider's payload as a JSON object plus delivery metadata under one reserved key.
 //!
-//! JSON payloads are scanned once for their top-level keys and copied, never parsed into a tree,
-//! so a 256 KB payload costs one validation pass and one copy.
+//! JSON payloads are read once by serde_json, for their top-level keys and their validity, and
+//! copied as they are: never built into a tree, never re-serialised.
+
+mod top_level;
 
 use std::borrow::Cow;
 
@@ -13,10 +15,11 @@ use http::header::CONTENT_TYPE;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use crate::json::{self, Scanned};
 use crate::provider::Provider;
 use crate::request::{self, RawBody};
 use crate::verify::{github, twilio, zendesk};
+use top_level::TopLevel;
+pub use top_level::MAX_NESTING;
 
 /// The top-level key of every `Detail` that holds ebhook's delivery metadata.
 pub const RESERVED_KEY: &str = "ebhook";
@@ -244,7 +247,7 @@ fn map_github(d: &Delivery<'_>, settings: &EventSettings) -> Result<Vec<Entry>, 
             ));
         }
     };
-    let detail = JsonPayload::parse(json)?.into_detail(&mut meta);
+    let detail = JsonPayload::parse(json)?.into_detail(&mut meta)?;
     Ok(vec![entry(settings, &meta, detail)])
 }
 
@@ -257,10 +260,10 @@ fn map_zendesk(d: &Delivery<'_>, settings: &EventSettings) -> Result<Vec<Entry>,
     let detail = match body_kind(d) {
         BodyKind::Json => {
             let mut payload = JsonPayload::parse(d.text()?)?;
-            if let Some(t) = payload.event_type.take() {
+            if let Some(t) = payload.top.event_type.take() {
                 meta.event = Cow::Owned(t);
             }
-            payload.into_detail(&mut meta)
+            payload.into_detail(&mut meta)?
         }
         BodyKind::Form => form_detail(form_urlencoded::parse(d.body.as_bytes()), &mut meta),
         BodyKind::Empty => object_with_metadata("{}", &meta),
@@ -281,11 +284,12 @@ fn map_twilio(d: &Delivery<'_>, settings: &EventSettings) -> Result<Vec<Entry>, 
             let mut payload = JsonPayload::parse(text)?;
             meta.event = Cow::Owned(
                 payload
+                    .top
                     .event_type
                     .take()
                     .unwrap_or_else(|| FALLBACK_DETAIL_TYPE.to_owned()),
             );
-            let detail = payload.into_detail(&mut meta);
+            let detail = payload.into_detail(&mut meta)?;
             Ok(vec![entry(settings, &meta, detail)])
         }
         kind @ (BodyKind::Form | BodyKind::Empty) => {
@@ -324,14 +328,15 @@ fn event_stream_entries(
             let mut payload = JsonPayload::parse(item.get())?;
             meta.event = Cow::Owned(
                 payload
+                    .top
                     .event_type
                     .take()
                     .unwrap_or_else(|| FALLBACK_DETAIL_TYPE.to_owned()),
             );
-            if let Some(id) = payload.id.take() {
+            if let Some(id) = payload.top.id.take() {
                 meta.delivery_id = Some(Cow::Owned(id));
             }
-            let detail = payload.into_detail(&mut meta);
+            let detail = payload.into_detail(&mut meta)?;
             Ok(entry(settings, &meta, detail))
         })
         .collect()
@@ -408,52 +413,6 @@ fn first_byte(text: &str) -> Option<u8> {
     text.bytes().find(|b| !b.is_ascii_whitespace())
 }
 
-/// `meta` as JSON, byte for byte what `serde_json::to_string(meta)` gives (a unit test holds
-/// the two together).
-///
-/// Why not serde_json itself: it escapes every key and value a byte at a time, which was 2% of
-/// the handler's work at 10 KB and 9% at 1 KB. Here the keys are constants and a value is
-/// copied whole unless it holds a byte JSON escapes, when serde_json writes it.
-fn metadata_json(meta: &Metadata<'_>) -> String {
-    let mut out = String::with_capacity(256);
-    let mut field = |key: &str, value: Option<&str>| {
-        let Some(value) = value else { return };
-        out.push(if out.is_empty() { '{' } else { ',' });
-        out.push('"');
-        out.push_str(key);
-        out.push_str("\":");
-        push_json_string(&mut out, value);
-    };
-    field("provider", Some(meta.provider));
-    field("event", Some(&meta.event));
-    field("deliveryId", meta.delivery_id.as_deref());
-    field("webhookId", meta.webhook_id);
-    field("accountId", meta.account_id);
-    field("receivedAt", Some(meta.received_at));
-    field("requestId", meta.request_id);
-    field("method", Some(meta.method));
-    field("contentType", meta.content_type);
-    field("wrappedIn", meta.wrapped_in);
-    out.push('}');
-    out
-}
-
-/// `value` as a JSON string. Header values and ids almost never need escaping, so they are
-/// checked in one pass (which the compiler vectorises: no early exit) and copied whole.
-fn push_json_string(out: &mut String, value: &str) {
-    let escapes = value.bytes().fold(false, |any, b| {
-        any | (b < 0x20) | (b == b'"') | (b == b'\\')
-    });
-    if escapes {
-        // A `&str` always serialises.
-        out.push_str(&serde_json::to_string(value).unwrap_or_default());
-    } else {
-        out.push('"');
-        out.push_str(value);
-        out.push('"');
-    }
-}
-
 /// A Detail, and the metadata object it ends with (kept for a pointer event).
 struct Detail {
     text: String,
@@ -462,7 +421,8 @@ struct Detail {
 
 /// `{...}` + `"ebhook": meta` as its last member.
 fn object_with_metadata(object: &str, meta: &Metadata<'_>) -> Detail {
-    let metadata = metadata_json(meta);
+    // Metadata is strings only, which always serialise.
+    let metadata = serde_json::to_string(meta).unwrap_or_default();
     let object = object.trim_matches(|c: char| c.is_ascii_whitespace());
     let open = &object[..object.len() - 1];
     let empty = open[1..]
@@ -496,39 +456,36 @@ fn wrapped(key: &'static str, value_json: &str, meta: &mut Metadata<'_>) -> Deta
 /// A validated JSON payload, turned into a Detail once its metadata is complete.
 struct JsonPayload<'t> {
     text: &'t str,
-    /// `None` for arrays and scalars, else whether the object already uses the reserved key.
-    has_reserved: Option<bool>,
-    event_type: Option<String>,
-    id: Option<String>,
+    top: TopLevel,
 }
 
 impl<'t> JsonPayload<'t> {
     fn parse(text: &'t str) -> Result<Self, MapError> {
-        let scanned =
-            json::scan(text, RESERVED_KEY).map_err(|e| malformed(format!("invalid JSON: {e}")))?;
-        Ok(match scanned {
-            Scanned::Object(top) => Self {
-                text,
-                has_reserved: Some(top.has_reserved),
-                event_type: top.event_type.map(Cow::into_owned),
-                id: top.id.map(Cow::into_owned),
-            },
-            Scanned::Other => Self {
-                text,
-                has_reserved: None,
-                event_type: None,
-                id: None,
-            },
-        })
+        let top = top_level::read(text, RESERVED_KEY).map_err(|e| {
+            if top_level::is_too_deep(&e) {
+                malformed(format!(
+                    "JSON nested more than {MAX_NESTING} levels deep (serde_json's limit; {e})"
+                ))
+            } else {
+                malformed(format!("invalid JSON: {e}"))
+            }
+        })?;
+        Ok(Self { text, top })
     }
 
     /// Objects as they are, plus metadata; anything else, or an object that already uses the
-    /// reserved key, wrapped under `payload` so nothing is overwritten.
-    fn into_detail(self, meta: &mut Metadata<'_>) -> Detail {
-        match self.has_reserved {
-            Some(false) => object_with_metadata(self.text, meta),
-            _ => wrapped("payload", self.text, meta),
+    /// reserved key, wrapped under `payload` so nothing is overwritten. A payload nested as deep
+    /// as serde_json reads cannot be wrapped: its Detail could not be read back.
+    fn into_detail(self, meta: &mut Metadata<'_>) -> Result<Detail, MapError> {
+        if self.top.object && !self.top.has_reserved {
+            return Ok(object_with_metadata(self.text, meta));
         }
+        if self.top.nesting >= MAX_NESTING {
+            return Err(malformed(format!(
+                "JSON nested {MAX_NESTING} levels deep cannot be wrapped under `payload` (serde_json reads at most {MAX_NESTING} levels)"
+            )));
+        }
+        Ok(wrapped("payload", self.text, meta))
     }
 }
 
@@ -937,44 +894,6 @@ mod tests {
     }
 
     #[test]
-    fn metadata_is_written_as_serde_json_writes_it() {
-        let mut rng = fastrand::Rng::with_seed(0x3e7a);
-        let pieces = [
-            "a", "Z", "0", "-", " ", "\"", "\\", "/", "\n", "\t", "\u{1}", "\u{1f}", "\u{7f}", "é",
-            "\u{2028}", "😀", "{", "}",
-        ];
-        let mut text = || -> String {
-            (0..rng.usize(0..12))
-                .map(|_| pieces[rng.usize(..pieces.len())])
-                .collect()
-        };
-        let texts: Vec<String> = (0..20_000).map(|_| text()).collect();
-        let mut at = 0;
-        let mut next = || {
-            at = (at + 1) % texts.len();
-            texts[at].as_str()
-        };
-        for round in 0..2_000 {
-            // Each optional field present or absent by its own bit of `round`.
-            let some = |bit: u32| round & (1 << bit) != 0;
-            let meta = Metadata {
-                provider: next(),
-                event: Cow::Borrowed(next()),
-                delivery_id: some(0).then(|| Cow::Borrowed(next())),
-                webhook_id: some(1).then(&mut next),
-                account_id: some(2).then(&mut next),
-                received_at: next(),
-                request_id: some(3).then(&mut next),
-                method: next(),
-                content_type: some(4).then(&mut next),
-                wrapped_in: some(5).then_some("payload"),
-            };
-            let expected = serde_json::to_string(&meta).unwrap();
-            assert_eq!(metadata_json(&meta), expected);
-        }
-    }
-
-    #[test]
     fn entry_size_counts_utf8_bytes_and_limit_is_enforced() {
         let entry = Entry {
             source: "é".into(),
@@ -1057,6 +976,49 @@ mod tests {
                 .detail_type
                 .starts_with(OVERSIZED_PREFIX)
         );
+    }
+
+    #[test]
+    fn nesting_is_held_to_what_serde_json_reads_back() {
+        let limit = MAX_NESTING as usize;
+        let deep = |levels: usize, open: &str, close: &str| {
+            format!("{}1{}", open.repeat(levels), close.repeat(levels))
+        };
+        let object = deep(limit, "{\"a\":", "}");
+        let e = map(Provider::Zendesk, "POST", &[JSON], "", object.as_bytes(), &settings()).unwrap();
+        assert!(serde_json::from_str::<Value>(&e[0].detail).is_ok());
+        for too_deep in [deep(limit + 1, "{\"a\":", "}"), deep(limit + 1, "[", "]")] {
+            let r = map(Provider::Zendesk, "POST", &[JSON], "", too_deep.as_bytes(), &settings());
+            let Err(MapError::Malformed(why)) = r else {
+                panic!("{r:?}")
+            };
+            assert!(why.contains("nested more than 127 levels"), "{why}");
+        }
+        // Wrapped under `payload`, an array one level short of the limit still reads back; at
+        // the limit it could not.
+        let array = deep(limit - 1, "[", "]");
+        let e = map(Provider::Zendesk, "POST", &[JSON], "", array.as_bytes(), &settings()).unwrap();
+        let d = detail(&e[0]);
+        assert_eq!(d["ebhook"]["wrappedIn"], "payload");
+        let array = deep(limit, "[", "]");
+        let r = map(Provider::Zendesk, "POST", &[JSON], "", array.as_bytes(), &settings());
+        assert!(matches!(r, Err(MapError::Malformed(_))), "{r:?}");
+        // The same for an object that has to be wrapped because it uses the reserved key.
+        let reserved = format!("{{\"ebhook\":{}}}", deep(limit - 1, "[", "]"));
+        let r = map(Provider::Github, "POST", &[JSON], "", reserved.as_bytes(), &settings());
+        assert!(matches!(r, Err(MapError::Malformed(_))), "{r:?}");
+    }
+
+    #[test]
+    fn a_json_payload_is_copied_byte_for_byte() {
+        let body = "{\"type\" : \"t\",\n \"n\": 1.50, \"s\":\"\\u00e9\\/\", \"big\": 123456789012345678901234567890}";
+        let e = map(Provider::Zendesk, "POST", &[JSON], "", body.as_bytes(), &settings()).unwrap();
+        let metadata = format!(",\"ebhook\":{}}}", e[0].metadata);
+        assert_eq!(
+            e[0].detail,
+            format!("{}{metadata}", body.strip_suffix('}').unwrap())
+        );
+        assert_eq!(e[0].detail_type, "t");
     }
 
     #[test]

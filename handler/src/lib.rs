@@ -9,7 +9,6 @@ pub mod dead_letter;
 pub mod event;
 pub mod forward;
 pub mod handler;
-pub mod json;
 pub mod local;
 pub mod logging;
 pub mod provider;

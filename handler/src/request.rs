@@ -11,7 +11,6 @@ use base64::engine::general_purpose::STANDARD as B64;
 use http::{HeaderMap, HeaderValue, header};
 
 use crate::event::{Delivery, MapError};
-use crate::json;
 use crate::provider::Provider;
 use crate::verify::{SignedRequest, VerifyError, github, twilio, zendesk};
 
@@ -61,36 +60,6 @@ impl RawBody<'_> {
             Self::Bytes(bytes) => std::str::from_utf8(bytes),
         }
     }
-}
-
-/// The function URL event in an invocation, exactly as `serde_json::from_slice` reads it
-/// (the same event, or the same error), but faster: the body, nearly all of the bytes, is
-/// unescaped by [`json::unescape_string`] and serde_json reads only the envelope around it.
-///
-/// Why: serde_json decodes a JSON string escape by escape, and a JSON body arrives with an
-/// escape for every quote. At 10 KB that took twice as long as everything else the handler
-/// does (BENCHMARKS.md). Any event the fast path does not take (no string body, a key with
-/// an escape, a duplicate body, text that is not UTF-8 or not an object) goes to serde_json
-/// whole, which then also gives the error.
-pub fn parse_invocation(raw: &[u8]) -> Result<LambdaFunctionUrlRequest, serde_json::Error> {
-    match envelope_and_body(raw) {
-        Some(event) => Ok(event),
-        None => serde_json::from_slice(raw),
-    }
-}
-
-fn envelope_and_body(raw: &[u8]) -> Option<LambdaFunctionUrlRequest> {
-    let text = std::str::from_utf8(raw).ok()?;
-    let (span, body) = json::string_member(text, "body")?;
-    let mut envelope = String::with_capacity(text.len() - span.len() + 4);
-    envelope.push_str(text.get(..span.start)?);
-    envelope.push_str("null");
-    envelope.push_str(text.get(span.end..)?);
-    // A `null` body reads as `None`, so the event is the original one once the body is back;
-    // an envelope serde_json refuses is refused by the slow path too, with the exact error.
-    let mut event: LambdaFunctionUrlRequest = serde_json::from_str(&envelope).ok()?;
-    event.body = Some(body);
-    Some(event)
 }
 
 impl<'a> Inbound<'a> {
@@ -449,52 +418,6 @@ mod tests {
     }
 
     #[test]
-    fn a_twilio_form_with_more_parameters_than_twilio_sends_is_refused_unsplit() {
-        let limit = twilio::MAX_FORM_PARAMS;
-        let form = |n: usize| vec!["A=1"; n].join("&");
-        let mut e = event("POST", Some(&form(limit)), false);
-        e.headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/x-www-form-urlencoded; charset=utf-8"),
-        );
-        assert!(Inbound::from_function_url(&e, Provider::Twilio, usize::MAX).is_ok());
-        e.body = Some(form(limit + 1));
-        let r = Inbound::from_function_url(&e, Provider::Twilio, usize::MAX).unwrap_err();
-        assert_eq!(
-            r,
-            Rejection::TooManyParameters {
-                count: limit + 1,
-                limit
-            }
-        );
-        assert_eq!(r.status(), 413);
-        assert_eq!(r.category(), "too_many_parameters");
-        assert_eq!(
-            r.response().body.as_deref(),
-            Some(r#"{"error":"form body has more than 1000 parameters"}"#)
-        );
-        // Empty pieces count too: the bound is taken without decoding anything.
-        e.body = Some("+&".repeat(limit));
-        assert!(Inbound::from_function_url(&e, Provider::Twilio, usize::MAX).is_err());
-        // Only what is split before verification is bounded: a Twilio GET, a JSON body, and
-        // other providers' forms (split only once verified) are left to the signature.
-        for (method, provider, content_type) in [
-            ("GET", Provider::Twilio, "application/x-www-form-urlencoded"),
-            ("POST", Provider::Twilio, "application/json"),
-            ("POST", Provider::Github, "application/x-www-form-urlencoded"),
-            ("POST", Provider::Zendesk, "application/x-www-form-urlencoded"),
-        ] {
-            let mut e = event(method, Some(&form(limit + 1)), false);
-            e.headers
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-            assert!(
-                Inbound::from_function_url(&e, provider, usize::MAX).is_ok(),
-                "{method} {provider} {content_type}"
-            );
-        }
-    }
-
-    #[test]
     fn cheap_rejections() {
         let e = event("GET", Some("{}"), false);
         let r = Inbound::from_function_url(&e, Provider::Github, 100).unwrap_err();
@@ -541,6 +464,52 @@ mod tests {
     }
 
     #[test]
+    fn a_twilio_form_with_more_parameters_than_twilio_sends_is_refused_unsplit() {
+        let limit = twilio::MAX_FORM_PARAMS;
+        let form = |n: usize| vec!["A=1"; n].join("&");
+        let mut e = event("POST", Some(&form(limit)), false);
+        e.headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded; charset=utf-8"),
+        );
+        assert!(Inbound::from_function_url(&e, Provider::Twilio, usize::MAX).is_ok());
+        e.body = Some(form(limit + 1));
+        let r = Inbound::from_function_url(&e, Provider::Twilio, usize::MAX).unwrap_err();
+        assert_eq!(
+            r,
+            Rejection::TooManyParameters {
+                count: limit + 1,
+                limit
+            }
+        );
+        assert_eq!(r.status(), 413);
+        assert_eq!(r.category(), "too_many_parameters");
+        assert_eq!(
+            r.response().body.as_deref(),
+            Some(r#"{"error":"form body has more than 1000 parameters"}"#)
+        );
+        // Empty pieces count too: the bound is taken without decoding anything.
+        e.body = Some("+&".repeat(limit));
+        assert!(Inbound::from_function_url(&e, Provider::Twilio, usize::MAX).is_err());
+        // Only what is split before verification is bounded: a Twilio GET, a JSON body, and
+        // other providers' forms (split only once verified) are left to the signature.
+        for (method, provider, content_type) in [
+            ("GET", Provider::Twilio, "application/x-www-form-urlencoded"),
+            ("POST", Provider::Twilio, "application/json"),
+            ("POST", Provider::Github, "application/x-www-form-urlencoded"),
+            ("POST", Provider::Zendesk, "application/x-www-form-urlencoded"),
+        ] {
+            let mut e = event(method, Some(&form(limit + 1)), false);
+            e.headers
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+            assert!(
+                Inbound::from_function_url(&e, provider, usize::MAX).is_ok(),
+                "{method} {provider} {content_type}"
+            );
+        }
+    }
+
+    #[test]
     fn responses() {
         let r = Rejection::Unauthorized(VerifyError::StaleTimestamp).response();
         assert_eq!(r.status_code, 401);
@@ -569,78 +538,5 @@ mod tests {
         let q = queued(Provider::Twilio, &[]);
         assert_eq!(q.status_code, 202);
         assert_eq!(q.headers["content-type"], "text/xml");
-    }
-
-    /// `parse_invocation` against serde_json on the same bytes: the same event, or an error
-    /// with the same message. Returns whether the event was read.
-    fn parses_as_serde_json(raw: &str) -> bool {
-        let ours = parse_invocation(raw.as_bytes());
-        let serde = serde_json::from_slice::<LambdaFunctionUrlRequest>(raw.as_bytes());
-        match (ours, serde) {
-            (Ok(ours), Ok(serde)) => {
-                assert_eq!(ours, serde, "{raw}");
-                true
-            }
-            (Err(ours), Err(serde)) => {
-                assert_eq!(ours.to_string(), serde.to_string(), "{raw}");
-                false
-            }
-            (ours, serde) => panic!("{raw}: ours {ours:?}, serde_json {serde:?}"),
-        }
-    }
-
-    #[test]
-    fn invocation_is_read_as_serde_json_reads_it() {
-        let body = r#"{"action":"opened","title":"Fix \"quoted\" thing","url":"https://x/\u00e9","emoji":"😀","tab":"a	b"}"#;
-        let envelope = |body_member: &str| {
-            format!(
-                r#"{{"version":"2.0","rawPath":"/","rawQueryString":"a=1&b=%20",
-                "headers":{{"host":"abc.lambda-url.us-east-1.on.aws","content-type":"application/json","body":"not this one"}},
-                "requestContext":{{"requestId":"r-1","timeEpoch":0,"http":{{"method":"POST","path":"/","protocol":"HTTP/1.1","sourceIp":"1.2.3.4","userAgent":"x"}}}}
-                {body_member},"isBase64Encoded":false}}"#
-            )
-        };
-        let encoded = serde_json::to_string(body).unwrap();
-        let read = [
-            format!(r#","body":{encoded}"#),
-            format!(r#", "body" :  {encoded} "#),
-            r#","body":"""#.to_owned(),
-            r#","body":"\ud83d\ude00\u0000\n""#.to_owned(),
-            String::new(),
-            r#","body":null"#.to_owned(),
-            // serde_json reads an escaped key as the field it spells; the fast path leaves it.
-            format!(r#","bod\u0079":{encoded}"#),
-        ];
-        for (n, member) in read.iter().enumerate() {
-            let raw = envelope(member);
-            assert!(parses_as_serde_json(&raw), "{raw}");
-            // The first four, with a string body, take the fast path; the others go to
-            // serde_json whole.
-            assert_eq!(envelope_and_body(raw.as_bytes()).is_some(), n < 4, "{raw}");
-        }
-        let event = parse_invocation(envelope(&read[0]).as_bytes()).unwrap();
-        assert_eq!(event.body.as_deref(), Some(body));
-        assert_eq!(event.headers["host"], "abc.lambda-url.us-east-1.on.aws");
-
-        let refused = [
-            format!(r#","body":{encoded},"body":"again""#),
-            r#","body":"\ud800""#.to_owned(),
-            r#","body":"\q""#.to_owned(),
-            r#","body":1"#.to_owned(),
-            format!(r#","body":{encoded}}} trailing"#),
-            format!(r#","body":{encoded},"isBase64Encoded":"no""#),
-        ];
-        for member in &refused {
-            let raw = envelope(member);
-            assert!(!parses_as_serde_json(&raw), "{raw}");
-        }
-        for raw in ["", "[]", "{", "null", "{\"body\":\"x\"}"] {
-            assert!(!parses_as_serde_json(raw), "{raw}");
-        }
-        // Bytes that are not UTF-8 in the body: the slow path's error.
-        let mut raw = envelope(r#","body":"x""#).into_bytes();
-        let at = raw.windows(3).position(|w| w == b"\"x\"").unwrap() + 1;
-        raw[at] = 0xff;
-        assert!(parse_invocation(&raw).is_err());
     }
 }

@@ -150,6 +150,24 @@ const CASES: &[Case] = &[
     ),
     case(
         Github,
+        "signed JSON object nested 128 deep (serde_json reads 127)",
+        || {
+            let body = format!("{}1{}", "{\"a\":".repeat(128), "}".repeat(128));
+            github_json(Some(GH), body.as_bytes()).to_event()
+        },
+        400,
+    ),
+    case(
+        Github,
+        "signed JSON array nested 127 deep (cannot be wrapped under `payload`)",
+        || {
+            let body = format!("{}{}", "[".repeat(127), "]".repeat(127));
+            github_json(Some(GH), body.as_bytes()).to_event()
+        },
+        400,
+    ),
+    case(
+        Github,
         "unsigned JSON nested 10,000 deep",
         || github_json(None, &deep_array()).to_event(),
         401,
