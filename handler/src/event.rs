@@ -14,6 +14,9 @@ use http::HeaderName;
 use http::header::CONTENT_TYPE;
 use serde::Serialize;
 use serde_json::value::RawValue;
+use time::OffsetDateTime;
+use time::format_description::BorrowedFormatItem;
+use time::macros::format_description;
 
 use crate::provider::Provider;
 use crate::request::{self, RawBody};
@@ -170,6 +173,18 @@ pub fn check_sizes(entries: &[Entry], settings: &EventSettings) -> Result<(), Ma
         }),
         _ => Ok(()),
     }
+}
+
+/// `receivedAt` in the metadata: RFC 3339 in UTC to the millisecond, always 24 characters
+/// (`2026-11-22T12:00:00.120Z`), so the size of an entry does not depend on the instant.
+pub fn received_at(now: OffsetDateTime) -> String {
+    const FORMAT: &[BorrowedFormatItem<'_>] = format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    // Every UTC instant of years 0 to 9999 has this form.
+    now.to_offset(time::UtcOffset::UTC)
+        .format(FORMAT)
+        .unwrap_or_default()
 }
 
 /// DetailType prefix of a pointer event: `oversized:push`, `oversized:zen:event-type:...`.
@@ -1019,6 +1034,20 @@ mod tests {
             format!("{}{metadata}", body.strip_suffix('}').unwrap())
         );
         assert_eq!(e[0].detail_type, "t");
+    }
+
+    #[test]
+    fn received_at_has_one_length_whatever_the_instant() {
+        use time::macros::datetime;
+        for (at, text) in [
+            (datetime!(2026-11-22 12:00 UTC), "2026-11-22T12:00:00.000Z"),
+            (datetime!(2026-11-22 12:00:00.1 UTC), "2026-11-22T12:00:00.100Z"),
+            (datetime!(2026-01-02 03:04:05.678_999 UTC), "2026-01-02T03:04:05.678Z"),
+            (datetime!(2026-11-22 13:00:00.5 +01:00), "2026-11-22T12:00:00.500Z"),
+        ] {
+            assert_eq!(received_at(at), text);
+            assert!(OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).is_ok());
+        }
     }
 
     #[test]

@@ -179,7 +179,7 @@ impl Pipeline {
             Rejection::Unauthorized(e)
         })?);
 
-        let received_at = now.format(&Rfc3339).unwrap_or_default();
+        let received_at = crate::event::received_at(now);
         let entries = map_unchecked(
             &inbound.delivery(config.provider, &received_at),
             &config.events,
