@@ -16,6 +16,8 @@ server starts. The sections:
 4. NoEcho parameters shown as "****".
 5. Resource-level stack events (and each resource's status in
    DescribeStackResources), failure handling and rollback.
+6. EventBridge rule targets: a target that cannot take an event (an SQS
+   queue refuses a message over 1 MiB) does not fail PutEvents.
 
 Smaller gaps met on the way are fixed too: Ref of AWS::Events::EventBus (the
 bus name), bucket policy Conditions in moto's S3 policy enforcement (a policy
@@ -1657,3 +1659,29 @@ def install() -> None:
     response.delete_change_set = _response_delete_change_set
     response.list_stack_resources = _response_list_stack_resources
     cfn_responses.StackResourceDTO.__init__ = _resource_dto_init
+
+    # 6.
+    for deliver in ("_send_to_sqs_queue", "_send_to_cw_log_group"):
+        setattr(events_models.Rule, deliver, _delivery_failure_stays_with_the_target(getattr(events_models.Rule, deliver)))
+
+
+# ---------------------------------------------------------------------------
+# 6. EventBridge rule targets
+# ---------------------------------------------------------------------------
+
+# moto delivers to a rule's targets inside PutEvents, so a target that refuses
+# the event (SQS: a message over the queue's MaximumMessageSize, at most 1 MiB,
+# while an event of a 1 MiB entry is larger, as AWS's docs say) made PutEvents
+# fail. On AWS, PutEvents has accepted the event by then: EventBridge retries
+# the target, then drops the event or sends it to the target's dead-letter
+# queue, and the caller never hears of it. The other targets still get it.
+
+
+def _delivery_failure_stays_with_the_target(deliver: Any) -> Any:
+    def deliver_or_log(self: Any, resource_id: str, event: Any, *args: Any) -> None:
+        try:
+            deliver(self, resource_id, event, *args)
+        except Exception as error:  # noqa: BLE001 - any refusal stays with the target
+            logger.warning("rule %s could not deliver to %s: %s", self.name, resource_id, _error_text(error))
+
+    return deliver_or_log

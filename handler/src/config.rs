@@ -201,7 +201,7 @@ mod tests {
         .unwrap();
         assert_eq!(c.provider, Provider::Github);
         assert_eq!(c.events.source, "ebhook.github");
-        assert_eq!(c.events.max_entry_bytes, 262_144);
+        assert_eq!(c.events.max_entry_bytes, 1_048_576);
         assert_eq!(c.max_body_bytes, 6 * 1024 * 1024);
         assert_eq!(c.verify.tolerance, time::Duration::minutes(5));
         assert!(!c.verify.accept_zendesk_test_secret);

@@ -16,8 +16,9 @@ use crate::request::RawBody;
 
 /// The record format's version, so a later ebhook can still read today's records.
 pub const VERSION: u32 = 1;
-/// SQS's default (and ebhook's configured) maximum message size.
-pub const MAX_MESSAGE_BYTES: usize = 256 * 1024;
+/// SQS's largest message since 29 January 2026 (1 MiB; it was 256 KiB), and the stack's
+/// dead-letter queue's `MaximumMessageSize`. A larger record is spilled to the payload bucket.
+pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 
 /// One verified delivery that did not reach the bus.
 #[derive(Debug, Serialize, Deserialize)]

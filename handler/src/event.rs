@@ -26,8 +26,11 @@ pub use top_level::MAX_NESTING;
 
 /// The top-level key of every `Detail` that holds ebhook's delivery metadata.
 pub const RESERVED_KEY: &str = "ebhook";
-/// PutEvents' documented per-entry limit; configurable because a newer API page allows more.
-pub const DEFAULT_MAX_ENTRY_BYTES: usize = 256 * 1024;
+
+/// PutEvents' per-entry limit since 29 January 2026 (it was 256 KB before), counted as
+/// [`Entry::size`] counts it. Configurable (`EBHOOK_MAX_ENTRY_BYTES`) for a region or an account
+/// that differs.
+pub const DEFAULT_MAX_ENTRY_BYTES: usize = 1024 * 1024;
 const MAX_DETAIL_TYPE_CHARS: usize = 128;
 const FALLBACK_DETAIL_TYPE: &str = "webhook";
 

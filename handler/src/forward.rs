@@ -8,12 +8,11 @@ use std::time::{Duration, Instant};
 use aws_sdk_eventbridge::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 
-use crate::event::Entry;
+use crate::event::{DEFAULT_MAX_ENTRY_BYTES, Entry};
 
-/// PutEvents takes at most ten entries a call...
+/// PutEvents takes at most ten entries a call, and as many bytes of entries in all, counted as
+/// for one entry, as one entry may have ([`Forwarder::max_call_bytes`]).
 const MAX_ENTRIES_PER_CALL: usize = 10;
-/// ...and at most 256 KiB of entries in all, counted as for one entry.
-const MAX_BYTES_PER_CALL: usize = 256 * 1024;
 const BACKOFF_BASE: Duration = Duration::from_millis(50);
 const BACKOFF_CAP: Duration = Duration::from_millis(800);
 
@@ -42,16 +41,20 @@ pub struct Unforwarded {
     pub accepted: Vec<String>,
 }
 
-/// Group the entries at `pending` into PutEvents calls: at most ten entries and 256 KiB each,
-/// in order. An entry larger than the whole limit goes alone, for EventBridge to refuse.
-pub fn batches(pending: &[usize], sizes: impl Fn(usize) -> usize) -> Vec<Vec<usize>> {
+/// Group the entries at `pending` into PutEvents calls: at most ten entries and `max_bytes`
+/// each, in order. An entry larger than the whole limit goes alone, for EventBridge to refuse.
+pub fn batches(
+    pending: &[usize],
+    max_bytes: usize,
+    sizes: impl Fn(usize) -> usize,
+) -> Vec<Vec<usize>> {
     let mut out: Vec<Vec<usize>> = Vec::new();
     let mut bytes = 0;
     for &i in pending {
         let size = sizes(i);
         match out.last_mut() {
             Some(batch)
-                if batch.len() < MAX_ENTRIES_PER_CALL && bytes + size <= MAX_BYTES_PER_CALL =>
+                if batch.len() < MAX_ENTRIES_PER_CALL && bytes + size <= max_bytes =>
             {
                 batch.push(i);
                 bytes += size;
@@ -133,6 +136,7 @@ pub struct Forwarder {
     client: aws_sdk_eventbridge::Client,
     bus: String,
     budget: Duration,
+    max_call_bytes: usize,
 }
 
 /// How a batch of attempts ended, for logs.
@@ -145,7 +149,15 @@ impl Forwarder {
             client,
             bus,
             budget,
+            max_call_bytes: DEFAULT_MAX_ENTRY_BYTES,
         }
+    }
+
+    /// The most bytes of entries one call may carry: the entry limit (`EBHOOK_MAX_ENTRY_BYTES`),
+    /// since PutEvents limits a request as it limits one entry.
+    pub fn max_call_bytes(mut self, bytes: usize) -> Self {
+        self.max_call_bytes = bytes;
+        self
     }
 
     /// Put every entry; returns their event ids in order, or which could not be put and why.
@@ -178,7 +190,7 @@ impl Forwarder {
             if pending.is_empty() {
                 return Ok(());
             }
-            for chunk in &batches(&pending, |i| entries[i].size()) {
+            for chunk in &batches(&pending, self.max_call_bytes, |i| entries[i].size()) {
                 attempts.0 += 1;
                 let remaining = deadline.saturating_duration_since(Instant::now());
                 let request = self
@@ -268,13 +280,19 @@ mod tests {
     #[test]
     fn batches_respect_count_and_size_limits() {
         let all: Vec<usize> = (0..25).collect();
-        let small = batches(&all, |_| 100);
+        let small = batches(&all, DEFAULT_MAX_ENTRY_BYTES, |_| 100);
         assert_eq!(small.iter().map(Vec::len).collect::<Vec<_>>(), [10, 10, 5]);
         assert_eq!(small.concat(), all, "order kept, nothing lost");
 
-        let big = batches(&[0, 1, 2, 3], |i| [200_000, 60_000, 3_000, 300_000][i]);
+        let sizes = |i| [200_000, 60_000, 3_000, 300_000][i];
+        let big = batches(&[0, 1, 2, 3], 256 * 1024, sizes);
         assert_eq!(big, [vec![0, 1], vec![2], vec![3]]);
-        assert!(batches(&[], |_| 1).is_empty());
+        // At 1 MiB, the limit since 2026, they all fit in one call.
+        let big = batches(&[0, 1, 2, 3], DEFAULT_MAX_ENTRY_BYTES, sizes);
+        assert_eq!(big, [vec![0, 1, 2, 3]]);
+        let full = batches(&[0, 1], DEFAULT_MAX_ENTRY_BYTES, |_| DEFAULT_MAX_ENTRY_BYTES);
+        assert_eq!(full, [vec![0], vec![1]]);
+        assert!(batches(&[], DEFAULT_MAX_ENTRY_BYTES, |_| 1).is_empty());
     }
 
     #[test]

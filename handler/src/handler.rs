@@ -12,7 +12,6 @@ use aws_lambda_events::event::lambda_function_urls::{
 use aws_sdk_eventbridge::config::retry::RetryConfig;
 use aws_sdk_eventbridge::config::timeout::TimeoutConfig;
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use crate::capture::{Capture, sha256};
 use crate::config::{Config, SecretSource};
@@ -211,7 +210,8 @@ impl Handler {
             );
         }
         let secrets = SecretStore::new(&config, sdk);
-        let forwarder = forwarder(sdk, bus.clone(), config.forward_budget);
+        let forwarder = forwarder(sdk, bus.clone(), config.forward_budget)
+            .max_call_bytes(config.events.max_entry_bytes);
         let capture = Capture::new(&config, sdk);
         Ok(Self {
             pipeline: Pipeline::new(config, secrets),

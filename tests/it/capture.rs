@@ -1,16 +1,21 @@
 //! Nothing verified is lost, through the real `bootstrap`: a body too large for one PutEvents
-//! entry is stored in the payload bucket with a pointer event on the bus, and a delivery the bus
-//! refuses is kept in the dead-letter queue and answered 202.
+//! entry (1 MiB since 2026) is stored in the payload bucket with a pointer event on the bus, an
+//! entry of exactly the limit goes on the bus as it is, and a delivery the bus refuses is kept in
+//! the dead-letter queue (messages of up to 1 MiB, larger records in the bucket) and answered 202.
 
 use std::time::Duration;
+
+use aws_sdk_eventbridge::types::{InputTransformer, Target};
 
 use ebhook_handler::dead_letter::{Body, Message, Record};
 use ebhook_handler::verify::github;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::support::bus_fixture::{Fixture, drain, fixture, github_ping, response_body};
-use crate::support::function_url::{HttpRequest, status};
+use crate::support::bus_fixture::{
+    BUS, Fixture, drain, fixture, github_ping, response_body, take_batch,
+};
+use crate::support::function_url::{HttpRequest, REQUEST_ID, status};
 
 const SECRET: &str = "capture-secret";
 const BUCKET: &str = "ebhook-payloads";
@@ -19,10 +24,16 @@ const DEAD_LETTERS: &str = "ebhook-dead-letters";
 const DEAD_LETTER_URL: &str =
     "https://sqs.us-east-1.amazonaws.com/123456789012/ebhook-dead-letters";
 
-/// A signed GitHub `push` with a JSON body of `size` bytes.
+/// The entry limit, as EventBridge counts it, since 29 January 2026.
+const ENTRY_LIMIT: usize = 1024 * 1024;
+
+/// A signed GitHub `push` with a JSON body of exactly `size` bytes (at least 60).
 fn push(size: usize, delivery: &str) -> HttpRequest {
-    let filler = "x".repeat(size.saturating_sub(60));
-    let body = format!(r#"{{"ref":"refs/heads/main","commits":[{{"message":"{filler}"}}]}}"#);
+    let head = r#"{"ref":"refs/heads/main","commits":[{"message":""#;
+    let tail = r#""}]}"#;
+    let filler = "x".repeat(size - head.len() - tail.len());
+    let body = format!("{head}{filler}{tail}");
+    assert_eq!(body.len(), size);
     let signature = github::sign(SECRET.as_bytes(), body.as_bytes());
     HttpRequest::post(
         &[
@@ -33,6 +44,79 @@ fn push(size: usize, delivery: &str) -> HttpRequest {
         ],
         body,
     )
+}
+
+/// The size EventBridge counts for the entry of a [`push`] of `body_len` bytes through the
+/// fixture, worked out by hand: Source + DetailType + Detail, where the Detail is the body with
+/// `,"ebhook":<metadata>` before its closing brace. The receipt time always has 24 characters.
+fn push_entry_size(body_len: usize, delivery: &str) -> usize {
+    let metadata = format!(
+        r#"{{"provider":"github","event":"push","deliveryId":"{delivery}","receivedAt":"2026-11-22T12:00:00.000Z","requestId":"{REQUEST_ID}","method":"POST","contentType":"application/json"}}"#
+    );
+    "ebhook.github".len() + "push".len() + body_len + r#","ebhook":"#.len() + metadata.len()
+}
+
+/// A [`push`] whose entry is `over` bytes larger than the limit (0: exactly the limit).
+fn push_at_limit(over: usize, delivery: &str) -> HttpRequest {
+    let fixed = push_entry_size(0, delivery);
+    push(ENTRY_LIMIT - fixed + over, delivery)
+}
+
+/// A rule that sends a summary of each event (its DetailType, metadata and `ref`) to a queue of
+/// its own; the queue's URL. An event of a 1 MiB entry is larger than any SQS message, as on
+/// AWS, so the fixture's own rule cannot deliver it; an input transformer makes it small.
+async fn watch_summaries(f: &Fixture) -> String {
+    let url = f
+        .sqs
+        .create_queue()
+        .queue_name("summaries")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    f.events
+        .put_rule()
+        .name("summaries")
+        .event_bus_name(BUS)
+        .event_pattern(r#"{"source":["ebhook.github"]}"#)
+        .send()
+        .await
+        .unwrap();
+    let transformer = InputTransformer::builder()
+        .input_paths_map("type", "$.detail-type")
+        .input_paths_map("meta", "$.detail.ebhook")
+        .input_paths_map("ref", "$.detail.ref")
+        .input_template(r#"{"detail-type": "<type>", "ebhook": <meta>, "ref": "<ref>"}"#)
+        .build()
+        .unwrap();
+    f.events
+        .put_targets()
+        .rule("summaries")
+        .event_bus_name(BUS)
+        .targets(
+            Target::builder()
+                .id("summaries")
+                .arn("arn:aws:sqs:us-east-1:123456789012:summaries")
+                .input_transformer(transformer)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    url
+}
+
+/// The first summary [`watch_summaries`] delivers within ten seconds.
+async fn summary(f: &Fixture, url: &str) -> Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        if let Some(body) = take_batch(&f.sqs, url).await.first() {
+            return serde_json::from_str(body).unwrap();
+        }
+    }
+    panic!("no event reached the bus\n{}", f.bootstrap.output());
 }
 
 async fn object(f: &Fixture, bucket: &str, key: &str) -> Vec<u8> {
@@ -65,10 +149,38 @@ async fn drain_dead_letters(f: &Fixture) -> Vec<Message> {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn an_entry_of_exactly_the_limit_goes_on_the_bus_as_it_is() {
+    let f = fixture("github", SECRET, &[("EBHOOK_PAYLOAD_BUCKET", BUCKET)]).await;
+    f.s3.create_bucket().bucket(BUCKET).send().await.unwrap();
+    let summaries = watch_summaries(&f).await;
+    let request = push_at_limit(0, "at-limit");
+    let response = f.send(&request).await;
+    assert_eq!(
+        status(&response),
+        200,
+        "{response}\n{}",
+        f.bootstrap.output()
+    );
+    let event = summary(&f, &summaries).await;
+    assert_eq!(event["detail-type"], "push", "not a pointer event: {event}");
+    assert_eq!(event["ref"], "refs/heads/main", "the payload is in the event");
+    assert_eq!(event["ebhook"]["deliveryId"], "at-limit");
+    assert!(event["ebhook"].get("storedPayload").is_none(), "{event}");
+    let stored =
+        f.s3.list_objects_v2()
+            .bucket(BUCKET)
+            .send()
+            .await
+            .unwrap();
+    assert!(stored.contents().is_empty(), "nothing is stored: {stored:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn an_oversized_body_is_stored_and_a_pointer_event_put() {
     let f = fixture("github", SECRET, &[("EBHOOK_PAYLOAD_BUCKET", BUCKET)]).await;
     f.s3.create_bucket().bucket(BUCKET).send().await.unwrap();
-    let request = push(400_000, "big-1");
+    // One byte over the limit.
+    let request = push_at_limit(1, "big-1");
 
     let response = f.send(&request).await;
     assert_eq!(
@@ -80,6 +192,10 @@ async fn an_oversized_body_is_stored_and_a_pointer_event_put() {
     let events = f.arrivals(1, Duration::from_secs(10)).await;
     assert_eq!(events.len(), 1, "{events:?}");
     let event = &events[0];
+    assert!(
+        event["detail"].get("commits").is_none(),
+        "only the metadata: {event}"
+    );
     assert_eq!(event["detail-type"], "oversized:push");
     let meta = &event["detail"]["ebhook"];
     assert_eq!(meta["deliveryId"], "big-1");
@@ -105,7 +221,7 @@ async fn an_oversized_body_is_stored_and_a_pointer_event_put() {
 #[tokio::test(flavor = "multi_thread")]
 async fn without_a_bucket_an_oversized_body_is_refused_and_nothing_is_put() {
     let f = fixture("github", SECRET, &[]).await;
-    let response = f.send(&push(400_000, "big-2")).await;
+    let response = f.send(&push_at_limit(1, "big-2")).await;
     assert_eq!(status(&response), 413, "{response}");
     assert!(f.arrivals(0, Duration::from_secs(2)).await.is_empty());
 }
@@ -140,8 +256,18 @@ async fn a_delivery_the_bus_refuses_is_kept_in_the_dead_letter_queue() {
         f.bootstrap.output()
     );
     assert_eq!(response_body(&response)["status"], "queued");
-    // One whose record is over the 256 KiB message limit is spilled to the bucket.
-    let big = push(200_000, "big-3");
+    // One whose record is over the 256 KiB SQS allowed before 2026 but under its 1 MiB fits
+    // in the message too (its Detail and its body: about 800 KB).
+    let medium = push(400_000, "medium-3");
+    let response = f.send(&medium).await;
+    assert_eq!(
+        status(&response),
+        202,
+        "{response}\n{}",
+        f.bootstrap.output()
+    );
+    // One whose record is over 1 MiB is spilled to the bucket.
+    let big = push(600_000, "big-3");
     let response = f.send(&big).await;
     assert_eq!(
         status(&response),
@@ -151,7 +277,7 @@ async fn a_delivery_the_bus_refuses_is_kept_in_the_dead_letter_queue() {
     );
 
     let messages = drain_dead_letters(&f).await;
-    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert_eq!(messages.len(), 3, "{messages:?}");
     let mut records: Vec<Record> = Vec::new();
     let mut spilled = 0;
     for message in messages {
@@ -174,8 +300,13 @@ async fn a_delivery_the_bus_refuses_is_kept_in_the_dead_letter_queue() {
             .unwrap_or_else(|| panic!("no record for {id}"))
     };
     let ping_record = by_id("72d3162e-cc78-11e3-81ab-4c9367dc0958");
+    let medium_record = by_id("medium-3");
     let big_record = by_id("big-3");
-    for (record, request) in [(ping_record, &ping), (big_record, &big)] {
+    for (record, request) in [
+        (ping_record, &ping),
+        (medium_record, &medium),
+        (big_record, &big),
+    ] {
         assert_eq!(record.provider, "github");
         assert_eq!(record.event_bus, "no-such-bus");
         assert!(

@@ -43,11 +43,12 @@ fn replay(moto: &Moto) -> Run {
     )
 }
 
-/// A signed GitHub push whose dead-letter record is over the 256 KiB SQS limit.
+/// A signed GitHub push whose dead-letter record (its entry and its body) is over the 1 MiB
+/// SQS limit.
 fn big_push() -> HttpRequest {
     let body = format!(
         r#"{{"ref":"refs/heads/main","message":"{}"}}"#,
-        "y".repeat(200_000)
+        "y".repeat(600_000)
     );
     let signature = ebhook_handler::verify::github::sign(SECRET.as_bytes(), body.as_bytes());
     HttpRequest::post(

@@ -6,6 +6,8 @@ use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::{Map, Value, json};
 
 pub const HOST: &str = "abcdefghijklmnop.lambda-url.us-east-1.on.aws";
+/// `requestContext.requestId` of every event built here.
+pub const REQUEST_ID: &str = "11111111-2222-3333-4444-555555555555";
 
 /// An HTTP request as a provider sends it.
 #[derive(Clone, Debug)]
@@ -71,7 +73,7 @@ impl HttpRequest {
                 "apiId": "abcdefghijklmnop",
                 "domainName": HOST,
                 "domainPrefix": "abcdefghijklmnop",
-                "requestId": "11111111-2222-3333-4444-555555555555",
+                "requestId": REQUEST_ID,
                 "routeKey": "$default",
                 "stage": "$default",
                 "time": "22/Nov/2026:12:00:00 +0000",
