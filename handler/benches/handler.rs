@@ -306,12 +306,6 @@ fn paired(mut base: impl FnMut() -> usize, mut work: impl FnMut() -> usize) -> P
     }
 }
 
-/// Median time per call over 15 rounds of enough calls to take ~20 ms each.
-fn time_per_call(mut f: impl FnMut() -> usize) -> Duration {
-    let calls = calls_for(&mut f);
-    median((0..15).map(|_| round(&mut f, calls)).collect())
-}
-
 fn per_request_table() {
     let secrets = SecretSet::single(SECRET);
     let settings = EventSettings {
