@@ -155,7 +155,10 @@ fn check_inbound(
     assert!(provider.allows_method(method), "{method} let through");
     if twilio_form(event, provider, method) {
         let ands = inbound.body.as_bytes().iter().filter(|&&b| b == b'&');
-        assert!(ands.count() < twilio::MAX_FORM_PARAMS, "too many parameters let through");
+        assert!(
+            ands.count() < twilio::MAX_FORM_PARAMS,
+            "too many parameters let through"
+        );
     }
     assert_eq!(inbound.method, method);
     assert_eq!(

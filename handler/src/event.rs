@@ -21,8 +21,8 @@ use time::macros::format_description;
 use crate::provider::Provider;
 use crate::request::{self, RawBody};
 use crate::verify::{github, twilio, zendesk};
-use top_level::TopLevel;
 pub use top_level::MAX_NESTING;
+use top_level::TopLevel;
 
 /// The top-level key of every `Detail` that holds ebhook's delivery metadata.
 pub const RESERVED_KEY: &str = "ebhook";
@@ -181,9 +181,8 @@ pub fn check_sizes(entries: &[Entry], settings: &EventSettings) -> Result<(), Ma
 /// `receivedAt` in the metadata: RFC 3339 in UTC to the millisecond, always 24 characters
 /// (`2026-11-22T12:00:00.120Z`), so the size of an entry does not depend on the instant.
 pub fn received_at(now: OffsetDateTime) -> String {
-    const FORMAT: &[BorrowedFormatItem<'_>] = format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
+    const FORMAT: &[BorrowedFormatItem<'_>] =
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
     // Every UTC instant of years 0 to 9999 has this form.
     now.to_offset(time::UtcOffset::UTC)
         .format(FORMAT)
@@ -1003,10 +1002,25 @@ mod tests {
             format!("{}1{}", open.repeat(levels), close.repeat(levels))
         };
         let object = deep(limit, "{\"a\":", "}");
-        let e = map(Provider::Zendesk, "POST", &[JSON], "", object.as_bytes(), &settings()).unwrap();
+        let e = map(
+            Provider::Zendesk,
+            "POST",
+            &[JSON],
+            "",
+            object.as_bytes(),
+            &settings(),
+        )
+        .unwrap();
         assert!(serde_json::from_str::<Value>(&e[0].detail).is_ok());
         for too_deep in [deep(limit + 1, "{\"a\":", "}"), deep(limit + 1, "[", "]")] {
-            let r = map(Provider::Zendesk, "POST", &[JSON], "", too_deep.as_bytes(), &settings());
+            let r = map(
+                Provider::Zendesk,
+                "POST",
+                &[JSON],
+                "",
+                too_deep.as_bytes(),
+                &settings(),
+            );
             let Err(MapError::Malformed(why)) = r else {
                 panic!("{r:?}")
             };
@@ -1015,22 +1029,52 @@ mod tests {
         // Wrapped under `payload`, an array one level short of the limit still reads back; at
         // the limit it could not.
         let array = deep(limit - 1, "[", "]");
-        let e = map(Provider::Zendesk, "POST", &[JSON], "", array.as_bytes(), &settings()).unwrap();
+        let e = map(
+            Provider::Zendesk,
+            "POST",
+            &[JSON],
+            "",
+            array.as_bytes(),
+            &settings(),
+        )
+        .unwrap();
         let d = detail(&e[0]);
         assert_eq!(d["ebhook"]["wrappedIn"], "payload");
         let array = deep(limit, "[", "]");
-        let r = map(Provider::Zendesk, "POST", &[JSON], "", array.as_bytes(), &settings());
+        let r = map(
+            Provider::Zendesk,
+            "POST",
+            &[JSON],
+            "",
+            array.as_bytes(),
+            &settings(),
+        );
         assert!(matches!(r, Err(MapError::Malformed(_))), "{r:?}");
         // The same for an object that has to be wrapped because it uses the reserved key.
         let reserved = format!("{{\"ebhook\":{}}}", deep(limit - 1, "[", "]"));
-        let r = map(Provider::Github, "POST", &[JSON], "", reserved.as_bytes(), &settings());
+        let r = map(
+            Provider::Github,
+            "POST",
+            &[JSON],
+            "",
+            reserved.as_bytes(),
+            &settings(),
+        );
         assert!(matches!(r, Err(MapError::Malformed(_))), "{r:?}");
     }
 
     #[test]
     fn a_json_payload_is_copied_byte_for_byte() {
         let body = "{\"type\" : \"t\",\n \"n\": 1.50, \"s\":\"\\u00e9\\/\", \"big\": 123456789012345678901234567890}";
-        let e = map(Provider::Zendesk, "POST", &[JSON], "", body.as_bytes(), &settings()).unwrap();
+        let e = map(
+            Provider::Zendesk,
+            "POST",
+            &[JSON],
+            "",
+            body.as_bytes(),
+            &settings(),
+        )
+        .unwrap();
         let metadata = format!(",\"ebhook\":{}}}", e[0].metadata);
         assert_eq!(
             e[0].detail,
@@ -1044,12 +1088,23 @@ mod tests {
         use time::macros::datetime;
         for (at, text) in [
             (datetime!(2026-11-22 12:00 UTC), "2026-11-22T12:00:00.000Z"),
-            (datetime!(2026-11-22 12:00:00.1 UTC), "2026-11-22T12:00:00.100Z"),
-            (datetime!(2026-01-02 03:04:05.678_999 UTC), "2026-01-02T03:04:05.678Z"),
-            (datetime!(2026-11-22 13:00:00.5 +01:00), "2026-11-22T12:00:00.500Z"),
+            (
+                datetime!(2026-11-22 12:00:00.1 UTC),
+                "2026-11-22T12:00:00.100Z",
+            ),
+            (
+                datetime!(2026-01-02 03:04:05.678_999 UTC),
+                "2026-01-02T03:04:05.678Z",
+            ),
+            (
+                datetime!(2026-11-22 13:00:00.5 +01:00),
+                "2026-11-22T12:00:00.500Z",
+            ),
         ] {
             assert_eq!(received_at(at), text);
-            assert!(OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).is_ok());
+            assert!(
+                OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).is_ok()
+            );
         }
     }
 

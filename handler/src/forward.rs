@@ -53,9 +53,7 @@ pub fn batches(
     for &i in pending {
         let size = sizes(i);
         match out.last_mut() {
-            Some(batch)
-                if batch.len() < MAX_ENTRIES_PER_CALL && bytes + size <= max_bytes =>
-            {
+            Some(batch) if batch.len() < MAX_ENTRIES_PER_CALL && bytes + size <= max_bytes => {
                 batch.push(i);
                 bytes += size;
             }
@@ -290,7 +288,9 @@ mod tests {
         // At 1 MiB, the limit since 2026, they all fit in one call.
         let big = batches(&[0, 1, 2, 3], DEFAULT_MAX_ENTRY_BYTES, sizes);
         assert_eq!(big, [vec![0, 1, 2, 3]]);
-        let full = batches(&[0, 1], DEFAULT_MAX_ENTRY_BYTES, |_| DEFAULT_MAX_ENTRY_BYTES);
+        let full = batches(&[0, 1], DEFAULT_MAX_ENTRY_BYTES, |_| {
+            DEFAULT_MAX_ENTRY_BYTES
+        });
         assert_eq!(full, [vec![0], vec![1]]);
         assert!(batches(&[], DEFAULT_MAX_ENTRY_BYTES, |_| 1).is_empty());
     }

@@ -496,8 +496,16 @@ mod tests {
         for (method, provider, content_type) in [
             ("GET", Provider::Twilio, "application/x-www-form-urlencoded"),
             ("POST", Provider::Twilio, "application/json"),
-            ("POST", Provider::Github, "application/x-www-form-urlencoded"),
-            ("POST", Provider::Zendesk, "application/x-www-form-urlencoded"),
+            (
+                "POST",
+                Provider::Github,
+                "application/x-www-form-urlencoded",
+            ),
+            (
+                "POST",
+                Provider::Zendesk,
+                "application/x-www-form-urlencoded",
+            ),
         ] {
             let mut e = event(method, Some(&form(limit + 1)), false);
             e.headers

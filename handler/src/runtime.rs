@@ -274,7 +274,9 @@ impl RuntimeApi {
     {
         loop {
             let invocation = self.next().await?;
-            let answered = match serde_json::from_slice::<LambdaFunctionUrlRequest>(&invocation.body) {
+            let answered = match serde_json::from_slice::<LambdaFunctionUrlRequest>(
+                &invocation.body,
+            ) {
                 Ok(event) => match serde_json::to_vec(&handler(event).await) {
                     Ok(document) => self.respond(&invocation, document).await,
                     Err(e) => {

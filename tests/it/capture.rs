@@ -163,16 +163,17 @@ async fn an_entry_of_exactly_the_limit_goes_on_the_bus_as_it_is() {
     );
     let event = summary(&f, &summaries).await;
     assert_eq!(event["detail-type"], "push", "not a pointer event: {event}");
-    assert_eq!(event["ref"], "refs/heads/main", "the payload is in the event");
+    assert_eq!(
+        event["ref"], "refs/heads/main",
+        "the payload is in the event"
+    );
     assert_eq!(event["ebhook"]["deliveryId"], "at-limit");
     assert!(event["ebhook"].get("storedPayload").is_none(), "{event}");
-    let stored =
-        f.s3.list_objects_v2()
-            .bucket(BUCKET)
-            .send()
-            .await
-            .unwrap();
-    assert!(stored.contents().is_empty(), "nothing is stored: {stored:?}");
+    let stored = f.s3.list_objects_v2().bucket(BUCKET).send().await.unwrap();
+    assert!(
+        stored.contents().is_empty(),
+        "nothing is stored: {stored:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

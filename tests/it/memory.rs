@@ -15,9 +15,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use bytes::Bytes;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
+use bytes::Bytes;
 use ebhook_handler::verify::github;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -194,10 +194,5 @@ async fn a_forged_twilio_form_of_millions_of_parameters_gets_413_in_little_memor
         "peak RSS {peak} KiB is over {MAX_PEAK_MIB} MiB ({response})\n{}",
         bootstrap.output()
     );
-    assert_eq!(
-        status(&response),
-        413,
-        "{response}\n{}",
-        bootstrap.output()
-    );
+    assert_eq!(status(&response), 413, "{response}\n{}", bootstrap.output());
 }

@@ -263,9 +263,14 @@ mod tests {
 
     #[test]
     fn reads_type_id_and_the_reserved_key_of_an_object() {
-        let t = top(r#" {"type":"zen:event-type:ticket.created","id":"e-1","ebhook":{"x":[1]},"n":2} "#);
+        let t = top(
+            r#" {"type":"zen:event-type:ticket.created","id":"e-1","ebhook":{"x":[1]},"n":2} "#,
+        );
         assert!(t.object && t.has_reserved);
-        assert_eq!(t.event_type.as_deref(), Some("zen:event-type:ticket.created"));
+        assert_eq!(
+            t.event_type.as_deref(),
+            Some("zen:event-type:ticket.created")
+        );
         assert_eq!(t.id.as_deref(), Some("e-1"));
         assert_eq!(t.nesting, 3);
         // Keys and values are compared and kept unescaped.
