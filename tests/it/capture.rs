@@ -13,16 +13,25 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::support::bus_fixture::{
-    BUS, Fixture, drain, fixture, github_ping, response_body, take_batch,
+    Fixture, drain, fixture, github_ping, response_body, take_batch,
 };
 use crate::support::function_url::{HttpRequest, REQUEST_ID, status};
+use crate::support::moto::unique;
 
 const SECRET: &str = "capture-secret";
-const BUCKET: &str = "ebhook-payloads";
-const DEAD_LETTERS: &str = "ebhook-dead-letters";
-/// moto finds a queue by the name at the end of its URL, whatever the host.
-const DEAD_LETTER_URL: &str =
-    "https://sqs.us-east-1.amazonaws.com/123456789012/ebhook-dead-letters";
+
+/// A payload bucket's name of its own (the emulator is shared).
+fn payload_bucket() -> String {
+    unique("ebhook-payloads")
+}
+
+/// A dead-letter queue's name of its own, and its URL: moto finds a queue by the name at the
+/// end of its URL, whatever the host.
+fn dead_letter_queue() -> (String, String) {
+    let name = unique("ebhook-dead-letters");
+    let url = format!("https://sqs.us-east-1.amazonaws.com/123456789012/{name}");
+    (name, url)
+}
 
 /// The entry limit, as EventBridge counts it, since 29 January 2026.
 const ENTRY_LIMIT: usize = 1024 * 1024;
@@ -78,7 +87,7 @@ async fn watch_summaries(f: &Fixture) -> String {
     f.events
         .put_rule()
         .name("summaries")
-        .event_bus_name(BUS)
+        .event_bus_name(&f.bus)
         .event_pattern(r#"{"source":["ebhook.github"]}"#)
         .send()
         .await
@@ -93,7 +102,7 @@ async fn watch_summaries(f: &Fixture) -> String {
     f.events
         .put_targets()
         .rule("summaries")
-        .event_bus_name(BUS)
+        .event_bus_name(&f.bus)
         .targets(
             Target::builder()
                 .id("summaries")
@@ -131,11 +140,11 @@ async fn object(f: &Fixture, bucket: &str, key: &str) -> Vec<u8> {
 }
 
 /// Every message in the dead-letter queue, removed from it.
-async fn drain_dead_letters(f: &Fixture) -> Vec<Message> {
+async fn drain_dead_letters(f: &Fixture, queue: &str) -> Vec<Message> {
     let url = f
         .sqs
         .get_queue_url()
-        .queue_name(DEAD_LETTERS)
+        .queue_name(queue)
         .send()
         .await
         .unwrap()
@@ -150,8 +159,9 @@ async fn drain_dead_letters(f: &Fixture) -> Vec<Message> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_entry_of_exactly_the_limit_goes_on_the_bus_as_it_is() {
-    let f = fixture("github", SECRET, &[("EBHOOK_PAYLOAD_BUCKET", BUCKET)]).await;
-    f.s3.create_bucket().bucket(BUCKET).send().await.unwrap();
+    let bucket = payload_bucket();
+    let f = fixture("github", SECRET, &[("EBHOOK_PAYLOAD_BUCKET", &bucket)]).await;
+    f.s3.create_bucket().bucket(&bucket).send().await.unwrap();
     let summaries = watch_summaries(&f).await;
     let request = push_at_limit(0, "at-limit");
     let response = f.send(&request).await;
@@ -169,7 +179,7 @@ async fn an_entry_of_exactly_the_limit_goes_on_the_bus_as_it_is() {
     );
     assert_eq!(event["ebhook"]["deliveryId"], "at-limit");
     assert!(event["ebhook"].get("storedPayload").is_none(), "{event}");
-    let stored = f.s3.list_objects_v2().bucket(BUCKET).send().await.unwrap();
+    let stored = f.s3.list_objects_v2().bucket(&bucket).send().await.unwrap();
     assert!(
         stored.contents().is_empty(),
         "nothing is stored: {stored:?}"
@@ -178,8 +188,9 @@ async fn an_entry_of_exactly_the_limit_goes_on_the_bus_as_it_is() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_oversized_body_is_stored_and_a_pointer_event_put() {
-    let f = fixture("github", SECRET, &[("EBHOOK_PAYLOAD_BUCKET", BUCKET)]).await;
-    f.s3.create_bucket().bucket(BUCKET).send().await.unwrap();
+    let bucket = payload_bucket();
+    let f = fixture("github", SECRET, &[("EBHOOK_PAYLOAD_BUCKET", &bucket)]).await;
+    f.s3.create_bucket().bucket(&bucket).send().await.unwrap();
     // One byte over the limit.
     let request = push_at_limit(1, "big-1");
 
@@ -202,7 +213,7 @@ async fn an_oversized_body_is_stored_and_a_pointer_event_put() {
     assert_eq!(meta["deliveryId"], "big-1");
     assert_eq!(meta["event"], "push");
     let stored = &meta["storedPayload"];
-    assert_eq!(stored["bucket"], BUCKET);
+    assert_eq!(stored["bucket"], bucket.as_str());
     assert_eq!(stored["size"], request.body.len());
     assert_eq!(stored["contentType"], "application/json");
     assert_eq!(
@@ -213,7 +224,7 @@ async fn an_oversized_body_is_stored_and_a_pointer_event_put() {
     let key = stored["key"].as_str().unwrap();
     assert!(key.starts_with("oversized/github/"), "{key}");
     assert_eq!(
-        object(&f, BUCKET, key).await,
+        object(&f, &bucket, key).await,
         request.body,
         "stored byte for byte"
     );
@@ -224,28 +235,30 @@ async fn without_a_bucket_an_oversized_body_is_refused_and_nothing_is_put() {
     let f = fixture("github", SECRET, &[]).await;
     let response = f.send(&push_at_limit(1, "big-2")).await;
     assert_eq!(status(&response), 413, "{response}");
-    assert!(f.arrivals(0, Duration::from_secs(2)).await.is_empty());
+    f.assert_nothing_arrived().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_delivery_the_bus_refuses_is_kept_in_the_dead_letter_queue() {
+    let (queue, queue_url) = dead_letter_queue();
+    let bucket = payload_bucket();
     let f = fixture(
         "github",
         SECRET,
         &[
             ("EBHOOK_EVENT_BUS", "no-such-bus"),
-            ("EBHOOK_DEAD_LETTER_QUEUE_URL", DEAD_LETTER_URL),
-            ("EBHOOK_PAYLOAD_BUCKET", BUCKET),
+            ("EBHOOK_DEAD_LETTER_QUEUE_URL", &queue_url),
+            ("EBHOOK_PAYLOAD_BUCKET", &bucket),
         ],
     )
     .await;
     f.sqs
         .create_queue()
-        .queue_name(DEAD_LETTERS)
+        .queue_name(&queue)
         .send()
         .await
         .unwrap();
-    f.s3.create_bucket().bucket(BUCKET).send().await.unwrap();
+    f.s3.create_bucket().bucket(&bucket).send().await.unwrap();
 
     // A small delivery goes into the message itself.
     let ping = github_ping(SECRET);
@@ -277,7 +290,7 @@ async fn a_delivery_the_bus_refuses_is_kept_in_the_dead_letter_queue() {
         f.bootstrap.output()
     );
 
-    let messages = drain_dead_letters(&f).await;
+    let messages = drain_dead_letters(&f, &queue).await;
     assert_eq!(messages.len(), 3, "{messages:?}");
     let mut records: Vec<Record> = Vec::new();
     let mut spilled = 0;
@@ -329,7 +342,7 @@ async fn a_delivery_the_bus_refuses_is_kept_in_the_dead_letter_queue() {
             record.delivery_id.as_deref().unwrap()
         );
     }
-    assert!(f.arrivals(0, Duration::from_secs(1)).await.is_empty());
+    f.assert_nothing_arrived().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -340,7 +353,7 @@ async fn when_the_dead_letter_queue_fails_too_the_answer_is_a_retryable_503() {
         SECRET,
         &[
             ("EBHOOK_EVENT_BUS", "no-such-bus"),
-            ("EBHOOK_DEAD_LETTER_QUEUE_URL", DEAD_LETTER_URL),
+            ("EBHOOK_DEAD_LETTER_QUEUE_URL", &dead_letter_queue().1),
         ],
     )
     .await;

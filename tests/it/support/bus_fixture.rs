@@ -1,6 +1,7 @@
 //! The real `bootstrap` run as Lambda runs it (Runtime API emulator), with Secrets Manager,
-//! EventBridge and SQS served by moto: what arrives on the bus is read back through an SQS
-//! target of a rule on the bus. Also the providers' sample deliveries, correctly signed.
+//! EventBridge and SQS served by the shared moto: what arrives on the bus is read back through
+//! an SQS target of a rule on the bus. Each fixture names its bus, queue, rule and secret for
+//! itself. Also the providers' sample deliveries, correctly signed.
 
 use std::time::{Duration, Instant};
 
@@ -11,22 +12,21 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::function_url::HttpRequest;
-use super::moto::s3_client;
+use super::moto::{s3_client, unique};
 use super::{Bootstrap, Moto, RuntimeApi};
 
-pub const BUS: &str = "ebhook-it";
-
-/// A rule on `bus` sending every event from `source` to a new queue named `arrivals`; the
-/// queue's URL.
+/// A rule on `bus` sending every event from `source` to a new queue, both named after the bus;
+/// the queue's URL.
 pub async fn watch(
     events: &aws_sdk_eventbridge::Client,
     sqs: &aws_sdk_sqs::Client,
     bus: &str,
     source: &str,
 ) -> String {
+    let (queue, rule) = (format!("{bus}-arrivals"), format!("{bus}-all"));
     let queue_url = sqs
         .create_queue()
-        .queue_name("arrivals")
+        .queue_name(&queue)
         .send()
         .await
         .unwrap()
@@ -34,7 +34,7 @@ pub async fn watch(
         .unwrap();
     events
         .put_rule()
-        .name("all-ebhook")
+        .name(&rule)
         .event_bus_name(bus)
         .event_pattern(json!({"source": [source]}).to_string())
         .send()
@@ -42,12 +42,12 @@ pub async fn watch(
         .unwrap();
     events
         .put_targets()
-        .rule("all-ebhook")
+        .rule(&rule)
         .event_bus_name(bus)
         .targets(
             Target::builder()
                 .id("queue")
-                .arn("arn:aws:sqs:us-east-1:123456789012:arrivals")
+                .arn(format!("arn:aws:sqs:us-east-1:123456789012:{queue}"))
                 .build()
                 .unwrap(),
         )
@@ -58,9 +58,12 @@ pub async fn watch(
 }
 
 /// A bus with an SQS-backed rule for `ebhook.<provider>` events, a secret, and the handler
-/// running against them. Dropping it stops the handler, the emulator and moto.
+/// running against them, in the shared moto. Dropping it stops the handler and the Runtime API
+/// emulator.
 pub struct Fixture {
-    _moto: Moto,
+    pub moto: &'static Moto,
+    /// The bus the handler puts events on; the other resources are named after it.
+    pub bus: String,
     pub runtime: RuntimeApi,
     pub bootstrap: Bootstrap,
     pub events: aws_sdk_eventbridge::Client,
@@ -74,18 +77,19 @@ pub struct Fixture {
 /// Starts moto and the handler for `provider` with the secret set to `secret_value`;
 /// `extra_env` adds to or overrides the handler's environment.
 pub async fn fixture(provider: &str, secret_value: &str, extra_env: &[(&str, &str)]) -> Fixture {
-    let moto = Moto::start();
+    let moto = Moto::shared();
+    let bus = unique("ebhook-it");
     let conf = moto.sdk_config().await;
     let events = aws_sdk_eventbridge::Client::new(&conf);
     let sqs = aws_sdk_sqs::Client::new(&conf);
     let s3 = s3_client(&conf);
     let secrets = aws_sdk_secretsmanager::Client::new(&conf);
 
-    events.create_event_bus().name(BUS).send().await.unwrap();
-    let queue_url = watch(&events, &sqs, BUS, &format!("ebhook.{provider}")).await;
+    events.create_event_bus().name(&bus).send().await.unwrap();
+    let queue_url = watch(&events, &sqs, &bus, &format!("ebhook.{provider}")).await;
     let secret_arn = secrets
         .create_secret()
-        .name(format!("ebhook-{provider}"))
+        .name(format!("{bus}-{provider}"))
         .secret_string(secret_value)
         .send()
         .await
@@ -97,7 +101,7 @@ pub async fn fixture(provider: &str, secret_value: &str, extra_env: &[(&str, &st
     let mut env = moto.env();
     for (k, v) in [
         ("EBHOOK_PROVIDER", provider),
-        ("EBHOOK_EVENT_BUS", BUS),
+        ("EBHOOK_EVENT_BUS", bus.as_str()),
         ("EBHOOK_SECRET_ARN", secret_arn.as_str()),
         ("EBHOOK_LOG", "info"),
     ]
@@ -109,7 +113,8 @@ pub async fn fixture(provider: &str, secret_value: &str, extra_env: &[(&str, &st
     }
     let bootstrap = Bootstrap::spawn(&runtime.address(), &env);
     Fixture {
-        _moto: moto,
+        moto,
+        bus,
         runtime,
         bootstrap,
         events,
@@ -122,6 +127,72 @@ pub async fn fixture(provider: &str, secret_value: &str, extra_env: &[(&str, &st
 }
 
 impl Fixture {
+    /// A name for another resource of this fixture's (a bucket, a queue): `<bus>-<what>`.
+    pub fn name(&self, what: &str) -> String {
+        format!("{}-{what}", self.bus)
+    }
+
+    /// Asserts that nothing has reached the bus. Exact at once, not after a wait: moto delivers
+    /// an event to the rule's queue inside the PutEvents call, and the handler answers only
+    /// after its PutEvents call, so whatever a request put is in the queue by its answer.
+    pub async fn assert_nothing_arrived(&self) {
+        let attributes = self
+            .sqs
+            .get_queue_attributes()
+            .queue_url(&self.queue_url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+            .attribute_names(
+                aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
+            )
+            .send()
+            .await
+            .unwrap();
+        let counts: Vec<_> = attributes
+            .attributes()
+            .into_iter()
+            .flatten()
+            .map(|(name, count)| format!("{}={count}", name.as_str()))
+            .collect();
+        assert!(
+            attributes
+                .attributes()
+                .into_iter()
+                .flatten()
+                .all(|(_, count)| count == "0"),
+            "something reached the bus: {counts:?}\n{}",
+            self.bootstrap.output()
+        );
+    }
+
+    /// Every event in the queue now, without waiting (see [`Fixture::assert_nothing_arrived`]
+    /// for why that is exact).
+    pub async fn arrived_so_far(&self) -> Vec<Value> {
+        let mut events = Vec::new();
+        loop {
+            let received = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.queue_url)
+                .max_number_of_messages(10)
+                .send()
+                .await
+                .unwrap();
+            if received.messages().is_empty() {
+                return events;
+            }
+            for message in received.messages() {
+                events.push(serde_json::from_str(message.body().unwrap()).unwrap());
+                self.sqs
+                    .delete_message()
+                    .queue_url(&self.queue_url)
+                    .receipt_handle(message.receipt_handle().unwrap())
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
     /// Invokes the handler with `request` as a function URL delivers it; its response.
     pub async fn send(&self, request: &HttpRequest) -> Value {
         self.send_event(request.to_event()).await

@@ -1,12 +1,15 @@
 //! A moto server (the AWS service emulator) in a child Python process.
 //!
 //! Each [`Moto`] is its own process with its own in-memory state, so tests
-//! that start their own do not see each other's resources.
+//! that start their own do not see each other's resources. Tests whose
+//! resources have names of their own share one ([`Moto::shared`]): starting
+//! moto takes seconds of CPU.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -52,7 +55,21 @@ pub fn python() -> PathBuf {
     python
 }
 
+/// A name no other caller in this test process gets: `<prefix>-<n>`.
+pub fn unique(prefix: &str) -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(1);
+    format!("{prefix}-{}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
 impl Moto {
+    /// The one moto server of this test process, started by its first caller, for tests that
+    /// name every resource they make with [`unique`]. It lives as long as the process: the
+    /// launcher exits when the process's end of its stdin closes.
+    pub fn shared() -> &'static Moto {
+        static SHARED: OnceLock<Moto> = OnceLock::new();
+        SHARED.get_or_init(Moto::start)
+    }
+
     /// Starts a moto server on a free port and waits until it accepts connections.
     pub fn start() -> Moto {
         let python = python();
