@@ -1368,3 +1368,152 @@ async fn failed_resources_roll_back_like_aws() {
         ("hooks", "UPDATE_ROLLBACK_COMPLETE")
     );
 }
+
+/// Conditions and updates in place, as the ebhook stack meets them when an older template is
+/// replaced: a resource whose Condition is false is not in the stack's resources (moto listed a
+/// blank one); an event bus that only gains a Condition that holds is updated in place and keeps
+/// its rules (moto deleted and remade it); a queue's new MaximumMessageSize is applied in place
+/// (moto ignored it).
+#[tokio::test]
+async fn conditions_and_updates_in_place_match_aws() {
+    let moto = Moto::start();
+    let aws = Clients::new(&moto).await;
+    let mut conditional = template();
+    conditional["Conditions"] = json!({
+        "IsProd": { "Fn::Equals": [{ "Ref": "Stage" }, "prod"] },
+        "IsBeta": { "Fn::Equals": [{ "Ref": "Stage" }, "beta"] }
+    });
+    conditional["Resources"]["BetaQueue"] =
+        json!({ "Type": "AWS::SQS::Queue", "Condition": "IsBeta" });
+    let out = aws.deploy("hooks", &conditional, "s3cr3t-1").await;
+    let listed = |summaries: &[aws_sdk_cloudformation::types::StackResourceSummary]| {
+        let mut ids: Vec<(String, String)> = summaries
+            .iter()
+            .map(|r| {
+                (
+                    r.logical_resource_id().unwrap_or_default().to_owned(),
+                    r.physical_resource_id().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        ids.sort();
+        ids
+    };
+    let before = aws
+        .cfn
+        .list_stack_resources()
+        .stack_name("hooks")
+        .send()
+        .await
+        .expect("ListStackResources");
+    let before = listed(before.stack_resource_summaries());
+    let mut expected: Vec<&str> = RESOURCES.iter().map(|(id, _)| *id).collect();
+    expected.sort_unstable();
+    assert_eq!(
+        before.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(),
+        expected,
+        "no BetaQueue, and no blank entry for it"
+    );
+    let described = aws
+        .cfn
+        .describe_stack_resources()
+        .stack_name("hooks")
+        .send()
+        .await
+        .expect("DescribeStackResources");
+    assert_eq!(described.stack_resources().len(), RESOURCES.len());
+
+    let bus = &out["BusName"];
+    aws.events
+        .put_rule()
+        .name("consumer")
+        .event_bus_name(bus)
+        .event_pattern(r#"{"source":["ebhook.test"]}"#)
+        .send()
+        .await
+        .expect("PutRule");
+    let bus_arn = aws
+        .events
+        .describe_event_bus()
+        .name(bus)
+        .send()
+        .await
+        .expect("DescribeEventBus")
+        .arn()
+        .map(str::to_owned);
+
+    let mut updated = conditional.clone();
+    updated["Resources"]["Bus"]["Condition"] = json!("IsProd");
+    updated["Resources"]["Queue"]["Properties"] = json!({ "MaximumMessageSize": 1_048_576 });
+    let id = aws
+        .change_set(
+            "hooks",
+            "update",
+            ChangeSetType::Update,
+            Some(&updated),
+            vec![
+                previous("WebhookSecret"),
+                previous("CodeBucket"),
+                previous("CodeKey"),
+            ],
+        )
+        .await;
+    aws.cfn
+        .execute_change_set()
+        .change_set_name(&id)
+        .send()
+        .await
+        .expect("ExecuteChangeSet");
+    let stack = aws.stack("hooks").await;
+    assert_eq!(stack.stack_status(), Some(&StackStatus::UpdateComplete));
+    let after = aws
+        .cfn
+        .list_stack_resources()
+        .stack_name("hooks")
+        .send()
+        .await
+        .expect("ListStackResources");
+    assert_eq!(
+        listed(after.stack_resource_summaries()),
+        before,
+        "physical ids"
+    );
+    let rules: Vec<String> = aws
+        .events
+        .list_rules()
+        .event_bus_name(bus)
+        .send()
+        .await
+        .expect("ListRules")
+        .rules()
+        .iter()
+        .filter_map(|r| r.name().map(str::to_owned))
+        .collect();
+    assert_eq!(rules, ["consumer"], "the bus kept its rule");
+    let arn_after = aws
+        .events
+        .describe_event_bus()
+        .name(bus)
+        .send()
+        .await
+        .expect("DescribeEventBus")
+        .arn()
+        .map(str::to_owned);
+    assert_eq!(arn_after, bus_arn);
+    let size = aws
+        .sqs
+        .get_queue_attributes()
+        .queue_url(&out["QueueUrl"])
+        .attribute_names(QueueAttributeName::MaximumMessageSize)
+        .send()
+        .await
+        .expect("GetQueueAttributes");
+    assert_eq!(
+        size.attributes()
+            .and_then(|a| a.get(&QueueAttributeName::MaximumMessageSize))
+            .map(String::as_str),
+        Some("1048576")
+    );
+    // The queue kept the policy its QueuePolicy resource gave it.
+    assert!(aws.queue_policy(&out["QueueUrl"]).await.is_some());
+}
