@@ -6,14 +6,14 @@ use aws_sdk_s3::primitives::ByteStream;
 use crate::aws::{Aws, aws_error};
 use crate::deploy::{self, Outcome, StackChange};
 use crate::package::Artifact;
-use crate::template::{ARTIFACTS_OUTPUT_BUCKET, artifacts_template};
+use crate::stack::{self, ARTIFACTS_OUTPUT_BUCKET, ARTIFACTS_TEMPLATE};
 use crate::ui::Ui;
 
 pub const STACK_NAME: &str = "ebhook-artifacts";
 
 /// The bucket's name, creating its stack the first time.
 pub async fn ensure_bucket(aws: &Aws, ui: &Ui) -> anyhow::Result<String> {
-    if let Some(stack) = deploy::describe(aws, STACK_NAME).await?
+    if let Some(stack) = stack::describe(aws, STACK_NAME).await?
         && let Some(bucket) = stack.outputs.get(ARTIFACTS_OUTPUT_BUCKET)
         && matches!(stack.status.as_str(), "CREATE_COMPLETE" | "UPDATE_COMPLETE")
     {
@@ -25,7 +25,7 @@ pub async fn ensure_bucket(aws: &Aws, ui: &Ui) -> anyhow::Result<String> {
     ));
     let change = StackChange {
         stack_name: STACK_NAME,
-        template: Some(artifacts_template()),
+        template: Some(ARTIFACTS_TEMPLATE),
         parameters: Vec::new(),
         tags: vec![("ebhook:role", "artifacts".to_owned())],
         description: "ebhook artifacts bucket",

@@ -2,7 +2,7 @@
 //! that is shown before it is applied, with stack events streamed as they happen, and with
 //! nothing left half-made when something fails.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -12,34 +12,11 @@ use aws_sdk_cloudformation::types::{Capability, ChangeSetType, Parameter, StackE
 
 use crate::aws::{Aws, aws_error, is_missing_stack};
 use crate::cli::AwsError;
+use crate::stack::{Stack, describe};
 use crate::ui::{Spinner, Ui};
 
 /// CloudFormation's own waiters poll every 30 s or more; progress wants faster.
 const POLL: Duration = Duration::from_millis(1000);
-
-/// A stack as ebhook reads it back.
-#[derive(Clone, Debug, Default)]
-pub struct Stack {
-    pub id: String,
-    pub name: String,
-    pub status: String,
-    pub outputs: BTreeMap<String, String>,
-    pub parameters: BTreeMap<String, String>,
-    pub tags: BTreeMap<String, String>,
-    pub last_changed: Option<DateTime>,
-}
-
-impl Stack {
-    pub fn output(&self, key: &str) -> anyhow::Result<&str> {
-        self.outputs.get(key).map(String::as_str).ok_or_else(|| {
-            AwsError(format!(
-                "stack {} has no output {key}; was it deployed by ebhook? (status {})",
-                self.name, self.status
-            ))
-            .into()
-        })
-    }
-}
 
 /// A parameter's value for a change set: a new value, or "keep what the stack has" (used for
 /// the secret, so re-running `init` never changes it).
@@ -66,56 +43,6 @@ pub enum Outcome {
     Created,
     Updated,
     Unchanged,
-}
-
-pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Stack>> {
-    let out = match aws
-        .cloudformation
-        .describe_stacks()
-        .stack_name(name)
-        .send()
-        .await
-    {
-        Ok(out) => out,
-        Err(e) if is_missing_stack(&e) => return Ok(None),
-        Err(e) => return Err(aws_error(&format!("reading stack {name}"), &e).into()),
-    };
-    let Some(s) = out.stacks().first() else {
-        return Ok(None);
-    };
-    let status = s
-        .stack_status()
-        .map(|s| s.as_str().to_owned())
-        .unwrap_or_default();
-    if status == "DELETE_COMPLETE" {
-        return Ok(None);
-    }
-    Ok(Some(Stack {
-        id: s.stack_id().unwrap_or_default().to_owned(),
-        name: s.stack_name().unwrap_or(name).to_owned(),
-        status,
-        outputs: s
-            .outputs()
-            .iter()
-            .filter_map(|o| Some((o.output_key()?.to_owned(), o.output_value()?.to_owned())))
-            .collect(),
-        parameters: s
-            .parameters()
-            .iter()
-            .filter_map(|p| {
-                Some((
-                    p.parameter_key()?.to_owned(),
-                    p.parameter_value()?.to_owned(),
-                ))
-            })
-            .collect(),
-        tags: s
-            .tags()
-            .iter()
-            .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
-            .collect(),
-        last_changed: s.last_updated_time().or(s.creation_time()).copied(),
-    }))
 }
 
 fn in_progress(status: &str) -> bool {

@@ -7,7 +7,7 @@ mod commands;
 mod deploy;
 mod package;
 mod secret_input;
-mod template;
+mod stack;
 mod ui;
 
 use std::process::ExitCode;

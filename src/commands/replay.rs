@@ -16,8 +16,7 @@ use serde_json::json;
 use crate::aws::{Aws, aws_error};
 use crate::cli::{AwsError, UsageError};
 use crate::commands::common::{AwsArgs, OutputFormat, no_such_stack};
-use crate::deploy;
-use crate::template;
+use crate::stack;
 use crate::ui::Ui;
 
 #[derive(Debug, Args)]
@@ -44,13 +43,13 @@ pub struct DeadLetters {
 /// The stack's dead-letter queue and bus, from its outputs. (A spilled record names its own
 /// bucket.)
 pub async fn dead_letters(aws: &Aws, stack_name: &str) -> anyhow::Result<DeadLetters> {
-    let stack = deploy::describe(aws, stack_name)
+    let stack = stack::describe(aws, stack_name)
         .await?
         .ok_or_else(|| no_such_stack(aws, stack_name))?;
     let output = |k: &str| stack.outputs.get(k).cloned();
     let (Some(queue_url), Some(bus)) = (
-        output(template::OUTPUT_DEAD_LETTER_QUEUE_URL),
-        output(template::OUTPUT_EVENT_BUS_NAME),
+        output(stack::OUTPUT_DEAD_LETTER_QUEUE_URL),
+        output(stack::OUTPUT_EVENT_BUS_NAME),
     ) else {
         return Err(UsageError(format!(
             "stack {stack_name} has no dead-letter queue (it was deployed by an older ebhook): run `ebhook init` again with the same --stack-name to add one"

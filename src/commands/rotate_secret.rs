@@ -14,7 +14,7 @@ use crate::cli::UsageError;
 use crate::commands::common::{AwsArgs, OutputFormat, no_such_stack, stored_secret};
 use crate::deploy::{self, Outcome, ParamValue, StackChange};
 use crate::secret_input::{self, SecretArgs};
-use crate::template;
+use crate::stack;
 use crate::ui::Ui;
 
 #[derive(Debug, Args)]
@@ -62,10 +62,10 @@ pub async fn run(args: RotateSecretArgs) -> anyhow::Result<()> {
         .await?
         .ok_or_else(|| no_such_stack(&aws, &args.stack_name))?;
     let provider: Provider = stack
-        .output(template::OUTPUT_PROVIDER)?
+        .output(stack::OUTPUT_PROVIDER)?
         .parse()
         .map_err(|e| UsageError(format!("stack {}: {e}", stack.name)))?;
-    let secret_arn = stack.output(template::OUTPUT_SECRET_ARN)?.to_owned();
+    let secret_arn = stack.output(stack::OUTPUT_SECRET_ARN)?.to_owned();
     let old = stored_secret(&aws, &secret_arn).await?;
 
     let now = OffsetDateTime::now_utc();
@@ -101,7 +101,7 @@ pub async fn run(args: RotateSecretArgs) -> anyhow::Result<()> {
         parameters: deploy::keep_parameters(
             &stack,
             vec![(
-                template::PARAM_SIGNING_SECRET,
+                stack::PARAM_SIGNING_SECRET,
                 ParamValue::Value(new_set.to_json()),
             )],
         ),

@@ -19,9 +19,8 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::cli::{AwsError, ProviderArg, UsageError};
 use crate::commands::common::{AwsArgs, no_such_stack, stored_secret};
-use crate::deploy;
 use crate::secret_input::SecretArgs;
-use crate::template;
+use crate::stack;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -232,15 +231,15 @@ async fn from_stack(
     stack_name: &str,
 ) -> anyhow::Result<(String, Provider, Vec<u8>)> {
     let aws = aws_args.connect().await?;
-    let stack = deploy::describe(&aws, stack_name)
+    let stack = stack::describe(&aws, stack_name)
         .await?
         .ok_or_else(|| no_such_stack(&aws, stack_name))?;
-    let url = stack.output(template::OUTPUT_WEBHOOK_URL)?.to_owned();
+    let url = stack.output(stack::OUTPUT_WEBHOOK_URL)?.to_owned();
     let provider: Provider = stack
-        .output(template::OUTPUT_PROVIDER)?
+        .output(stack::OUTPUT_PROVIDER)?
         .parse()
         .map_err(|e| AwsError(format!("stack {stack_name}: {e}")))?;
-    let arn = stack.output(template::OUTPUT_SECRET_ARN)?;
+    let arn = stack.output(stack::OUTPUT_SECRET_ARN)?;
     let set = stored_secret(&aws, arn).await?;
     let Some(current) = set.current() else {
         return Err(UsageError(format!(

@@ -8,7 +8,7 @@ use crate::aws::aws_error;
 use crate::cli::{AwsError, UsageError};
 use crate::commands::common::AwsArgs;
 use crate::deploy;
-use crate::template;
+use crate::stack;
 use crate::ui::Ui;
 
 #[derive(Debug, Args)]
@@ -26,7 +26,7 @@ pub struct TeardownArgs {
 pub async fn run(args: TeardownArgs) -> anyhow::Result<()> {
     let ui = Ui::new(args.yes);
     let aws = args.aws.connect().await?;
-    let Some(stack) = deploy::describe(&aws, &args.stack_name).await? else {
+    let Some(stack) = stack::describe(&aws, &args.stack_name).await? else {
         return Err(UsageError(format!(
             "no stack named {} in {}: nothing to tear down",
             args.stack_name,
@@ -34,7 +34,7 @@ pub async fn run(args: TeardownArgs) -> anyhow::Result<()> {
         ))
         .into());
     };
-    if !stack.outputs.contains_key(template::OUTPUT_PROVIDER)
+    if !stack.outputs.contains_key(stack::OUTPUT_PROVIDER)
         && !stack.tags.contains_key("ebhook:provider")
     {
         return Err(UsageError(format!(
@@ -43,14 +43,14 @@ pub async fn run(args: TeardownArgs) -> anyhow::Result<()> {
         ))
         .into());
     }
-    let function = stack.outputs.get(template::OUTPUT_FUNCTION_NAME).cloned();
-    let secret = stack.outputs.get(template::OUTPUT_SECRET_ARN).cloned();
-    let bucket = stack.parameters.get(template::PARAM_CODE_BUCKET).cloned();
-    let key = stack.parameters.get(template::PARAM_CODE_KEY).cloned();
-    let bus = stack.outputs.get(template::OUTPUT_EVENT_BUS_NAME).cloned();
-    let payloads = stack.outputs.get(template::OUTPUT_PAYLOAD_BUCKET).cloned();
+    let function = stack.outputs.get(stack::OUTPUT_FUNCTION_NAME).cloned();
+    let secret = stack.outputs.get(stack::OUTPUT_SECRET_ARN).cloned();
+    let bucket = stack.parameters.get(stack::PARAM_CODE_BUCKET).cloned();
+    let key = stack.parameters.get(stack::PARAM_CODE_KEY).cloned();
+    let bus = stack.outputs.get(stack::OUTPUT_EVENT_BUS_NAME).cloned();
+    let payloads = stack.outputs.get(stack::OUTPUT_PAYLOAD_BUCKET).cloned();
     // Best effort: a stack half-made may have no queue to count.
-    let waiting = match stack.outputs.get(template::OUTPUT_DEAD_LETTER_QUEUE_URL) {
+    let waiting = match stack.outputs.get(stack::OUTPUT_DEAD_LETTER_QUEUE_URL) {
         Some(url) => super::replay::queue_depth(&aws, url)
             .await
             .unwrap_or_else(|e| {
@@ -66,7 +66,7 @@ pub async fn run(args: TeardownArgs) -> anyhow::Result<()> {
         aws.region(),
         if stack
             .parameters
-            .get(template::PARAM_EVENT_BUS_NAME)
+            .get(stack::PARAM_EVENT_BUS_NAME)
             .is_some_and(|b| !b.is_empty())
         {
             " (the existing bus it forwards to is kept)"
@@ -91,7 +91,7 @@ pub async fn run(args: TeardownArgs) -> anyhow::Result<()> {
     let stack = deploy::settle(&aws, &ui, &stack.name)
         .await?
         .unwrap_or(stack);
-    if deploy::describe(&aws, &stack.name).await?.is_some() {
+    if stack::describe(&aws, &stack.name).await?.is_some() {
         // CloudFormation cannot delete a bucket that still holds objects.
         if let Some(bucket) = &payloads {
             let removed = empty_bucket(&aws, bucket).await?;
@@ -112,7 +112,7 @@ pub async fn run(args: TeardownArgs) -> anyhow::Result<()> {
 
     // Confirm, rather than assume, that nothing is left.
     let mut left = Vec::new();
-    if deploy::describe(&aws, &stack.name).await?.is_some() {
+    if stack::describe(&aws, &stack.name).await?.is_some() {
         left.push(format!("stack {}", stack.name));
     }
     if let Some(name) = &function {
@@ -211,7 +211,7 @@ async fn key_used_elsewhere(
         let used = page.stacks().iter().any(|s| {
             s.stack_name() != Some(stack_name)
                 && s.parameters().iter().any(|p| {
-                    p.parameter_key() == Some(template::PARAM_CODE_KEY)
+                    p.parameter_key() == Some(stack::PARAM_CODE_KEY)
                         && p.parameter_value() == Some(key)
                 })
         });
