@@ -7,6 +7,7 @@ pub mod cli;
 pub mod function_url;
 pub mod moto;
 pub mod process;
+pub mod resolve;
 pub mod runtime_api;
 pub mod stand_in;
 
