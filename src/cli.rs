@@ -1,34 +1,10 @@
-//! Command-line arguments (clap derive) and exit codes.
+//! The command line: clap's definitions of the commands and their arguments, nothing else.
+//! Each subcommand's own arguments live with it in `commands/`.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ebhook_handler::Provider;
 
 use crate::stack;
-
-/// Exit codes: scripts can tell a mistake in what they asked from a failure in AWS.
-pub const EXIT_USAGE: u8 = 2;
-pub const EXIT_AWS: u8 = 3;
-pub const EXIT_INTERNAL: u8 = 4;
-
-/// An error the user can fix by asking differently (bad flag value, missing input).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageError(pub String);
-
-/// A failure reported by AWS (or the emulator standing in for it).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct AwsError(pub String);
-
-pub fn exit_code(error: &anyhow::Error) -> u8 {
-    if error.chain().any(|e| e.is::<UsageError>()) {
-        EXIT_USAGE
-    } else if error.chain().any(|e| e.is::<AwsError>()) {
-        EXIT_AWS
-    } else {
-        1
-    }
-}
 
 #[derive(Debug, Parser)]
 #[command(

@@ -4,10 +4,11 @@ use clap::Args;
 use ebhook_handler::{Provider, SecretSet};
 use serde_json::json;
 
-use crate::cli::{StackArgs, UsageError};
+use crate::cli::StackArgs;
 use crate::commands::common::{AwsArgs, HandlerArgs, OutputFormat, package_and_upload};
 use crate::deploy::{self, Outcome, ParamValue, StackChange};
-use crate::secret_input::{self, SecretArgs};
+use crate::error::Error;
+use crate::secret_input::{self, SecretArgs, SecretError};
 use crate::stack::{self, Settings};
 use crate::ui::Ui;
 
@@ -62,7 +63,7 @@ impl Choices {
     }
 }
 
-fn choose(args: &InitArgs, ui: &Ui) -> anyhow::Result<Choices> {
+fn choose(args: &InitArgs, ui: &Ui) -> Result<Choices, Error> {
     let provider: Provider = match args.stack.provider {
         Some(p) => p.into(),
         None if ui.interactive() && !args.yes => {
@@ -74,11 +75,7 @@ fn choose(args: &InitArgs, ui: &Ui) -> anyhow::Result<Choices> {
                 .interact()?;
             Provider::ALL[i]
         }
-        None => {
-            return Err(
-                UsageError("--provider is required (zendesk, github or twilio)".into()).into(),
-            );
-        }
+        None => return Err(Error::MissingProvider),
     };
     let default_name = format!("ebhook-{provider}");
     let stack_name = match &args.stack_name {
@@ -104,8 +101,8 @@ fn choose(args: &InitArgs, ui: &Ui) -> anyhow::Result<Choices> {
             })
             .transpose()?;
     }
-    stack::check_stack_name(&stack_name, &settings).map_err(|e| UsageError(e.to_string()))?;
-    settings.validate().map_err(|e| UsageError(e.to_string()))?;
+    stack::check_stack_name(&stack_name, &settings)?;
+    settings.validate()?;
     Ok(Choices {
         provider,
         stack_name,
@@ -119,7 +116,7 @@ fn secret_plan(
     ui: &Ui,
     provider: Provider,
     stack_exists: bool,
-) -> anyhow::Result<(ParamValue, Option<String>)> {
+) -> Result<(ParamValue, Option<String>), SecretError> {
     if let Some(secret) = args.secret.read()? {
         return Ok((ParamValue::Value(SecretSet::single(secret).to_json()), None));
     }
@@ -130,23 +127,28 @@ fn secret_plan(
     match provider {
         Provider::Github => {
             let secret = secret_input::generate()?;
-            Ok((ParamValue::Value(SecretSet::single(secret.clone()).to_json()), Some(secret)))
+            Ok((
+                ParamValue::Value(SecretSet::single(secret.clone()).to_json()),
+                Some(secret),
+            ))
         }
         Provider::Twilio if ui.interactive() => {
-            let token = secret_input::prompt("Twilio Auth Token (hidden; Console > Account > API keys & tokens)")?
-                .ok_or_else(|| UsageError("Twilio signs with your Auth Token; ebhook needs it to verify".into()))?;
+            let token = secret_input::prompt(
+                "Twilio Auth Token (hidden; Console > Account > API keys & tokens)",
+            )?
+            .ok_or(SecretError::TwilioAuthToken)?;
             Ok((ParamValue::Value(SecretSet::single(token).to_json()), None))
         }
-        Provider::Twilio => Err(UsageError(
-            "Twilio signs with your account's Auth Token: pass it with --secret-stdin or --secret-env NAME".into(),
-        )
-        .into()),
+        Provider::Twilio => Err(SecretError::TwilioAuthToken),
         // Zendesk creates the secret only once the webhook exists: deploy first.
-        Provider::Zendesk => Ok((ParamValue::Value(stack::UNSET_SIGNING_SECRET.to_owned()), None)),
+        Provider::Zendesk => Ok((
+            ParamValue::Value(stack::UNSET_SIGNING_SECRET.to_owned()),
+            None,
+        )),
     }
 }
 
-pub async fn run(args: InitArgs) -> anyhow::Result<()> {
+pub async fn run(args: InitArgs) -> Result<(), Error> {
     let ui = Ui::new(args.yes);
     let choices = choose(&args, &ui)?;
     args.handler.check()?;
@@ -166,11 +168,11 @@ pub async fn run(args: InitArgs) -> anyhow::Result<()> {
         && let Some(p) = stack.outputs.get(stack::OUTPUT_PROVIDER)
         && p != choices.provider.as_str()
     {
-        return Err(UsageError(format!(
-            "stack {} serves {p}, not {}; choose another --stack-name",
-            choices.stack_name, choices.provider
-        ))
-        .into());
+        return Err(Error::ProviderMismatch {
+            stack: choices.stack_name.clone(),
+            deployed: p.clone(),
+            asked: choices.provider,
+        });
     }
     let stack_exists = existing.as_ref().is_some_and(|s| {
         !matches!(

@@ -7,6 +7,7 @@ use serde_json::json;
 use crate::artifacts;
 use crate::aws::aws_error;
 use crate::commands::common::{AwsArgs, OutputFormat, no_such_stack};
+use crate::error::Error;
 use crate::stack;
 
 #[derive(Debug, Args)]
@@ -38,7 +39,7 @@ fn rfc3339(t: &aws_smithy_types::DateTime) -> String {
         .unwrap_or_default()
 }
 
-pub async fn run(args: StatusArgs) -> anyhow::Result<()> {
+pub async fn run(args: StatusArgs) -> Result<(), Error> {
     let aws = args.aws.connect().await?;
     let stack = stack::describe(&aws, &args.stack_name)
         .await?

@@ -5,18 +5,18 @@
 
 use std::io::Write;
 
-use anyhow::Context;
 use ebhook_handler::Provider;
 
-use crate::cli::{TemplateArgs, UsageError};
+use crate::cli::TemplateArgs;
+use crate::error::Error;
 use crate::stack::{self, Settings};
 
-pub fn run(args: &TemplateArgs) -> anyhow::Result<()> {
+pub fn run(args: &TemplateArgs) -> Result<(), Error> {
     let text = if args.artifacts {
         stack::ARTIFACTS_TEMPLATE
     } else {
         let settings = Settings::from(&args.stack);
-        settings.validate().map_err(|e| UsageError(e.to_string()))?;
+        settings.validate()?;
         let overrides = settings.overrides(args.stack.provider.map(Provider::from));
         if !overrides.is_empty() {
             let shown: Vec<String> = overrides.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -36,5 +36,5 @@ pub fn run(args: &TemplateArgs) -> anyhow::Result<()> {
     stdout
         .write_all(text.as_bytes())
         .and_then(|()| stdout.flush())
-        .context("cannot write the template to stdout")
+        .map_err(|e| Error::io("writing the template to stdout", e))
 }

@@ -12,6 +12,7 @@ use crate::commands::common::{
     AwsArgs, HandlerArgs, OutputFormat, no_such_stack, package_and_upload,
 };
 use crate::deploy::{self, Outcome, ParamValue, StackChange};
+use crate::error::Error;
 use crate::stack;
 use crate::ui::Ui;
 
@@ -31,7 +32,7 @@ pub struct UpdateFunctionArgs {
     pub output: OutputFormat,
 }
 
-pub async fn run(args: UpdateFunctionArgs) -> anyhow::Result<()> {
+pub async fn run(args: UpdateFunctionArgs) -> Result<(), Error> {
     let ui = Ui::new(args.yes);
     args.handler.check()?;
     let aws = args.aws.connect().await?;

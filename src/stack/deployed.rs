@@ -10,9 +10,40 @@ use super::{
     OUTPUT_EVENT_BUS_NAME, OUTPUT_PROVIDER, PARAM_EVENT_BUS_NAME, PARAM_PROVIDER,
     PARAM_RESERVED_CONCURRENCY, PARAMETERS, TAG_PROVIDER,
 };
-use crate::aws::{Aws, aws_error, is_missing_stack};
-use crate::cli::AwsError;
+use crate::aws::{Aws, AwsError, aws_error, is_missing_stack};
 use crate::deploy::ParamValue;
+
+/// A deployed stack that is not as ebhook left it.
+#[derive(Debug, thiserror::Error)]
+pub enum StackError {
+    #[error(
+        "stack {stack} has no output {output} (status {status}); was it deployed by ebhook? Check \
+         --stack-name, or run `ebhook update-function --stack-name {stack}` to bring it up to date"
+    )]
+    MissingOutput {
+        stack: String,
+        output: String,
+        status: String,
+    },
+    #[error(
+        "stack {stack} names no provider (no {OUTPUT_PROVIDER} output, no {TAG_PROVIDER} tag; \
+         status {status}); was it deployed by ebhook? Check --stack-name"
+    )]
+    NoProvider { stack: String, status: String },
+    #[error("stack {stack}: {source}; was it deployed by ebhook? Check --stack-name")]
+    UnknownProvider {
+        stack: String,
+        source: ebhook_handler::provider::UnknownProvider,
+    },
+    #[error(
+        "the signing secret of stack {stack} is not in ebhook's format: {source}; set a new one \
+         with `ebhook rotate-secret --stack-name {stack}`"
+    )]
+    StoredSecret {
+        stack: String,
+        source: ebhook_handler::secrets::SecretFormatError,
+    },
+}
 
 /// A stack as ebhook reads it back.
 #[derive(Clone, Debug, Default)]
@@ -27,31 +58,31 @@ pub struct Stack {
 }
 
 impl Stack {
-    pub fn output(&self, key: &str) -> anyhow::Result<&str> {
-        self.outputs.get(key).map(String::as_str).ok_or_else(|| {
-            AwsError(format!(
-                "stack {} has no output {key}; was it deployed by ebhook? (status {})",
-                self.name, self.status
-            ))
-            .into()
-        })
+    pub fn output(&self, key: &str) -> Result<&str, StackError> {
+        self.outputs
+            .get(key)
+            .map(String::as_str)
+            .ok_or_else(|| StackError::MissingOutput {
+                stack: self.name.clone(),
+                output: key.to_owned(),
+                status: self.status.clone(),
+            })
     }
 
     /// The provider the stack serves: its `Provider` output, else the tag ebhook gave it.
-    pub fn provider(&self) -> anyhow::Result<Provider> {
+    pub fn provider(&self) -> Result<Provider, StackError> {
         let name = self
             .outputs
             .get(OUTPUT_PROVIDER)
             .or_else(|| self.tags.get(TAG_PROVIDER))
-            .ok_or_else(|| {
-                AwsError(format!(
-                    "stack {} names no provider (no {OUTPUT_PROVIDER} output, no {TAG_PROVIDER} \
-                     tag); was it deployed by ebhook? (status {})",
-                    self.name, self.status
-                ))
+            .ok_or_else(|| StackError::NoProvider {
+                stack: self.name.clone(),
+                status: self.status.clone(),
             })?;
-        name.parse()
-            .map_err(|e| AwsError(format!("stack {}: {e}", self.name)).into())
+        name.parse().map_err(|source| StackError::UnknownProvider {
+            stack: self.name.clone(),
+            source,
+        })
     }
 
     /// Every parameter of the current template for an update of this stack, `changed` aside:
@@ -69,7 +100,7 @@ impl Stack {
     pub fn parameters_for_template(
         &self,
         changed: Vec<(&'static str, ParamValue)>,
-    ) -> anyhow::Result<Vec<(&'static str, ParamValue)>> {
+    ) -> Result<Vec<(&'static str, ParamValue)>, StackError> {
         let mut parameters = Vec::new();
         for name in PARAMETERS {
             if changed.iter().any(|(c, _)| *c == name) {
@@ -98,7 +129,7 @@ impl Stack {
     }
 }
 
-pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Stack>> {
+pub async fn describe(aws: &Aws, name: &str) -> Result<Option<Stack>, AwsError> {
     let out = match aws
         .cloudformation
         .describe_stacks()
@@ -108,7 +139,7 @@ pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Stack>> {
     {
         Ok(out) => out,
         Err(e) if is_missing_stack(&e) => return Ok(None),
-        Err(e) => return Err(aws_error(&format!("reading stack {name}"), &e).into()),
+        Err(e) => return Err(aws_error(&format!("reading stack {name}"), &e)),
     };
     let Some(s) = out.stacks().first() else {
         return Ok(None);
@@ -149,7 +180,7 @@ pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Stack>> {
 }
 
 /// The template the stack runs, as it was submitted.
-pub async fn template_body(aws: &Aws, stack: &Stack) -> anyhow::Result<String> {
+pub async fn template_body(aws: &Aws, stack: &Stack) -> Result<String, AwsError> {
     let out = aws
         .cloudformation
         .get_template()

@@ -8,8 +8,10 @@
 mod deployed;
 mod options;
 
-pub use deployed::{Stack, describe, template_body};
-pub use options::{DEFAULT_LOG_RETENTION_DAYS, DEFAULT_MEMORY_SIZE, Settings, check_stack_name};
+pub use deployed::{Stack, StackError, describe, template_body};
+pub use options::{
+    DEFAULT_LOG_RETENTION_DAYS, DEFAULT_MEMORY_SIZE, OptionError, Settings, check_stack_name,
+};
 
 /// The stack's template, as `ebhook init` and `update-function` deploy it.
 pub const TEMPLATE: &str = include_str!("../../templates/ebhook.yaml");
