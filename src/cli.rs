@@ -32,6 +32,11 @@ pub enum Command {
     /// Delete the stack and its artifact, and confirm nothing of it is left.
     Teardown(crate::commands::TeardownArgs),
     /// Print the stack's CloudFormation template, exactly as ebhook deploys it.
+    ///
+    /// The template is the same for every provider and option: each is a parameter. Options are
+    /// therefore optional here (--provider too); those given are checked as `init` checks them
+    /// and printed on stderr as the parameter overrides to deploy with. stdout is the template
+    /// only.
     Template(TemplateArgs),
     /// Run the handler locally as an HTTP server; print (or put) the events it would send.
     Dev(crate::commands::DevArgs),

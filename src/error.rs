@@ -108,11 +108,14 @@ pub enum Error {
     Send { url: String, reason: String },
     #[error("no answer from {url} within {after:?}; check that the endpoint is up")]
     Timeout { url: String, after: Duration },
-    #[error("the endpoint answered {status}, not 2xx: see the answer above")]
+    #[error(
+        "the endpoint answered {status}, not 2xx: see its answer above (401 means the signing \
+         secret does not match)"
+    )]
     Refused { status: u16 },
     #[error(
-        "CloudFormation is still working on the change, which goes on without ebhook; run the \
-         same command again to wait for it and continue"
+        "interrupted: CloudFormation carries on with the change; run the same command again to \
+         wait for it and continue"
     )]
     Interrupted,
     #[error("{0}: a bug in ebhook, please report it")]
