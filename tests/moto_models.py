@@ -99,6 +99,22 @@ def _policy_text(document: Any) -> str:
     return document if isinstance(document, str) else json.dumps(document)
 
 
+def _replace(
+    cls: Any,
+    original_resource: Any,
+    new_resource_name: str,
+    cloudformation_json: dict[str, Any],
+    account_id: str,
+    region_name: str,
+) -> Any:
+    """A replacement, as CloudFormation makes one: the new resource first, then the old goes."""
+    replacement = cls.create_from_cloudformation_json(
+        new_resource_name, cloudformation_json, account_id, region_name
+    )
+    original_resource.delete(account_id, region_name)
+    return replacement
+
+
 # ---------------------------------------------------------------------------
 # 1. Resource types moto 5.2.5 does not model
 # ---------------------------------------------------------------------------
@@ -183,12 +199,10 @@ class LambdaUrl(CloudFormationModel):
         backend = lambda_models.lambda_backends[account_id][region_name]
         function = backend.get_function(properties["TargetFunctionArn"])
         if function.function_arn != original_resource.function_arn:
-            # Another function: replacement (new URL), then the old one goes.
-            replacement = cls.create_from_cloudformation_json(
-                new_resource_name, cloudformation_json, account_id, region_name
+            # Another function: a replacement, with a new URL.
+            return _replace(
+                cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
             )
-            original_resource.delete(account_id, region_name)
-            return replacement
         config = cls._config(properties)
         url_config = backend.update_function_url_config(function.function_arn, config)
         # moto's update only sets AuthType and Cors when given; AWS applies the
@@ -315,12 +329,10 @@ class SecretsManagerSecret(CloudFormationModel):
         properties = cloudformation_json["Properties"]
         old = original_resource.properties
         if properties.get("Name") != old.get("Name"):
-            # Name is a replacement property: new secret first, then the old goes.
-            replacement = cls.create_from_cloudformation_json(
-                new_resource_name, cloudformation_json, account_id, region_name
+            # Name is a replacement property.
+            return _replace(
+                cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
             )
-            original_resource.delete(account_id, region_name)
-            return replacement
 
         backend = secretsmanager_backends[account_id][region_name]
         value_changed = properties.get("SecretString") != old.get(
@@ -1620,11 +1632,9 @@ def _event_bus_update(
 ) -> Any:
     if new_resource_name == original_resource.name:
         return original_resource
-    replacement = cls.create_from_cloudformation_json(
-        new_resource_name, cloudformation_json, account_id, region_name
+    return _replace(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
     )
-    original_resource.delete(account_id, region_name)
-    return replacement
 
 
 # SQS: CloudFormation changes a queue's attributes in place (QueueName and FifoQueue replace

@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 
 use crate::support::Moto;
 use crate::support::moto::{ACCOUNT_ID, REGION, s3_client};
+use crate::support::stack::{bus_arn, bus_rules, outputs, parameters};
 
 const CODE_BUCKET: &str = "ebhook-emulator-code";
 const CODE_KEY: &str = "handler.zip";
@@ -373,32 +374,6 @@ fn deploy_parameters(secret: &str) -> Vec<Parameter> {
         parameter("CodeBucket", CODE_BUCKET),
         parameter("CodeKey", CODE_KEY),
     ]
-}
-
-fn outputs(stack: &Stack) -> HashMap<String, String> {
-    stack
-        .outputs()
-        .iter()
-        .map(|o| {
-            (
-                o.output_key().expect("key").to_owned(),
-                o.output_value().expect("value").to_owned(),
-            )
-        })
-        .collect()
-}
-
-fn parameters(stack: &Stack) -> HashMap<String, String> {
-    stack
-        .parameters()
-        .iter()
-        .map(|p| {
-            (
-                p.parameter_key().expect("key").to_owned(),
-                p.parameter_value().expect("value").to_owned(),
-            )
-        })
-        .collect()
 }
 
 /// The index of the only event with this logical id and status.
@@ -1432,15 +1407,7 @@ async fn conditions_and_updates_in_place_match_aws() {
         .send()
         .await
         .expect("PutRule");
-    let bus_arn = aws
-        .events
-        .describe_event_bus()
-        .name(bus)
-        .send()
-        .await
-        .expect("DescribeEventBus")
-        .arn()
-        .map(str::to_owned);
+    let arn = bus_arn(&aws.events, bus).await;
 
     let mut updated = conditional.clone();
     updated["Resources"]["Bus"]["Condition"] = json!("IsProd");
@@ -1478,28 +1445,12 @@ async fn conditions_and_updates_in_place_match_aws() {
         before,
         "physical ids"
     );
-    let rules: Vec<String> = aws
-        .events
-        .list_rules()
-        .event_bus_name(bus)
-        .send()
-        .await
-        .expect("ListRules")
-        .rules()
-        .iter()
-        .filter_map(|r| r.name().map(str::to_owned))
-        .collect();
-    assert_eq!(rules, ["consumer"], "the bus kept its rule");
-    let arn_after = aws
-        .events
-        .describe_event_bus()
-        .name(bus)
-        .send()
-        .await
-        .expect("DescribeEventBus")
-        .arn()
-        .map(str::to_owned);
-    assert_eq!(arn_after, bus_arn);
+    assert_eq!(
+        bus_rules(&aws.events, bus).await,
+        ["consumer"],
+        "the bus kept its rule"
+    );
+    assert_eq!(bus_arn(&aws.events, bus).await, arn);
     let size = aws
         .sqs
         .get_queue_attributes()

@@ -5,7 +5,7 @@
 //! parameters recorded), after which an unchanged build changes nothing. `rotate-secret` works
 //! before and after.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_cloudformation::types::{Capability, ChangeSetType, Parameter, Tag};
 use aws_sdk_sqs::types::QueueAttributeName;
@@ -15,6 +15,7 @@ use yaml_serde::Value;
 use crate::support::cli::{Run, ebhook};
 use crate::support::moto::s3_client;
 use crate::support::resolve::resolve;
+use crate::support::stack::{bus_arn, bus_rules, outputs, parameters};
 use crate::support::{Bootstrap, Moto, workspace_root};
 
 const GITHUB: &str = "github.yaml";
@@ -184,32 +185,12 @@ impl Clients {
         stack.stack_status().expect("a status").as_str().to_owned()
     }
 
-    async fn outputs(&self, stack: &str) -> BTreeMap<String, String> {
-        let stack = self.stack(stack).await;
-        stack
-            .outputs()
-            .iter()
-            .map(|o| {
-                (
-                    o.output_key().unwrap_or_default().to_owned(),
-                    o.output_value().unwrap_or_default().to_owned(),
-                )
-            })
-            .collect()
+    async fn outputs(&self, stack: &str) -> HashMap<String, String> {
+        outputs(&self.stack(stack).await)
     }
 
-    async fn parameters(&self, stack: &str) -> BTreeMap<String, String> {
-        let stack = self.stack(stack).await;
-        stack
-            .parameters()
-            .iter()
-            .map(|p| {
-                (
-                    p.parameter_key().unwrap_or_default().to_owned(),
-                    p.parameter_value().unwrap_or_default().to_owned(),
-                )
-            })
-            .collect()
+    async fn parameters(&self, stack: &str) -> HashMap<String, String> {
+        parameters(&self.stack(stack).await)
     }
 
     /// Each resource's physical id, by logical id.
@@ -291,24 +272,11 @@ impl Clients {
             .send()
             .await
             .expect("describe the secret");
-        let bus = self
-            .events
-            .describe_event_bus()
-            .name(&outputs["EventBusName"])
-            .send()
-            .await
-            .expect("describe the bus");
-        let rules: Vec<String> = self
-            .events
-            .list_rules()
-            .event_bus_name(&outputs["EventBusName"])
-            .send()
-            .await
-            .expect("list the bus's rules")
-            .rules()
-            .iter()
-            .filter_map(|r| r.name().map(str::to_owned))
-            .collect();
+        let bus = &outputs["EventBusName"];
+        let (bus_arn, rules) = (
+            bus_arn(&self.events, bus).await,
+            bus_rules(&self.events, bus).await,
+        );
         let mut variables: Vec<(String, String)> = function
             .environment()
             .and_then(|e| e.variables())
@@ -337,7 +305,7 @@ impl Clients {
                 "name": secret.name(),
                 "description": secret.description(),
             },
-            "bus": {"arn": bus.arn(), "rules": rules},
+            "bus": {"arn": bus_arn, "rules": rules},
         })
     }
 
