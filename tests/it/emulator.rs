@@ -316,6 +316,16 @@ impl Clients {
             .to_owned()
     }
 
+    /// Executes a change set, which the emulator accepts (what it does is checked after).
+    async fn execute(&self, change_set: &str) {
+        self.cfn
+            .execute_change_set()
+            .change_set_name(change_set)
+            .send()
+            .await
+            .expect("ExecuteChangeSet");
+    }
+
     /// Creates the template's stack through a CREATE change set, as the CLI
     /// does, and executes it.
     async fn deploy(&self, stack: &str, template: &Value, secret: &str) -> HashMap<String, String> {
@@ -329,12 +339,7 @@ impl Clients {
                 deploy_parameters(secret),
             )
             .await;
-        self.cfn
-            .execute_change_set()
-            .change_set_name(&id)
-            .send()
-            .await
-            .expect("ExecuteChangeSet");
+        self.execute(&id).await;
         let stack = self.stack(stack).await;
         assert_eq!(
             stack.stack_status(),
@@ -1187,12 +1192,8 @@ async fn failed_resources_roll_back_like_aws() {
             vec![parameter("WebhookSecret", "s3cr3t")],
         )
         .await;
-    aws.cfn
-        .execute_change_set()
-        .change_set_name(&id)
-        .send()
-        .await
-        .expect("ExecuteChangeSet is accepted; the failure comes after");
+    // Accepted; the failure comes after.
+    aws.execute(&id).await;
     let stack = aws.stack("broken").await;
     assert_eq!(
         stack.stack_status(),
@@ -1293,12 +1294,7 @@ async fn failed_resources_roll_back_like_aws() {
         )
         .await;
     let before = aws.events("hooks").await.len();
-    aws.cfn
-        .execute_change_set()
-        .change_set_name(&id)
-        .send()
-        .await
-        .expect("ExecuteChangeSet");
+    aws.execute(&id).await;
     let stack = aws.stack("hooks").await;
     assert_eq!(
         stack.stack_status(),
@@ -1425,12 +1421,7 @@ async fn conditions_and_updates_in_place_match_aws() {
             ],
         )
         .await;
-    aws.cfn
-        .execute_change_set()
-        .change_set_name(&id)
-        .send()
-        .await
-        .expect("ExecuteChangeSet");
+    aws.execute(&id).await;
     let stack = aws.stack("hooks").await;
     assert_eq!(stack.stack_status(), Some(&StackStatus::UpdateComplete));
     let after = aws
