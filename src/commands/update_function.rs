@@ -39,7 +39,9 @@ pub async fn run(args: UpdateFunctionArgs) -> Result<(), Error> {
     let stack = deploy::settle(&aws, &ui, &args.stack_name)
         .await?
         .ok_or_else(|| no_such_stack(&aws, &args.stack_name))?;
+    // Made by ebhook, and so serving a provider: checked before anything is built.
     stack.output(stack::OUTPUT_FUNCTION_NAME)?;
+    stack.provider()?;
     let arch = match stack
         .parameters
         .get(stack::PARAM_ARCHITECTURE)
