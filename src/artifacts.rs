@@ -3,17 +3,18 @@
 
 use aws_sdk_s3::primitives::ByteStream;
 
-use crate::aws::{Aws, aws_error};
+use crate::aws::{Aws, AwsError, aws_error};
 use crate::deploy::{self, Outcome, StackChange};
+use crate::error::Error;
 use crate::package::Artifact;
-use crate::template::{ARTIFACTS_OUTPUT_BUCKET, artifacts_template};
+use crate::stack::{self, ARTIFACTS_OUTPUT_BUCKET, ARTIFACTS_TEMPLATE};
 use crate::ui::Ui;
 
 pub const STACK_NAME: &str = "ebhook-artifacts";
 
 /// The bucket's name, creating its stack the first time.
-pub async fn ensure_bucket(aws: &Aws, ui: &Ui) -> anyhow::Result<String> {
-    if let Some(stack) = deploy::describe(aws, STACK_NAME).await?
+pub async fn ensure_bucket(aws: &Aws, ui: &Ui) -> Result<String, Error> {
+    if let Some(stack) = stack::describe(aws, STACK_NAME).await?
         && let Some(bucket) = stack.outputs.get(ARTIFACTS_OUTPUT_BUCKET)
         && matches!(stack.status.as_str(), "CREATE_COMPLETE" | "UPDATE_COMPLETE")
     {
@@ -25,7 +26,7 @@ pub async fn ensure_bucket(aws: &Aws, ui: &Ui) -> anyhow::Result<String> {
     ));
     let change = StackChange {
         stack_name: STACK_NAME,
-        template: Some(artifacts_template()),
+        template: Some(ARTIFACTS_TEMPLATE),
         parameters: Vec::new(),
         tags: vec![("ebhook:role", "artifacts".to_owned())],
         description: "ebhook artifacts bucket",
@@ -39,7 +40,12 @@ pub async fn ensure_bucket(aws: &Aws, ui: &Ui) -> anyhow::Result<String> {
 }
 
 /// Upload unless an object with this content hash is already there.
-pub async fn upload(aws: &Aws, ui: &Ui, bucket: &str, artifact: &Artifact) -> anyhow::Result<bool> {
+pub async fn upload(
+    aws: &Aws,
+    ui: &Ui,
+    bucket: &str,
+    artifact: &Artifact,
+) -> Result<bool, AwsError> {
     let key = artifact.key();
     if exists(aws, bucket, &key).await? {
         ui.note(format!(
@@ -65,16 +71,16 @@ pub async fn upload(aws: &Aws, ui: &Ui, bucket: &str, artifact: &Artifact) -> an
     Ok(true)
 }
 
-pub async fn exists(aws: &Aws, bucket: &str, key: &str) -> anyhow::Result<bool> {
+pub async fn exists(aws: &Aws, bucket: &str, key: &str) -> Result<bool, AwsError> {
     match aws.s3.head_object().bucket(bucket).key(key).send().await {
         Ok(_) => Ok(true),
         Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(false),
         Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => Ok(false),
-        Err(e) => Err(aws_error(&format!("checking s3://{bucket}/{key}"), &e).into()),
+        Err(e) => Err(aws_error(&format!("checking s3://{bucket}/{key}"), &e)),
     }
 }
 
-pub async fn remove(aws: &Aws, bucket: &str, key: &str) -> anyhow::Result<()> {
+pub async fn remove(aws: &Aws, bucket: &str, key: &str) -> Result<(), AwsError> {
     aws.s3
         .delete_object()
         .bucket(bucket)

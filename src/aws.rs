@@ -5,7 +5,17 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
-use crate::cli::AwsError;
+use crate::error::{Error, chain};
+
+/// A failed AWS call: what was being done, then AWS's code and message and what to do about it.
+#[derive(Debug, thiserror::Error)]
+#[error("{action} failed: {detail}")]
+pub struct AwsError {
+    /// What ebhook was doing, e.g. "reading stack hooks".
+    pub action: String,
+    /// AWS's error code and message, and the next step.
+    pub detail: String,
+}
 
 /// Clients for one account and region.
 pub struct Aws {
@@ -25,7 +35,7 @@ pub struct Identity {
 }
 
 impl Aws {
-    pub async fn connect(region: Option<&str>, profile: Option<&str>) -> anyhow::Result<Self> {
+    pub async fn connect(region: Option<&str>, profile: Option<&str>) -> Result<Self, Error> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
         if let Some(profile) = profile {
             loader = loader.profile_name(profile);
@@ -35,10 +45,7 @@ impl Aws {
         }
         let config = loader.load().await;
         if config.region().is_none() {
-            return Err(crate::cli::UsageError(
-                "no AWS region is configured: pass --region, set AWS_REGION, or set a region in your AWS profile".into(),
-            )
-            .into());
+            return Err(Error::NoRegion);
         }
         // A custom endpoint (LocalStack, moto) serves buckets by path, not by subdomain.
         let s3_config = aws_sdk_s3::config::Builder::from(&config)
@@ -63,7 +70,7 @@ impl Aws {
     }
 
     /// Who we are; the first call, so a missing or expired credential is reported plainly.
-    pub async fn identity(&self) -> anyhow::Result<Identity> {
+    pub async fn identity(&self) -> Result<Identity, AwsError> {
         let out = self
             .sts
             .get_caller_identity()
@@ -102,7 +109,7 @@ where
                 "AccessDenied" | "AccessDeniedException" | "HTTP 403" => {
                     " (your AWS identity lacks a permission this needs)"
                 }
-                _ => "",
+                _ => "; fix what AWS reports, then run the command again",
             };
             format!("{code}: {message}{hint}")
         }
@@ -111,20 +118,18 @@ where
         }
         SdkError::TimeoutError(_) => "AWS did not answer in time; try again".into(),
         other => {
-            let mut text = other.to_string();
-            let mut source = std::error::Error::source(other);
-            while let Some(s) = source {
-                text = format!("{text}: {s}");
-                source = s.source();
-            }
+            let text = chain(other);
             if text.contains("credentials") {
                 "no AWS credentials were found: run `aws configure` or `aws sso login`, or set AWS_PROFILE".into()
             } else {
-                text
+                format!("{text}; check your network and AWS configuration, then try again")
             }
         }
     };
-    AwsError(format!("{action} failed: {detail}"))
+    AwsError {
+        action: action.to_owned(),
+        detail,
+    }
 }
 
 /// Whether an error is CloudFormation's "stack does not exist".

@@ -1,32 +1,10 @@
-//! Command-line arguments (clap derive) and exit codes.
+//! The command line: clap's definitions of the commands and their arguments, nothing else.
+//! Each subcommand's own arguments live with it in `commands/`.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ebhook_handler::Provider;
 
-/// Exit codes: scripts can tell a mistake in what they asked from a failure in AWS.
-pub const EXIT_USAGE: u8 = 2;
-pub const EXIT_AWS: u8 = 3;
-pub const EXIT_INTERNAL: u8 = 4;
-
-/// An error the user can fix by asking differently (bad flag value, missing input).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageError(pub String);
-
-/// A failure reported by AWS (or the emulator standing in for it).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct AwsError(pub String);
-
-pub fn exit_code(error: &anyhow::Error) -> u8 {
-    if error.chain().any(|e| e.is::<UsageError>()) {
-        EXIT_USAGE
-    } else if error.chain().any(|e| e.is::<AwsError>()) {
-        EXIT_AWS
-    } else {
-        1
-    }
-}
+use crate::stack;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -53,7 +31,12 @@ pub enum Command {
     Status(crate::commands::StatusArgs),
     /// Delete the stack and its artifact, and confirm nothing of it is left.
     Teardown(crate::commands::TeardownArgs),
-    /// Print the stack's CloudFormation template, rendered for a provider and options.
+    /// Print the stack's CloudFormation template, exactly as ebhook deploys it.
+    ///
+    /// The template is the same for every provider and option: each is a parameter. Options are
+    /// therefore optional here (--provider too); those given are checked as `init` checks them
+    /// and printed on stderr as the parameter overrides to deploy with. stdout is the template
+    /// only.
     Template(TemplateArgs),
     /// Run the handler locally as an HTTP server; print (or put) the events it would send.
     Dev(crate::commands::DevArgs),
@@ -96,38 +79,40 @@ impl Arch {
     }
 }
 
-/// Options that shape the rendered template.
-#[derive(Clone, Debug, Args)]
-pub struct TemplateOptions {
-    /// The webhook provider.
+/// The stack's options: each becomes one of the template's parameters. Shared by `init` (which
+/// deploys with them) and `template` (which shows them as parameter overrides).
+#[derive(Clone, Debug, Default, Args)]
+pub struct StackArgs {
+    /// The webhook provider (parameter Provider).
     #[arg(long, value_enum)]
-    pub provider: ProviderArg,
-    /// Use this existing event bus (name) instead of creating one.
+    pub provider: Option<ProviderArg>,
+    /// Forward to this existing event bus (name) instead of creating one; teardown never deletes
+    /// it (parameter EventBusName).
     #[arg(long)]
     pub event_bus: Option<String>,
-    /// Lambda architecture.
+    /// Lambda architecture (parameter Architecture).
     #[arg(long, value_enum, default_value_t = Arch::X86_64)]
     pub arch: Arch,
-    /// Days to keep the function's logs.
-    #[arg(long, default_value_t = 30)]
+    /// Days to keep the function's logs (parameter LogRetentionInDays).
+    #[arg(long, default_value_t = stack::DEFAULT_LOG_RETENTION_DAYS)]
     pub log_retention_days: u32,
-    /// Reserve this many concurrent executions for the function.
+    /// Reserve this many concurrent executions for the function (parameter ReservedConcurrency).
     #[arg(long)]
     pub reserved_concurrency: Option<u32>,
-    /// The function's memory, in MB (128 to 10240).
-    #[arg(long, default_value_t = 128)]
+    /// The function's memory, in MB, 128 to 10240 (parameter MemorySize).
+    #[arg(long, default_value_t = stack::DEFAULT_MEMORY_SIZE)]
     pub memory_size: u32,
     /// The base URL (https://host[/prefix]) the provider calls when the function URL is behind a
-    /// custom domain; Twilio signs the URL it called.
+    /// custom domain; Twilio signs the URL it called (parameter PublicBaseUrl).
     #[arg(long)]
     pub public_base_url: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct TemplateArgs {
-    /// Absent only with `--artifacts` (the parser requires `--provider` otherwise).
+    /// Options given are checked and shown on stderr as the parameter overrides to deploy with.
     #[command(flatten)]
-    pub options: Option<TemplateOptions>,
+    pub stack: StackArgs,
     /// Print the artifacts bucket stack's template instead (it takes no options).
     #[arg(long, exclusive = true)]
     pub artifacts: bool,

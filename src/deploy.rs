@@ -2,44 +2,61 @@
 //! that is shown before it is applied, with stack events streamed as they happen, and with
 //! nothing left half-made when something fails.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use aws_sdk_cloudformation::error::ProvideErrorMetadata;
 use aws_sdk_cloudformation::primitives::DateTime;
 use aws_sdk_cloudformation::types::{Capability, ChangeSetType, Parameter, StackEvent};
 
-use crate::aws::{Aws, aws_error, is_missing_stack};
-use crate::cli::AwsError;
+use crate::aws::{Aws, AwsError, aws_error, is_missing_stack};
+use crate::error::Error;
+use crate::stack::{Stack, describe};
 use crate::ui::{Spinner, Ui};
+
+/// A change CloudFormation did not make, or a stack it left where ebhook cannot go on.
+#[derive(Debug, thiserror::Error)]
+pub enum DeployError {
+    #[error("CloudFormation rejected the change to {stack}: {reason}; fix the cause and run again")]
+    Rejected { stack: String, reason: String },
+    #[error(
+        "deploying {stack} failed: {cause}. The stack was rolled back and removed; fix the cause \
+         and run again."
+    )]
+    CreateFailed { stack: String, cause: String },
+    #[error(
+        "updating {stack} failed: {cause}. CloudFormation rolled back; the previous version keeps \
+         serving. Fix the cause and run again."
+    )]
+    UpdateFailed { stack: String, cause: String },
+    #[error(
+        "deleting {stack} ended in {status}: {reason}. Look at its events in the CloudFormation \
+         console, then run `ebhook teardown --stack-name {stack}` again"
+    )]
+    DeleteFailed {
+        stack: String,
+        status: String,
+        reason: String,
+    },
+    #[error(
+        "stack {0} is DELETE_FAILED: run `ebhook teardown --stack-name {0}` to retry the delete, or \
+         look at its events in the CloudFormation console"
+    )]
+    StuckDeleting(String),
+    #[error(
+        "stack {0} is UPDATE_ROLLBACK_FAILED: continue the rollback in the CloudFormation console \
+         (or `aws cloudformation continue-update-rollback --stack-name {0}`), then run again"
+    )]
+    StuckRollingBack(String),
+    #[error(
+        "CloudFormation said nothing changed for stack {0}, which does not exist; run the command \
+         again"
+    )]
+    VanishedStack(String),
+}
 
 /// CloudFormation's own waiters poll every 30 s or more; progress wants faster.
 const POLL: Duration = Duration::from_millis(1000);
-
-/// A stack as ebhook reads it back.
-#[derive(Clone, Debug, Default)]
-pub struct Stack {
-    pub id: String,
-    pub name: String,
-    pub status: String,
-    pub outputs: BTreeMap<String, String>,
-    pub parameters: BTreeMap<String, String>,
-    pub tags: BTreeMap<String, String>,
-    pub last_changed: Option<DateTime>,
-}
-
-impl Stack {
-    pub fn output(&self, key: &str) -> anyhow::Result<&str> {
-        self.outputs.get(key).map(String::as_str).ok_or_else(|| {
-            AwsError(format!(
-                "stack {} has no output {key}; was it deployed by ebhook? (status {})",
-                self.name, self.status
-            ))
-            .into()
-        })
-    }
-}
 
 /// A parameter's value for a change set: a new value, or "keep what the stack has" (used for
 /// the secret, so re-running `init` never changes it).
@@ -68,63 +85,13 @@ pub enum Outcome {
     Unchanged,
 }
 
-pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Stack>> {
-    let out = match aws
-        .cloudformation
-        .describe_stacks()
-        .stack_name(name)
-        .send()
-        .await
-    {
-        Ok(out) => out,
-        Err(e) if is_missing_stack(&e) => return Ok(None),
-        Err(e) => return Err(aws_error(&format!("reading stack {name}"), &e).into()),
-    };
-    let Some(s) = out.stacks().first() else {
-        return Ok(None);
-    };
-    let status = s
-        .stack_status()
-        .map(|s| s.as_str().to_owned())
-        .unwrap_or_default();
-    if status == "DELETE_COMPLETE" {
-        return Ok(None);
-    }
-    Ok(Some(Stack {
-        id: s.stack_id().unwrap_or_default().to_owned(),
-        name: s.stack_name().unwrap_or(name).to_owned(),
-        status,
-        outputs: s
-            .outputs()
-            .iter()
-            .filter_map(|o| Some((o.output_key()?.to_owned(), o.output_value()?.to_owned())))
-            .collect(),
-        parameters: s
-            .parameters()
-            .iter()
-            .filter_map(|p| {
-                Some((
-                    p.parameter_key()?.to_owned(),
-                    p.parameter_value()?.to_owned(),
-                ))
-            })
-            .collect(),
-        tags: s
-            .tags()
-            .iter()
-            .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
-            .collect(),
-        last_changed: s.last_updated_time().or(s.creation_time()).copied(),
-    }))
-}
-
 fn in_progress(status: &str) -> bool {
     status.ends_with("_IN_PROGRESS") && status != "REVIEW_IN_PROGRESS"
 }
 
 /// Bring a stack to a state a change can start from: wait out an operation still running (a
 /// deploy interrupted with Ctrl-C, say), and remove a stack whose first create failed.
-pub async fn settle(aws: &Aws, ui: &Ui, name: &str) -> anyhow::Result<Option<Stack>> {
+pub async fn settle(aws: &Aws, ui: &Ui, name: &str) -> Result<Option<Stack>, Error> {
     let Some(mut stack) = describe(aws, name).await? else {
         return Ok(None);
     };
@@ -148,14 +115,8 @@ pub async fn settle(aws: &Aws, ui: &Ui, name: &str) -> anyhow::Result<Option<Sta
             delete(aws, ui, &stack).await?;
             Ok(None)
         }
-        "DELETE_FAILED" => Err(AwsError(format!(
-            "stack {name} is DELETE_FAILED: run `ebhook teardown --stack-name {name}` to retry the delete, or look at its events in the CloudFormation console"
-        ))
-        .into()),
-        "UPDATE_ROLLBACK_FAILED" => Err(AwsError(format!(
-            "stack {name} is UPDATE_ROLLBACK_FAILED: continue the rollback in the CloudFormation console (or `aws cloudformation continue-update-rollback --stack-name {name}`), then run again"
-        ))
-        .into()),
+        "DELETE_FAILED" => Err(DeployError::StuckDeleting(name.to_owned()).into()),
+        "UPDATE_ROLLBACK_FAILED" => Err(DeployError::StuckRollingBack(name.to_owned()).into()),
         _ => Ok(Some(stack)),
     }
 }
@@ -211,7 +172,7 @@ pub async fn apply(
     aws: &Aws,
     ui: &Ui,
     change: &StackChange<'_>,
-) -> anyhow::Result<(Outcome, Stack)> {
+) -> Result<(Outcome, Stack), Error> {
     let existing = settle(aws, ui, change.stack_name).await?;
     let kind = if existing.is_some() {
         ChangeSetType::Update
@@ -264,8 +225,8 @@ pub async fn apply(
         Ok(out) => out,
         // Older CloudFormation behaviour (and moto): an error instead of a FAILED change set.
         Err(e) if e.message().is_some_and(no_changes) => {
-            let stack = existing
-                .context("CloudFormation said nothing changed for a stack that does not exist")?;
+            let stack =
+                existing.ok_or_else(|| DeployError::VanishedStack(change.stack_name.to_owned()))?;
             return Ok((Outcome::Unchanged, stack));
         }
         Err(e) => {
@@ -321,14 +282,14 @@ pub async fn apply(
     if status == "FAILED" {
         discard(aws, &set_id, &stack_id, existing.is_none()).await;
         if no_changes(&reason) {
-            let stack = existing
-                .context("CloudFormation said nothing changed for a stack that does not exist")?;
+            let stack =
+                existing.ok_or_else(|| DeployError::VanishedStack(change.stack_name.to_owned()))?;
             return Ok((Outcome::Unchanged, stack));
         }
-        return Err(AwsError(format!(
-            "CloudFormation rejected the change to {}: {reason}",
-            change.stack_name
-        ))
+        return Err(DeployError::Rejected {
+            stack: change.stack_name.to_owned(),
+            reason,
+        }
         .into());
     }
 
@@ -346,7 +307,7 @@ pub async fn apply(
     }
     if change.ask && !ui.confirm("Apply these changes?")? {
         discard(aws, &set_id, &stack_id, existing.is_none()).await;
-        return Err(crate::cli::UsageError("cancelled; nothing was changed".into()).into());
+        return Err(Error::Cancelled("changed"));
     }
 
     let started = DateTime::from_secs(time::OffsetDateTime::now_utc().unix_timestamp() - 1);
@@ -372,16 +333,16 @@ pub async fn apply(
             {
                 ui.step("Removing the failed stack so nothing is left half-made");
                 delete(aws, ui, &stack).await?;
-                return Err(AwsError(format!(
-                    "deploying {} failed: {cause}. The stack was rolled back and removed; fix the cause and run again.",
-                    change.stack_name
-                ))
+                return Err(DeployError::CreateFailed {
+                    stack: change.stack_name.to_owned(),
+                    cause,
+                }
                 .into());
             }
-            Err(AwsError(format!(
-                "updating {} failed: {cause}. CloudFormation rolled back; the previous version keeps serving.",
-                change.stack_name
-            ))
+            Err(DeployError::UpdateFailed {
+                stack: change.stack_name.to_owned(),
+                cause,
+            }
             .into())
         }
     }
@@ -407,7 +368,7 @@ async fn discard(aws: &Aws, set_id: &str, stack_id: &str, created_stack: bool) {
 }
 
 /// Delete a stack and wait for it to be gone, showing its events.
-pub async fn delete(aws: &Aws, ui: &Ui, stack: &Stack) -> anyhow::Result<()> {
+pub async fn delete(aws: &Aws, ui: &Ui, stack: &Stack) -> Result<(), Error> {
     let started = DateTime::from_secs(time::OffsetDateTime::now_utc().unix_timestamp() - 1);
     aws.cloudformation
         .delete_stack()
@@ -418,11 +379,11 @@ pub async fn delete(aws: &Aws, ui: &Ui, stack: &Stack) -> anyhow::Result<()> {
     let result = watch(aws, ui, &stack.id, Some(started)).await?;
     match result.status.as_str() {
         "DELETE_COMPLETE" => Ok(()),
-        status => Err(AwsError(format!(
-            "deleting {} ended in {status}: {}",
-            stack.name,
-            result.failure.unwrap_or_else(|| "no reason given".into())
-        ))
+        status => Err(DeployError::DeleteFailed {
+            stack: stack.name.clone(),
+            status: status.to_owned(),
+            reason: result.failure.unwrap_or_else(|| "no reason given".into()),
+        }
         .into()),
     }
 }
@@ -440,7 +401,7 @@ pub async fn watch(
     ui: &Ui,
     stack_id: &str,
     since: Option<DateTime>,
-) -> anyhow::Result<WatchResult> {
+) -> Result<WatchResult, Error> {
     let spinner = ui.spinner("Waiting for CloudFormation");
     let mut seen = HashSet::new();
     let mut failure = None;
@@ -480,15 +441,13 @@ pub async fn watch(
         tokio::select! {
             () = tokio::time::sleep(POLL) => {}
             _ = &mut interrupted => {
-                return Err(crate::cli::UsageError(
-                    "interrupted: CloudFormation carries on with the change; run the same command again to wait for it and continue".into(),
-                ).into());
+                return Err(Error::Interrupted);
             }
         }
     }
 }
 
-async fn stack_status(aws: &Aws, stack_id: &str) -> anyhow::Result<String> {
+async fn stack_status(aws: &Aws, stack_id: &str) -> Result<String, AwsError> {
     match aws
         .cloudformation
         .describe_stacks()
@@ -502,7 +461,7 @@ async fn stack_status(aws: &Aws, stack_id: &str) -> anyhow::Result<String> {
             .and_then(|s| s.stack_status())
             .map_or_else(|| "DELETE_COMPLETE".to_owned(), |s| s.as_str().to_owned())),
         Err(e) if is_missing_stack(&e) => Ok("DELETE_COMPLETE".into()),
-        Err(e) => Err(aws_error("reading the stack's status", &e).into()),
+        Err(e) => Err(aws_error("reading the stack's status", &e)),
     }
 }
 
@@ -510,7 +469,7 @@ async fn recent_events(
     aws: &Aws,
     stack_id: &str,
     since: Option<&DateTime>,
-) -> anyhow::Result<Vec<StackEvent>> {
+) -> Result<Vec<StackEvent>, AwsError> {
     match aws
         .cloudformation
         .describe_stack_events()
@@ -528,7 +487,7 @@ async fn recent_events(
             .cloned()
             .collect()),
         Err(e) if is_missing_stack(&e) => Ok(Vec::new()),
-        Err(e) => Err(aws_error("reading stack events", &e).into()),
+        Err(e) => Err(aws_error("reading stack events", &e)),
     }
 }
 

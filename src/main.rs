@@ -1,33 +1,51 @@
 //! `ebhook`: SaaS webhooks (Zendesk, GitHub, Twilio) onto Amazon EventBridge in one command.
+//!
+//! Parse the command line, run the subcommand, and map its error to the exit code:
+//! 2 for a usage error, 3 for a failure AWS reported, 1 for anything else.
 
 mod artifacts;
 mod aws;
 mod cli;
 mod commands;
 mod deploy;
+mod error;
 mod package;
 mod secret_input;
-mod template;
+mod stack;
 mod ui;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
+use crate::cli::{Cli, Command};
+use crate::error::Error;
+
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(cli::EXIT_INTERNAL);
-        }
-    };
-    match runtime.block_on(commands::run(cli)) {
+    let cli = Cli::parse();
+    match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(cli::exit_code(&e))
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
         }
     }
+}
+
+fn run(cli: Cli) -> Result<(), Error> {
+    let runtime =
+        tokio::runtime::Runtime::new().map_err(|e| Error::io("starting the async runtime", e))?;
+    runtime.block_on(async {
+        match cli.command {
+            Command::Dev(args) => commands::dev::run(args).await,
+            Command::Init(args) => commands::init::run(args).await,
+            Command::Replay(args) => commands::replay::run(args).await,
+            Command::RotateSecret(args) => commands::rotate_secret::run(args).await,
+            Command::SendTest(args) => commands::send_test::run(args).await,
+            Command::Status(args) => commands::status::run(args).await,
+            Command::Teardown(args) => commands::teardown::run(args).await,
+            Command::Template(args) => commands::template::run(&args),
+            Command::UpdateFunction(args) => commands::update_function::run(args).await,
+        }
+    })
 }

@@ -30,7 +30,8 @@ pub enum PackageError {
     #[error("{path} is not a 64-bit ELF executable ({reason}); build the handler for Linux")]
     NotElf { path: String, reason: String },
     #[error(
-        "the handler was built for the wrong CPU: expected {expected}, found ELF machine {found}"
+        "the handler was built for the wrong CPU: expected {expected}, found ELF machine {found}; \
+         build it for {expected}, or deploy with the --arch it was built for"
     )]
     WrongMachine { expected: &'static str, found: u16 },
     #[error(
@@ -46,17 +47,45 @@ pub enum PackageError {
         tool: String,
         source: std::io::Error,
     },
-    #[error("building the handler failed:\n{0}")]
+    #[error(
+        "building the handler failed (fix what cargo reports below, or deploy a prebuilt binary \
+         with --bootstrap):\n{0}"
+    )]
     BuildFailed(String),
-    #[error("the build finished but reported no `bootstrap` executable")]
+    #[error(
+        "the build finished but reported no `bootstrap` executable; check that the handler crate \
+         has a binary named bootstrap"
+    )]
     NoExecutable,
-    #[error("could not read {path}: {source}")]
+    #[error("could not read {path}: {source}; check the path and its permissions")]
     Read {
         path: String,
         source: std::io::Error,
     },
-    #[error("could not write the zip: {0}")]
+    #[error("could not write the zip: {0}; try again")]
     Zip(String),
+    #[error("--bootstrap {}: no such file; give the path of a built `bootstrap`", .0.display())]
+    NoBootstrap(PathBuf),
+    #[error("--handler-dir {}: no Cargo.toml there; give the handler crate's directory", .0.display())]
+    NoHandlerCrate(PathBuf),
+    #[error(
+        "cannot find the handler crate: run from the ebhook checkout, or pass --handler-dir or \
+         --bootstrap"
+    )]
+    HandlerNotFound,
+}
+
+impl PackageError {
+    /// Whether asking differently fixes it: another `--arch`, `--bootstrap` or `--handler-dir`.
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            Self::ArchUnavailable(_)
+                | Self::NoBootstrap(_)
+                | Self::NoHandlerCrate(_)
+                | Self::HandlerNotFound
+        )
+    }
 }
 
 /// The highest `GLIBC_x.y` version the binary requires, if it links glibc at all.

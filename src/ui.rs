@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::cli::UsageError;
+use crate::error::Error;
 
 pub struct Ui {
     interactive: bool,
@@ -56,15 +56,14 @@ impl Ui {
 
     /// Ask before changing anything. `--yes` answers for the user; without a terminal and
     /// without `--yes` nothing is changed.
-    pub fn confirm(&self, prompt: &str) -> anyhow::Result<bool> {
+    pub fn confirm(&self, prompt: &str) -> Result<bool, Error> {
         if self.assume_yes {
             return Ok(true);
         }
         if !self.interactive {
-            return Err(UsageError(format!(
-                "{prompt} Not a terminal, so not asking: pass --yes to go ahead without a prompt."
-            ))
-            .into());
+            return Err(Error::NotATerminal {
+                prompt: prompt.to_owned(),
+            });
         }
         Ok(dialoguer::Confirm::new()
             .with_prompt(prompt)

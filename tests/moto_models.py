@@ -22,7 +22,12 @@ server starts. The sections:
 Smaller gaps met on the way are fixed too: Ref of AWS::Events::EventBus (the
 bus name), bucket policy Conditions in moto's S3 policy enforcement (a policy
 denying insecure transport blocked every upload), function URLs ending in
-"/", and AWS's wording for a parameter without a value.
+"/", AWS's wording for a parameter without a value, resources whose Condition
+is false (moto listed them in ListStackResources and DescribeStackResources
+as blank entries; AWS leaves them out), and updates that AWS makes
+in place where moto replaced or ignored: an event bus whose Name is unchanged
+(moto deleted it, with its rules, and made it again) and a queue's attributes
+(moto applied only VisibilityTimeout and ReceiveMessageWaitTimeSeconds).
 """
 
 from __future__ import annotations
@@ -55,7 +60,9 @@ from moto.iam import models as iam_models
 from moto.s3 import models as s3_models
 from moto.s3.models import s3_backends
 from moto.secretsmanager.models import secretsmanager_backends
+from moto.sqs import models as sqs_models
 from moto.sqs.models import sqs_backends
+from moto.core.utils import camelcase_to_underscores
 from moto.utilities.utils import get_partition
 
 logger = logging.getLogger("ebhook_emulator")
@@ -92,6 +99,22 @@ def _ignore_missing(action, *args: Any) -> None:
 def _policy_text(document: Any) -> str:
     # CloudFormation takes a policy document as JSON text or as an object.
     return document if isinstance(document, str) else json.dumps(document)
+
+
+def _replace(
+    cls: Any,
+    original_resource: Any,
+    new_resource_name: str,
+    cloudformation_json: dict[str, Any],
+    account_id: str,
+    region_name: str,
+) -> Any:
+    """A replacement, as CloudFormation makes one: the new resource first, then the old goes."""
+    replacement = cls.create_from_cloudformation_json(
+        new_resource_name, cloudformation_json, account_id, region_name
+    )
+    original_resource.delete(account_id, region_name)
+    return replacement
 
 
 # ---------------------------------------------------------------------------
@@ -178,12 +201,10 @@ class LambdaUrl(CloudFormationModel):
         backend = lambda_models.lambda_backends[account_id][region_name]
         function = backend.get_function(properties["TargetFunctionArn"])
         if function.function_arn != original_resource.function_arn:
-            # Another function: replacement (new URL), then the old one goes.
-            replacement = cls.create_from_cloudformation_json(
-                new_resource_name, cloudformation_json, account_id, region_name
+            # Another function: a replacement, with a new URL.
+            return _replace(
+                cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
             )
-            original_resource.delete(account_id, region_name)
-            return replacement
         config = cls._config(properties)
         url_config = backend.update_function_url_config(function.function_arn, config)
         # moto's update only sets AuthType and Cors when given; AWS applies the
@@ -310,12 +331,10 @@ class SecretsManagerSecret(CloudFormationModel):
         properties = cloudformation_json["Properties"]
         old = original_resource.properties
         if properties.get("Name") != old.get("Name"):
-            # Name is a replacement property: new secret first, then the old goes.
-            replacement = cls.create_from_cloudformation_json(
-                new_resource_name, cloudformation_json, account_id, region_name
+            # Name is a replacement property.
+            return _replace(
+                cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
             )
-            original_resource.delete(account_id, region_name)
-            return replacement
 
         backend = secretsmanager_backends[account_id][region_name]
         value_changed = properties.get("SecretString") != old.get(
@@ -1600,6 +1619,56 @@ def _create_function(self: Any, spec: dict[str, Any]) -> Any:
     return _original_create_function(self, spec)
 
 
+# EventBridge: AWS::Events::EventBus changes in place unless its Name changes (Name is its one
+# replacement property for a custom bus); moto deleted the bus, with every rule on it, and made
+# it again on any update, such as a template that adds a Condition which holds.
+
+
+def _event_bus_update(
+    cls: Any,
+    original_resource: Any,
+    new_resource_name: str,
+    cloudformation_json: dict[str, Any],
+    account_id: str,
+    region_name: str,
+) -> Any:
+    if new_resource_name == original_resource.name:
+        return original_resource
+    return _replace(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    )
+
+
+# SQS: CloudFormation changes a queue's attributes in place (QueueName and FifoQueue replace
+# it); moto's update applied VisibilityTimeout and ReceiveMessageWaitTimeSeconds and ignored the
+# rest, so a new MaximumMessageSize (ebhook's dead-letter queue: 256 KiB, then 1 MiB) was lost.
+_QUEUE_NUMBERS_IN_PLACE = (
+    "DelaySeconds",
+    "MaximumMessageSize",
+    "MessageRetentionPeriod",
+    "ReceiveMessageWaitTimeSeconds",
+    "VisibilityTimeout",
+)
+
+
+def _queue_update(
+    cls: Any,
+    original_resource: Any,
+    new_resource_name: str,
+    cloudformation_json: dict[str, Any],
+    account_id: str,
+    region_name: str,
+) -> Any:
+    properties = cloudformation_json["Properties"]
+    queue = sqs_backends[account_id][region_name].get_queue(original_resource.name)
+    for key in _QUEUE_NUMBERS_IN_PLACE:
+        if key in properties:
+            setattr(queue, camelcase_to_underscores(key), int(properties[key]))
+    if "SqsManagedSseEnabled" in properties:
+        queue.sqs_managed_sse_enabled = str(properties["SqsManagedSseEnabled"]).lower() == "true"
+    return queue
+
+
 def install() -> None:
     """Applies every patch above (once)."""
     global _installed
@@ -1627,6 +1696,13 @@ def install() -> None:
     # Ref of AWS::Events::EventBus is the bus name; moto's model has no
     # physical id, so Ref gave the Python object.
     events_models.EventBus.physical_resource_id = property(lambda self: self.name)
+
+    # A resource whose Condition is false is None in moto's resource map: not a resource.
+    Stack.stack_resources = property(
+        lambda self: [r for r in self.resource_map.values() if r is not None]
+    )
+    events_models.EventBus.update_from_cloudformation_json = classmethod(_event_bus_update)
+    sqs_models.Queue.update_from_cloudformation_json = classmethod(_queue_update)
 
     iam_models.Role.put_policy = _role_put_policy
     lambda_models.LambdaBackend.create_function = _create_function

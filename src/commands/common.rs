@@ -7,8 +7,10 @@ use ebhook_handler::SecretSet;
 
 use crate::artifacts;
 use crate::aws::{Aws, aws_error};
-use crate::cli::{Arch, AwsError, UsageError};
-use crate::package::{self, Artifact};
+use crate::cli::Arch;
+use crate::error::Error;
+use crate::package::{self, Artifact, PackageError};
+use crate::stack::StackError;
 use crate::ui::Ui;
 
 /// Which AWS account and region to work in; the standard chain (environment, profiles, SSO)
@@ -33,23 +35,23 @@ pub enum OutputFormat {
 }
 
 impl AwsArgs {
-    pub async fn connect(&self) -> anyhow::Result<Aws> {
+    pub async fn connect(&self) -> Result<Aws, Error> {
         Aws::connect(self.region.as_deref(), self.profile.as_deref()).await
     }
 }
 
 /// The error for a `--stack-name` that names no stack in the region.
-pub fn no_such_stack(aws: &Aws, name: &str) -> UsageError {
-    UsageError(format!(
-        "no stack named {name} in {}; check --stack-name and --region",
-        aws.region()
-    ))
+pub fn no_such_stack(aws: &Aws, name: &str) -> Error {
+    Error::NoSuchStack {
+        name: name.to_owned(),
+        region: aws.region(),
+    }
 }
 
 /// The signing secrets a stack's handler uses, as stored in Secrets Manager. No text value
 /// reads as "no secret set yet"; a value not in ebhook's format is a fault of the stored
 /// state, reported as such.
-pub async fn stored_secret(aws: &Aws, arn: &str) -> anyhow::Result<SecretSet> {
+pub async fn stored_secret(aws: &Aws, stack: &str, arn: &str) -> Result<SecretSet, Error> {
     let value = aws
         .secrets
         .get_secret_value()
@@ -57,10 +59,11 @@ pub async fn stored_secret(aws: &Aws, arn: &str) -> anyhow::Result<SecretSet> {
         .send()
         .await
         .map_err(|e| aws_error("reading the signing secret", &e))?;
-    SecretSet::parse(value.secret_string().unwrap_or_default()).map_err(|e| {
-        AwsError(format!(
-            "the stored signing secret is not in ebhook's format: {e}"
-        ))
+    SecretSet::parse(value.secret_string().unwrap_or_default()).map_err(|source| {
+        StackError::StoredSecret {
+            stack: stack.to_owned(),
+            source,
+        }
         .into()
     })
 }
@@ -79,11 +82,9 @@ pub struct HandlerArgs {
 
 impl HandlerArgs {
     /// Fail early, before any AWS call, on a path that cannot work.
-    pub fn check(&self) -> anyhow::Result<()> {
+    pub fn check(&self) -> Result<(), PackageError> {
         match &self.bootstrap {
-            Some(path) if !path.is_file() => {
-                Err(UsageError(format!("--bootstrap {}: no such file", path.display())).into())
-            }
+            Some(path) if !path.is_file() => Err(PackageError::NoBootstrap(path.clone())),
             Some(_) => Ok(()),
             None => self.dir().map(|_| ()),
         }
@@ -91,16 +92,12 @@ impl HandlerArgs {
 
     /// The handler crate: `--handler-dir`, else `./handler`, else the source tree ebhook was
     /// built from (so `cargo run -- init` works from anywhere in the checkout).
-    fn dir(&self) -> anyhow::Result<PathBuf> {
+    fn dir(&self) -> Result<PathBuf, PackageError> {
         if let Some(dir) = &self.handler_dir {
             return if dir.join("Cargo.toml").exists() {
                 Ok(dir.clone())
             } else {
-                Err(UsageError(format!(
-                    "--handler-dir {}: no Cargo.toml there",
-                    dir.display()
-                ))
-                .into())
+                Err(PackageError::NoHandlerCrate(dir.clone()))
             };
         }
         let local = PathBuf::from("handler");
@@ -111,11 +108,7 @@ impl HandlerArgs {
         if built_from.join("Cargo.toml").exists() {
             return Ok(built_from);
         }
-        Err(UsageError(
-            "cannot find the handler crate: run from the ebhook checkout or pass --handler-dir"
-                .into(),
-        )
-        .into())
+        Err(PackageError::HandlerNotFound)
     }
 }
 
@@ -125,18 +118,12 @@ pub async fn package_and_upload(
     ui: &Ui,
     handler: &HandlerArgs,
     arch: Arch,
-) -> anyhow::Result<(String, Artifact)> {
+) -> Result<(String, Artifact), Error> {
     let binary_path = match &handler.bootstrap {
         Some(path) => path.clone(),
         None => {
             let dir = handler.dir()?;
-            // arm64 unavailable is fixed by asking differently (--arch x86_64): a usage error.
-            let plan = package::plan(&dir, arch).await.map_err(|e| match e {
-                package::PackageError::ArchUnavailable(_) => {
-                    anyhow::Error::new(UsageError(e.to_string()))
-                }
-                other => other.into(),
-            })?;
+            let plan = package::plan(&dir, arch).await?;
             ui.step(format!("Building the handler ({})", plan.describe()));
             let spinner = ui.spinner(
                 "cargo is building bootstrap (the first release build takes a few minutes)",

@@ -8,8 +8,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use anyhow::Context;
 use clap::Args;
+use ebhook_handler::Provider;
 use ebhook_handler::config::{self, Config};
 use ebhook_handler::handler::{Pipeline, forwarder};
 use ebhook_handler::local::{
@@ -17,16 +17,16 @@ use ebhook_handler::local::{
 };
 use ebhook_handler::request::Rejection;
 use ebhook_handler::secret_store::SecretStore;
-use ebhook_handler::{Provider, SecretSet};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
-use crate::cli::{ProviderArg, UsageError};
+use crate::cli::ProviderArg;
 use crate::commands::common::AwsArgs;
-use crate::secret_input::SecretArgs;
+use crate::error::Error;
+use crate::secret_input::{self, SecretArgs, SecretError};
 
 /// The bus named in printed entries when events are not forwarded.
 const DEFAULT_BUS: &str = "default";
@@ -57,7 +57,7 @@ pub struct DevArgs {
 
 /// The handler configuration: the handler's own EBHOOK_* variables (source, tolerance,
 /// limits) apply, except where the secret and the bus come from, which the flags decide.
-fn handler_config(args: &DevArgs) -> anyhow::Result<Config> {
+fn handler_config(args: &DevArgs) -> Result<Config, Error> {
     let mut vars: HashMap<String, String> = std::env::vars()
         .filter(|(k, _)| k.starts_with("EBHOOK_"))
         .filter(|(k, _)| {
@@ -74,18 +74,14 @@ fn handler_config(args: &DevArgs) -> anyhow::Result<Config> {
     if let Some(url) = &args.public_base_url {
         vars.insert(config::PUBLIC_BASE_URL.into(), url.clone());
     }
-    Config::from_map(&vars).map_err(|e| UsageError(e.to_string()).into())
+    Config::from_map(&vars).map_err(Error::HandlerConfig)
 }
 
-pub async fn run(args: DevArgs) -> anyhow::Result<()> {
+pub async fn run(args: DevArgs) -> Result<(), Error> {
     let Some(secret) = args.secret.read()? else {
-        return Err(UsageError(
-            "give the signing secret with --secret-env NAME or --secret-stdin".into(),
-        )
-        .into());
+        return Err(SecretError::NotGiven("--secret-env NAME or --secret-stdin").into());
     };
-    let secrets =
-        SecretSet::parse(&secret).map_err(|e| UsageError(format!("the signing secret: {e}")))?;
+    let secrets = secret_input::secret_set(&secret)?;
     drop(secret);
     let config = handler_config(&args)?;
     let forwarder = match &args.event_bus {
@@ -108,8 +104,13 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
 
     let listener = TcpListener::bind(SocketAddr::new(args.bind, args.port))
         .await
-        .map_err(|e| UsageError(format!("cannot listen on {}:{}: {e}", args.bind, args.port)))?;
-    let address = listener.local_addr().context("reading the bound address")?;
+        .map_err(|source| Error::Listen {
+            address: SocketAddr::new(args.bind, args.port).to_string(),
+            source,
+        })?;
+    let address = listener
+        .local_addr()
+        .map_err(|e| Error::io("reading the address the server listens on", e))?;
     let shown = match address {
         SocketAddr::V6(a) => format!("[{}]:{}", a.ip(), a.port()),
         SocketAddr::V4(a) => a.to_string(),

@@ -4,39 +4,23 @@ use clap::Args;
 use ebhook_handler::{Provider, SecretSet};
 use serde_json::json;
 
-use crate::cli::{Arch, ProviderArg, UsageError};
+use crate::cli::StackArgs;
 use crate::commands::common::{AwsArgs, HandlerArgs, OutputFormat, package_and_upload};
 use crate::deploy::{self, Outcome, ParamValue, StackChange};
-use crate::secret_input::{self, SecretArgs};
-use crate::template::{self, TemplateSpec};
+use crate::error::Error;
+use crate::secret_input::{self, SecretArgs, SecretError};
+use crate::stack::{self, Settings};
 use crate::ui::Ui;
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// The webhook provider (asked for on a terminal when not given).
-    #[arg(long, value_enum)]
-    pub provider: Option<ProviderArg>,
+    /// The stack's options; --provider and --event-bus are asked for on a terminal when not
+    /// given.
+    #[command(flatten)]
+    pub stack: StackArgs,
     /// CloudFormation stack name (default: ebhook-<provider>).
     #[arg(long)]
     pub stack_name: Option<String>,
-    /// Forward to this existing event bus instead of creating one (never deleted by teardown).
-    #[arg(long)]
-    pub event_bus: Option<String>,
-    /// Lambda architecture.
-    #[arg(long, value_enum, default_value_t = Arch::X86_64)]
-    pub arch: Arch,
-    /// Days to keep the function's logs.
-    #[arg(long, default_value_t = template::DEFAULT_LOG_RETENTION_DAYS)]
-    pub log_retention_days: u32,
-    /// Reserve this many concurrent executions for the function.
-    #[arg(long)]
-    pub reserved_concurrency: Option<u32>,
-    /// Function memory in MB.
-    #[arg(long, default_value_t = template::DEFAULT_MEMORY_SIZE)]
-    pub memory_size: u32,
-    /// The public base URL when a custom domain fronts the function URL (Twilio signs it).
-    #[arg(long)]
-    pub public_base_url: Option<String>,
     #[command(flatten)]
     pub secret: SecretArgs,
     #[command(flatten)]
@@ -53,11 +37,34 @@ pub struct InitArgs {
 struct Choices {
     provider: Provider,
     stack_name: String,
-    spec: TemplateSpec,
+    settings: Settings,
 }
 
-fn choose(args: &InitArgs, ui: &Ui) -> anyhow::Result<Choices> {
-    let provider: Provider = match args.provider {
+impl Choices {
+    /// Every parameter of the template: the options', the code's and the secret's.
+    fn parameters(
+        &self,
+        code: [ParamValue; 2],
+        secret: ParamValue,
+    ) -> Vec<(&'static str, ParamValue)> {
+        let [bucket, key] = code;
+        let mut parameters: Vec<(&'static str, ParamValue)> = self
+            .settings
+            .parameters(self.provider)
+            .into_iter()
+            .map(|(name, value)| (name, ParamValue::Value(value)))
+            .collect();
+        parameters.extend([
+            (stack::PARAM_CODE_BUCKET, bucket),
+            (stack::PARAM_CODE_KEY, key),
+            (stack::PARAM_SIGNING_SECRET, secret),
+        ]);
+        parameters
+    }
+}
+
+fn choose(args: &InitArgs, ui: &Ui) -> Result<Choices, Error> {
+    let provider: Provider = match args.stack.provider {
         Some(p) => p.into(),
         None if ui.interactive() && !args.yes => {
             let names: Vec<&str> = Provider::ALL.iter().map(|p| p.as_str()).collect();
@@ -68,11 +75,7 @@ fn choose(args: &InitArgs, ui: &Ui) -> anyhow::Result<Choices> {
                 .interact()?;
             Provider::ALL[i]
         }
-        None => {
-            return Err(
-                UsageError("--provider is required (zendesk, github or twilio)".into()).into(),
-            );
-        }
+        None => return Err(Error::MissingProvider),
     };
     let default_name = format!("ebhook-{provider}");
     let stack_name = match &args.stack_name {
@@ -83,39 +86,27 @@ fn choose(args: &InitArgs, ui: &Ui) -> anyhow::Result<Choices> {
             .interact_text()?,
         None => default_name,
     };
-    let existing_bus = match &args.event_bus {
-        Some(bus) => Some(bus.clone()),
-        None if ui.interactive() && !args.yes => {
-            let i = dialoguer::Select::new()
-                .with_prompt("Event bus")
-                .items(["Create a new bus for this stack", "Use an existing bus"])
-                .default(0)
-                .interact()?;
-            (i == 1)
-                .then(|| {
-                    dialoguer::Input::<String>::new()
-                        .with_prompt("Existing bus name")
-                        .interact_text()
-                })
-                .transpose()?
-        }
-        None => None,
-    };
-    let spec = TemplateSpec {
-        provider,
-        existing_bus,
-        arch: args.arch,
-        log_retention_days: args.log_retention_days,
-        reserved_concurrency: args.reserved_concurrency,
-        memory_size: args.memory_size,
-        public_base_url: args.public_base_url.clone(),
-    };
-    template::check_stack_name(&stack_name, &spec).map_err(|e| UsageError(e.to_string()))?;
-    spec.validate().map_err(|e| UsageError(e.to_string()))?;
+    let mut settings = Settings::from(&args.stack);
+    if args.stack.event_bus.is_none() && ui.interactive() && !args.yes {
+        let i = dialoguer::Select::new()
+            .with_prompt("Event bus")
+            .items(["Create a new bus for this stack", "Use an existing bus"])
+            .default(0)
+            .interact()?;
+        settings.existing_bus = (i == 1)
+            .then(|| {
+                dialoguer::Input::<String>::new()
+                    .with_prompt("Existing bus name")
+                    .interact_text()
+            })
+            .transpose()?;
+    }
+    stack::check_stack_name(&stack_name, &settings)?;
+    settings.validate()?;
     Ok(Choices {
         provider,
         stack_name,
-        spec,
+        settings,
     })
 }
 
@@ -125,7 +116,7 @@ fn secret_plan(
     ui: &Ui,
     provider: Provider,
     stack_exists: bool,
-) -> anyhow::Result<(ParamValue, Option<String>)> {
+) -> Result<(ParamValue, Option<String>), SecretError> {
     if let Some(secret) = args.secret.read()? {
         return Ok((ParamValue::Value(SecretSet::single(secret).to_json()), None));
     }
@@ -136,26 +127,30 @@ fn secret_plan(
     match provider {
         Provider::Github => {
             let secret = secret_input::generate()?;
-            Ok((ParamValue::Value(SecretSet::single(secret.clone()).to_json()), Some(secret)))
+            Ok((
+                ParamValue::Value(SecretSet::single(secret.clone()).to_json()),
+                Some(secret),
+            ))
         }
         Provider::Twilio if ui.interactive() => {
-            let token = secret_input::prompt("Twilio Auth Token (hidden; Console > Account > API keys & tokens)")?
-                .ok_or_else(|| UsageError("Twilio signs with your Auth Token; ebhook needs it to verify".into()))?;
+            let token = secret_input::prompt(
+                "Twilio Auth Token (hidden; Console > Account > API keys & tokens)",
+            )?
+            .ok_or(SecretError::TwilioAuthToken)?;
             Ok((ParamValue::Value(SecretSet::single(token).to_json()), None))
         }
-        Provider::Twilio => Err(UsageError(
-            "Twilio signs with your account's Auth Token: pass it with --secret-stdin or --secret-env NAME".into(),
-        )
-        .into()),
+        Provider::Twilio => Err(SecretError::TwilioAuthToken),
         // Zendesk creates the secret only once the webhook exists: deploy first.
-        Provider::Zendesk => Ok((ParamValue::Value(template::UNSET_SIGNING_SECRET.to_owned()), None)),
+        Provider::Zendesk => Ok((
+            ParamValue::Value(stack::UNSET_SIGNING_SECRET.to_owned()),
+            None,
+        )),
     }
 }
 
-pub async fn run(args: InitArgs) -> anyhow::Result<()> {
+pub async fn run(args: InitArgs) -> Result<(), Error> {
     let ui = Ui::new(args.yes);
     let choices = choose(&args, &ui)?;
-    let rendered = template::render(&choices.spec).map_err(|e| UsageError(e.to_string()))?;
     args.handler.check()?;
 
     let aws = args.aws.connect().await?;
@@ -168,16 +163,16 @@ pub async fn run(args: InitArgs) -> anyhow::Result<()> {
         aws.region(),
         who.arn
     ));
-    let existing = deploy::describe(&aws, &choices.stack_name).await?;
+    let existing = stack::describe(&aws, &choices.stack_name).await?;
     if let Some(stack) = &existing
-        && let Some(p) = stack.outputs.get(template::OUTPUT_PROVIDER)
+        && let Some(p) = stack.outputs.get(stack::OUTPUT_PROVIDER)
         && p != choices.provider.as_str()
     {
-        return Err(UsageError(format!(
-            "stack {} serves {p}, not {}; choose another --stack-name",
-            choices.stack_name, choices.provider
-        ))
-        .into());
+        return Err(Error::ProviderMismatch {
+            stack: choices.stack_name.clone(),
+            deployed: p.clone(),
+            asked: choices.provider,
+        });
     }
     let stack_exists = existing.as_ref().is_some_and(|s| {
         !matches!(
@@ -188,16 +183,15 @@ pub async fn run(args: InitArgs) -> anyhow::Result<()> {
     let (secret, generated) = secret_plan(&args, &ui, choices.provider, stack_exists)?;
 
     let (bucket, artifact) =
-        package_and_upload(&aws, &ui, &args.handler, choices.spec.arch).await?;
+        package_and_upload(&aws, &ui, &args.handler, choices.settings.arch).await?;
     let change = StackChange {
         stack_name: &choices.stack_name,
-        template: Some(&rendered),
-        parameters: vec![
-            (template::PARAM_CODE_BUCKET, ParamValue::Value(bucket)),
-            (template::PARAM_CODE_KEY, ParamValue::Value(artifact.key())),
-            (template::PARAM_SIGNING_SECRET, secret),
-        ],
-        tags: vec![("ebhook:provider", choices.provider.as_str().to_owned())],
+        template: Some(stack::TEMPLATE),
+        parameters: choices.parameters(
+            [ParamValue::Value(bucket), ParamValue::Value(artifact.key())],
+            secret,
+        ),
+        tags: vec![(stack::TAG_PROVIDER, choices.provider.as_str().to_owned())],
         description: "ebhook webhook endpoint",
         ask: true,
     };
@@ -210,7 +204,7 @@ pub async fn run(args: InitArgs) -> anyhow::Result<()> {
             choices.stack_name
         )),
     }
-    let url = stack.output(template::OUTPUT_WEBHOOK_URL)?.to_owned();
+    let url = stack.output(stack::OUTPUT_WEBHOOK_URL)?.to_owned();
 
     if args.output == OutputFormat::Text {
         println!("\nWebhook URL: {url}\n");
@@ -238,14 +232,10 @@ pub async fn run(args: InitArgs) -> anyhow::Result<()> {
             secret_input::prompt("Zendesk signing secret (hidden; Enter to set it later)")?
         {
             let change = StackChange {
-                parameters: vec![
-                    (template::PARAM_CODE_BUCKET, ParamValue::Previous),
-                    (template::PARAM_CODE_KEY, ParamValue::Previous),
-                    (
-                        template::PARAM_SIGNING_SECRET,
-                        ParamValue::Value(SecretSet::single(secret).to_json()),
-                    ),
-                ],
+                parameters: choices.parameters(
+                    [ParamValue::Previous, ParamValue::Previous],
+                    ParamValue::Value(SecretSet::single(secret).to_json()),
+                ),
                 ..change
             };
             (outcome, stack) = deploy::apply(&aws, &ui, &change).await?;
@@ -266,10 +256,10 @@ pub async fn run(args: InitArgs) -> anyhow::Result<()> {
                 "stackId": stack.id,
                 "region": aws.region(),
                 "provider": choices.provider.as_str(),
-                "eventBus": get(template::OUTPUT_EVENT_BUS_NAME),
-                "eventBusArn": get(template::OUTPUT_EVENT_BUS_ARN),
-                "function": get(template::OUTPUT_FUNCTION_NAME),
-                "secretArn": get(template::OUTPUT_SECRET_ARN),
+                "eventBus": get(stack::OUTPUT_EVENT_BUS_NAME),
+                "eventBusArn": get(stack::OUTPUT_EVENT_BUS_ARN),
+                "function": get(stack::OUTPUT_FUNCTION_NAME),
+                "secretArn": get(stack::OUTPUT_SECRET_ARN),
                 "artifactSha256": artifact.sha256,
             })
         );

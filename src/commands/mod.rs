@@ -1,17 +1,15 @@
-//! One module per subcommand.
+//! One module per subcommand, each reading top to bottom like the steps the README lists.
 
 pub mod common;
-mod dev;
-mod init;
-mod replay;
-mod rotate_secret;
-mod send_test;
-mod status;
-mod teardown;
-mod template;
-mod update_function;
-
-use crate::cli::{Cli, Command};
+pub mod dev;
+pub mod init;
+pub mod replay;
+pub mod rotate_secret;
+pub mod send_test;
+pub mod status;
+pub mod teardown;
+pub mod template;
+pub mod update_function;
 
 pub use dev::DevArgs;
 pub use init::InitArgs;
@@ -21,17 +19,3 @@ pub use send_test::SendTestArgs;
 pub use status::StatusArgs;
 pub use teardown::TeardownArgs;
 pub use update_function::UpdateFunctionArgs;
-
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command {
-        Command::Dev(args) => dev::run(args).await,
-        Command::Init(args) => init::run(args).await,
-        Command::Replay(args) => replay::run(args).await,
-        Command::RotateSecret(args) => rotate_secret::run(args).await,
-        Command::SendTest(args) => send_test::run(args).await,
-        Command::Status(args) => status::run(args).await,
-        Command::Teardown(args) => teardown::run(args).await,
-        Command::Template(args) => template::run(&args),
-        Command::UpdateFunction(args) => update_function::run(args).await,
-    }
-}

@@ -6,18 +6,16 @@
 
 use std::time::Duration;
 
-use anyhow::Context;
 use aws_sdk_sqs::types::{Message as SqsMessage, QueueAttributeName};
 use clap::Args;
 use ebhook_handler::dead_letter::{Message, Record};
 use ebhook_handler::forward::Attempts;
 use serde_json::json;
 
-use crate::aws::{Aws, aws_error};
-use crate::cli::{AwsError, UsageError};
+use crate::aws::{Aws, AwsError, aws_error};
 use crate::commands::common::{AwsArgs, OutputFormat, no_such_stack};
-use crate::deploy;
-use crate::template;
+use crate::error::Error;
+use crate::stack;
 use crate::ui::Ui;
 
 #[derive(Debug, Args)]
@@ -43,25 +41,22 @@ pub struct DeadLetters {
 
 /// The stack's dead-letter queue and bus, from its outputs. (A spilled record names its own
 /// bucket.)
-pub async fn dead_letters(aws: &Aws, stack_name: &str) -> anyhow::Result<DeadLetters> {
-    let stack = deploy::describe(aws, stack_name)
+pub async fn dead_letters(aws: &Aws, stack_name: &str) -> Result<DeadLetters, Error> {
+    let stack = stack::describe(aws, stack_name)
         .await?
         .ok_or_else(|| no_such_stack(aws, stack_name))?;
     let output = |k: &str| stack.outputs.get(k).cloned();
     let (Some(queue_url), Some(bus)) = (
-        output(template::OUTPUT_DEAD_LETTER_QUEUE_URL),
-        output(template::OUTPUT_EVENT_BUS_NAME),
+        output(stack::OUTPUT_DEAD_LETTER_QUEUE_URL),
+        output(stack::OUTPUT_EVENT_BUS_NAME),
     ) else {
-        return Err(UsageError(format!(
-            "stack {stack_name} has no dead-letter queue (it was deployed by an older ebhook): run `ebhook init` again with the same --stack-name to add one"
-        ))
-        .into());
+        return Err(Error::NoDeadLetterQueue(stack_name.to_owned()));
     };
     Ok(DeadLetters { queue_url, bus })
 }
 
 /// Messages waiting, and messages being read by someone right now.
-pub async fn queue_depth(aws: &Aws, queue_url: &str) -> anyhow::Result<(u64, u64)> {
+pub async fn queue_depth(aws: &Aws, queue_url: &str) -> Result<(u64, u64), AwsError> {
     let out = aws
         .sqs
         .get_queue_attributes()
@@ -92,7 +87,7 @@ struct Tally {
     last_failure: Option<String>,
 }
 
-pub async fn run(args: ReplayArgs) -> anyhow::Result<()> {
+pub async fn run(args: ReplayArgs) -> Result<(), Error> {
     let ui = Ui::new(false);
     let aws = args.aws.connect().await?;
     let dl = dead_letters(&aws, &args.stack_name).await?;
@@ -166,12 +161,10 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<()> {
         );
     }
     if tally.failed > 0 {
-        return Err(AwsError(format!(
-            "{} deliveries could not be put on the bus ({}); they stay in the queue: run `ebhook replay` again once the bus accepts events",
-            tally.failed,
-            tally.last_failure.unwrap_or_default()
-        ))
-        .into());
+        return Err(Error::ReplayIncomplete {
+            failed: tally.failed,
+            last: tally.last_failure.unwrap_or_default(),
+        });
     }
     Ok(())
 }
@@ -219,7 +212,9 @@ async fn fetch_spilled(aws: &Aws, bucket: &str, key: &str) -> Result<Record, Fai
         .key(key)
         .send()
         .await
-        .map_err(|e| Failure::Bus(aws_error(&format!("reading s3://{bucket}/{key}"), &e).0))?;
+        .map_err(|e| {
+            Failure::Bus(aws_error(&format!("reading s3://{bucket}/{key}"), &e).to_string())
+        })?;
     let bytes = object
         .body
         .collect()
@@ -236,10 +231,11 @@ async fn delete(
     queue_url: &str,
     message: &SqsMessage,
     spilled: Option<&Spilled>,
-) -> anyhow::Result<()> {
-    let handle = message
-        .receipt_handle()
-        .context("SQS returned a message without a receipt handle")?;
+) -> Result<(), AwsError> {
+    let handle = message.receipt_handle().ok_or_else(|| AwsError {
+        action: "deleting a replayed message".to_owned(),
+        detail: "SQS returned it without a receipt handle; run `ebhook replay` again".to_owned(),
+    })?;
     aws.sqs
         .delete_message()
         .queue_url(queue_url)

@@ -10,11 +10,11 @@ use serde_json::json;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::cli::UsageError;
 use crate::commands::common::{AwsArgs, OutputFormat, no_such_stack, stored_secret};
 use crate::deploy::{self, Outcome, ParamValue, StackChange};
-use crate::secret_input::{self, SecretArgs};
-use crate::template;
+use crate::error::Error;
+use crate::secret_input::{self, SecretArgs, SecretError};
+use crate::stack;
 use crate::ui::Ui;
 
 #[derive(Debug, Args)]
@@ -42,6 +42,9 @@ pub struct RotateSecretArgs {
     pub output: OutputFormat,
 }
 
+/// Where a new secret can come from.
+const NEW_SECRET_FROM: &str = "--secret-stdin, --secret-env NAME or --generate; nothing changed";
+
 /// The secret set after rotating to `new`: the old current secret becomes the previous one
 /// until `now + grace`. With no current secret yet (Zendesk's first), there is no previous.
 pub fn rotated(old: &SecretSet, new: Secret, now: OffsetDateTime, grace: Duration) -> SecretSet {
@@ -55,18 +58,15 @@ pub fn finished(old: &SecretSet) -> SecretSet {
     SecretSet::new(old.current().cloned(), None, None)
 }
 
-pub async fn run(args: RotateSecretArgs) -> anyhow::Result<()> {
+pub async fn run(args: RotateSecretArgs) -> Result<(), Error> {
     let ui = Ui::new(args.yes);
     let aws = args.aws.connect().await?;
     let stack = deploy::settle(&aws, &ui, &args.stack_name)
         .await?
         .ok_or_else(|| no_such_stack(&aws, &args.stack_name))?;
-    let provider: Provider = stack
-        .output(template::OUTPUT_PROVIDER)?
-        .parse()
-        .map_err(|e| UsageError(format!("stack {}: {e}", stack.name)))?;
-    let secret_arn = stack.output(template::OUTPUT_SECRET_ARN)?.to_owned();
-    let old = stored_secret(&aws, &secret_arn).await?;
+    let provider = stack.provider()?;
+    let secret_arn = stack.output(stack::OUTPUT_SECRET_ARN)?.to_owned();
+    let old = stored_secret(&aws, &stack.name, &secret_arn).await?;
 
     let now = OffsetDateTime::now_utc();
     let mut generated = None;
@@ -85,12 +85,9 @@ pub async fn run(args: RotateSecretArgs) -> anyhow::Result<()> {
             s
         } else if ui.interactive() {
             secret_input::prompt(&format!("New {provider} signing secret (hidden)"))?
-                .ok_or_else(|| UsageError("no secret given; nothing changed".into()))?
+                .ok_or(SecretError::NotGiven(NEW_SECRET_FROM))?
         } else {
-            return Err(UsageError(
-                "give the new secret with --secret-stdin, --secret-env NAME or --generate".into(),
-            )
-            .into());
+            return Err(SecretError::NotGiven(NEW_SECRET_FROM).into());
         };
         rotated(&old, Secret::new(secret), now, args.grace)
     };
@@ -101,7 +98,7 @@ pub async fn run(args: RotateSecretArgs) -> anyhow::Result<()> {
         parameters: deploy::keep_parameters(
             &stack,
             vec![(
-                template::PARAM_SIGNING_SECRET,
+                stack::PARAM_SIGNING_SECRET,
                 ParamValue::Value(new_set.to_json()),
             )],
         ),

@@ -5,10 +5,9 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
-use anyhow::Context;
 use clap::Args;
+use ebhook_handler::Provider;
 use ebhook_handler::verify::{github, twilio, zendesk};
-use ebhook_handler::{Provider, SecretSet};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
@@ -17,11 +16,11 @@ use hyper_util::rt::TokioExecutor;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::cli::{AwsError, ProviderArg, UsageError};
+use crate::cli::ProviderArg;
 use crate::commands::common::{AwsArgs, no_such_stack, stored_secret};
-use crate::deploy;
-use crate::secret_input::SecretArgs;
-use crate::template;
+use crate::error::{Error, chain};
+use crate::secret_input::{self, SecretArgs, SecretError};
+use crate::stack;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -49,14 +48,13 @@ pub struct Sample {
     pub body: Vec<u8>,
 }
 
-fn random_hex(bytes: usize) -> anyhow::Result<String> {
+fn random_hex(bytes: usize) -> Result<String, Error> {
     let mut buf = vec![0u8; bytes];
-    getrandom::fill(&mut buf)
-        .map_err(|e| anyhow::anyhow!("the OS random generator failed: {e}"))?;
+    getrandom::fill(&mut buf).map_err(Error::Random)?;
     Ok(hex::encode(buf))
 }
 
-fn uuid() -> anyhow::Result<String> {
+fn uuid() -> Result<String, Error> {
     let h = random_hex(16)?;
     Ok(format!(
         "{}-{}-4{}-a{}-{}",
@@ -69,9 +67,11 @@ fn uuid() -> anyhow::Result<String> {
 }
 
 /// A signed sample delivery for `provider` to `url`.
-pub fn sample(provider: Provider, url: &str, secret: &[u8]) -> anyhow::Result<Sample> {
+pub fn sample(provider: Provider, url: &str, secret: &[u8]) -> Result<Sample, Error> {
     let now = OffsetDateTime::now_utc();
-    let now_text = now.format(&Rfc3339).context("formatting the time")?;
+    let now_text = now
+        .format(&Rfc3339)
+        .map_err(|e| Error::Bug(format!("formatting the time {now} as RFC 3339: {e}")))?;
     let delivery = uuid()?;
     let mut headers = vec![(
         "user-agent",
@@ -189,27 +189,21 @@ pub fn sample(provider: Provider, url: &str, secret: &[u8]) -> anyhow::Result<Sa
     })
 }
 
-pub async fn run(args: SendTestArgs) -> anyhow::Result<()> {
+pub async fn run(args: SendTestArgs) -> Result<(), Error> {
     let (url, provider, secret) = match (&args.stack_name, &args.url) {
         (Some(stack), _) => from_stack(&args.aws, stack).await?,
-        (None, Some(url)) => {
-            let provider = args
-                .provider
-                .ok_or_else(|| UsageError("--url needs --provider".into()))?;
-            let secret = args.secret.read()?.ok_or_else(|| {
-                UsageError(
-                    "--url needs the signing secret: --secret-env NAME or --secret-stdin".into(),
-                )
-            })?;
-            let set = SecretSet::parse(&secret)
-                .map_err(|e| UsageError(format!("the signing secret: {e}")))?;
-            let current = set
-                .current()
-                .ok_or_else(|| UsageError("the signing secret has no current value".into()))?;
+        // clap requires --provider with --url, and one of --stack-name and --url.
+        (None, url) => {
+            let (Some(url), Some(provider)) = (url, args.provider) else {
+                return Err(Error::MissingProvider);
+            };
+            let secret = args
+                .secret
+                .read()?
+                .ok_or(SecretError::NotGiven("--secret-env NAME or --secret-stdin"))?;
+            let set = secret_input::secret_set(&secret)?;
+            let current = set.current().ok_or(SecretError::NoCurrent)?;
             (url.clone(), provider.into(), current.as_bytes().to_vec())
-        }
-        (None, None) => {
-            return Err(UsageError("give --stack-name, or --url with --provider".into()).into());
         }
     };
     let sample = sample(provider, &url, &secret)?;
@@ -221,7 +215,7 @@ pub async fn run(args: SendTestArgs) -> anyhow::Result<()> {
         println!("{body}");
     }
     if !(200..300).contains(&status) {
-        anyhow::bail!("the endpoint answered {status}, not 2xx");
+        return Err(Error::Refused { status });
     }
     Ok(())
 }
@@ -230,34 +224,30 @@ pub async fn run(args: SendTestArgs) -> anyhow::Result<()> {
 async fn from_stack(
     aws_args: &AwsArgs,
     stack_name: &str,
-) -> anyhow::Result<(String, Provider, Vec<u8>)> {
+) -> Result<(String, Provider, Vec<u8>), Error> {
     let aws = aws_args.connect().await?;
-    let stack = deploy::describe(&aws, stack_name)
+    let stack = stack::describe(&aws, stack_name)
         .await?
         .ok_or_else(|| no_such_stack(&aws, stack_name))?;
-    let url = stack.output(template::OUTPUT_WEBHOOK_URL)?.to_owned();
-    let provider: Provider = stack
-        .output(template::OUTPUT_PROVIDER)?
-        .parse()
-        .map_err(|e| AwsError(format!("stack {stack_name}: {e}")))?;
-    let arn = stack.output(template::OUTPUT_SECRET_ARN)?;
-    let set = stored_secret(&aws, arn).await?;
+    let url = stack.output(stack::OUTPUT_WEBHOOK_URL)?.to_owned();
+    let provider = stack.provider()?;
+    let arn = stack.output(stack::OUTPUT_SECRET_ARN)?;
+    let set = stored_secret(&aws, stack_name, arn).await?;
     let Some(current) = set.current() else {
-        return Err(UsageError(format!(
-            "no signing secret is set for stack {stack_name} yet, so every delivery is rejected; \
-             set one with `ebhook init --stack-name {stack_name} --provider {provider} --secret-stdin` \
-             or `ebhook rotate-secret --stack-name {stack_name}`"
-        ))
-        .into());
+        return Err(Error::NoSecretSet {
+            stack: stack_name.to_owned(),
+            provider,
+        });
     };
     Ok((url, provider, current.as_bytes().to_vec()))
 }
 
-async fn send(sample: &Sample) -> anyhow::Result<(u16, String)> {
-    let uri: hyper::Uri = sample
-        .url
-        .parse()
-        .map_err(|e| UsageError(format!("{} is not a valid URL: {e}", sample.url)))?;
+async fn send(sample: &Sample) -> Result<(u16, String), Error> {
+    let invalid = |reason: String| Error::InvalidUrl {
+        url: sample.url.clone(),
+        reason,
+    };
+    let uri: hyper::Uri = sample.url.parse().map_err(|e| invalid(format!("{e}")))?;
     match uri.scheme_str() {
         Some("http") => {
             send_with(
@@ -271,7 +261,7 @@ async fn send(sample: &Sample) -> anyhow::Result<(u16, String)> {
             let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
             let connector = hyper_rustls::HttpsConnectorBuilder::new()
                 .with_provider_and_native_roots(provider)
-                .context("loading the system's trusted certificates")?
+                .map_err(|e| Error::io("loading the system's trusted certificates", e))?
                 .https_only()
                 .enable_http1()
                 .build();
@@ -282,7 +272,7 @@ async fn send(sample: &Sample) -> anyhow::Result<(u16, String)> {
             )
             .await
         }
-        _ => Err(UsageError(format!("{} is not an http:// or https:// URL", sample.url)).into()),
+        _ => Err(invalid("not http:// or https://".to_owned())),
     }
 }
 
@@ -290,7 +280,7 @@ async fn send_with<C>(
     client: Client<C, Full<Bytes>>,
     uri: hyper::Uri,
     sample: &Sample,
-) -> anyhow::Result<(u16, String)>
+) -> Result<(u16, String), Error>
 where
     C: Connect + Clone + Send + Sync + 'static,
 {
@@ -300,16 +290,24 @@ where
     }
     let request = request
         .body(Full::new(Bytes::from(sample.body.clone())))
-        .context("building the request")?;
+        .map_err(|e| Error::Bug(format!("building the request to {}: {e}", sample.url)))?;
+    let timeout = || Error::Timeout {
+        url: sample.url.clone(),
+        after: TIMEOUT,
+    };
+    let failed = |reason: String| Error::Send {
+        url: sample.url.clone(),
+        reason,
+    };
     let response = tokio::time::timeout(TIMEOUT, client.request(request))
         .await
-        .map_err(|_| anyhow::anyhow!("no answer from {} within {TIMEOUT:?}", sample.url))?
-        .with_context(|| format!("sending to {}", sample.url))?;
+        .map_err(|_| timeout())?
+        .map_err(|e| failed(chain(&e)))?;
     let status = response.status().as_u16();
     let body = tokio::time::timeout(TIMEOUT, response.into_body().collect())
         .await
-        .map_err(|_| anyhow::anyhow!("the response body did not arrive within {TIMEOUT:?}"))?
-        .context("reading the response")?
+        .map_err(|_| timeout())?
+        .map_err(|e| failed(format!("reading the answer: {}", chain(&e))))?
         .to_bytes();
     Ok((status, String::from_utf8_lossy(&body).into_owned()))
 }
@@ -317,6 +315,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ebhook_handler::SecretSet;
     use ebhook_handler::verify::{SignedRequest, VerifyOptions, verify};
 
     #[test]

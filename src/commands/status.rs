@@ -7,8 +7,8 @@ use serde_json::json;
 use crate::artifacts;
 use crate::aws::aws_error;
 use crate::commands::common::{AwsArgs, OutputFormat, no_such_stack};
-use crate::deploy;
-use crate::template;
+use crate::error::Error;
+use crate::stack;
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
@@ -39,12 +39,12 @@ fn rfc3339(t: &aws_smithy_types::DateTime) -> String {
         .unwrap_or_default()
 }
 
-pub async fn run(args: StatusArgs) -> anyhow::Result<()> {
+pub async fn run(args: StatusArgs) -> Result<(), Error> {
     let aws = args.aws.connect().await?;
-    let stack = deploy::describe(&aws, &args.stack_name)
+    let stack = stack::describe(&aws, &args.stack_name)
         .await?
         .ok_or_else(|| no_such_stack(&aws, &args.stack_name))?;
-    let function = stack.outputs.get(template::OUTPUT_FUNCTION_NAME).cloned();
+    let function = stack.outputs.get(stack::OUTPUT_FUNCTION_NAME).cloned();
     let code = match &function {
         Some(name) => {
             let conf = aws
@@ -58,7 +58,7 @@ pub async fn run(args: StatusArgs) -> anyhow::Result<()> {
         }
         None => None,
     };
-    let secret_changed = match stack.outputs.get(template::OUTPUT_SECRET_ARN) {
+    let secret_changed = match stack.outputs.get(stack::OUTPUT_SECRET_ARN) {
         Some(arn) => {
             let secret = aws
                 .secrets
@@ -74,8 +74,8 @@ pub async fn run(args: StatusArgs) -> anyhow::Result<()> {
         }
         None => None,
     };
-    let artifact_key = stack.parameters.get(template::PARAM_CODE_KEY).cloned();
-    let dead_letters = match stack.outputs.get(template::OUTPUT_DEAD_LETTER_QUEUE_URL) {
+    let artifact_key = stack.parameters.get(stack::PARAM_CODE_KEY).cloned();
+    let dead_letters = match stack.outputs.get(stack::OUTPUT_DEAD_LETTER_QUEUE_URL) {
         Some(url) => Some(super::replay::queue_depth(&aws, url).await?),
         None => None,
     };
@@ -88,17 +88,17 @@ pub async fn run(args: StatusArgs) -> anyhow::Result<()> {
                 "stackStatus": stack.status,
                 "lastChanged": stack.last_changed.as_ref().map(rfc3339),
                 "region": aws.region(),
-                "provider": get(template::OUTPUT_PROVIDER),
-                "url": get(template::OUTPUT_WEBHOOK_URL),
-                "eventBus": get(template::OUTPUT_EVENT_BUS_NAME),
-                "eventBusArn": get(template::OUTPUT_EVENT_BUS_ARN),
+                "provider": get(stack::OUTPUT_PROVIDER),
+                "url": get(stack::OUTPUT_WEBHOOK_URL),
+                "eventBus": get(stack::OUTPUT_EVENT_BUS_NAME),
+                "eventBusArn": get(stack::OUTPUT_EVENT_BUS_ARN),
                 "function": function,
                 "codeSha256": code,
                 "artifactKey": artifact_key,
-                "secretArn": get(template::OUTPUT_SECRET_ARN),
+                "secretArn": get(stack::OUTPUT_SECRET_ARN),
                 "secretLastChanged": secret_changed,
-                "payloadBucket": get(template::OUTPUT_PAYLOAD_BUCKET),
-                "deadLetterQueueUrl": get(template::OUTPUT_DEAD_LETTER_QUEUE_URL),
+                "payloadBucket": get(stack::OUTPUT_PAYLOAD_BUCKET),
+                "deadLetterQueueUrl": get(stack::OUTPUT_DEAD_LETTER_QUEUE_URL),
                 "deadLetters": dead_letters.map(|(waiting, in_flight)| json!({
                     "waiting": waiting,
                     "inFlight": in_flight,
@@ -111,9 +111,9 @@ pub async fn run(args: StatusArgs) -> anyhow::Result<()> {
             };
             show("Stack", Some(format!("{} ({})", stack.name, stack.status)));
             show("Last changed", stack.last_changed.as_ref().map(rfc3339));
-            show("Provider", get(template::OUTPUT_PROVIDER));
-            show("Webhook URL", get(template::OUTPUT_WEBHOOK_URL));
-            show("Event bus", get(template::OUTPUT_EVENT_BUS_NAME));
+            show("Provider", get(stack::OUTPUT_PROVIDER));
+            show("Webhook URL", get(stack::OUTPUT_WEBHOOK_URL));
+            show("Event bus", get(stack::OUTPUT_EVENT_BUS_NAME));
             show("Function", function);
             show(
                 "Deployed code",

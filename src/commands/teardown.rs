@@ -4,11 +4,12 @@ use aws_sdk_lambda::error::ProvideErrorMetadata;
 use clap::Args;
 
 use crate::artifacts;
+use crate::aws::AwsError;
 use crate::aws::aws_error;
-use crate::cli::{AwsError, UsageError};
-use crate::commands::common::AwsArgs;
+use crate::commands::common::{AwsArgs, no_such_stack};
 use crate::deploy;
-use crate::template;
+use crate::error::Error;
+use crate::stack;
 use crate::ui::Ui;
 
 #[derive(Debug, Args)]
@@ -23,34 +24,25 @@ pub struct TeardownArgs {
     pub aws: AwsArgs,
 }
 
-pub async fn run(args: TeardownArgs) -> anyhow::Result<()> {
+pub async fn run(args: TeardownArgs) -> Result<(), Error> {
     let ui = Ui::new(args.yes);
     let aws = args.aws.connect().await?;
-    let Some(stack) = deploy::describe(&aws, &args.stack_name).await? else {
-        return Err(UsageError(format!(
-            "no stack named {} in {}: nothing to tear down",
-            args.stack_name,
-            aws.region()
-        ))
-        .into());
+    let Some(stack) = stack::describe(&aws, &args.stack_name).await? else {
+        return Err(no_such_stack(&aws, &args.stack_name));
     };
-    if !stack.outputs.contains_key(template::OUTPUT_PROVIDER)
-        && !stack.tags.contains_key("ebhook:provider")
+    if !stack.outputs.contains_key(stack::OUTPUT_PROVIDER)
+        && !stack.tags.contains_key(stack::TAG_PROVIDER)
     {
-        return Err(UsageError(format!(
-            "stack {} was not made by ebhook; not touching it",
-            stack.name
-        ))
-        .into());
+        return Err(Error::NotEbhookStack(stack.name.clone()));
     }
-    let function = stack.outputs.get(template::OUTPUT_FUNCTION_NAME).cloned();
-    let secret = stack.outputs.get(template::OUTPUT_SECRET_ARN).cloned();
-    let bucket = stack.parameters.get(template::PARAM_CODE_BUCKET).cloned();
-    let key = stack.parameters.get(template::PARAM_CODE_KEY).cloned();
-    let bus = stack.outputs.get(template::OUTPUT_EVENT_BUS_NAME).cloned();
-    let payloads = stack.outputs.get(template::OUTPUT_PAYLOAD_BUCKET).cloned();
+    let function = stack.outputs.get(stack::OUTPUT_FUNCTION_NAME).cloned();
+    let secret = stack.outputs.get(stack::OUTPUT_SECRET_ARN).cloned();
+    let bucket = stack.parameters.get(stack::PARAM_CODE_BUCKET).cloned();
+    let key = stack.parameters.get(stack::PARAM_CODE_KEY).cloned();
+    let bus = stack.outputs.get(stack::OUTPUT_EVENT_BUS_NAME).cloned();
+    let payloads = stack.outputs.get(stack::OUTPUT_PAYLOAD_BUCKET).cloned();
     // Best effort: a stack half-made may have no queue to count.
-    let waiting = match stack.outputs.get(template::OUTPUT_DEAD_LETTER_QUEUE_URL) {
+    let waiting = match stack.outputs.get(stack::OUTPUT_DEAD_LETTER_QUEUE_URL) {
         Some(url) => super::replay::queue_depth(&aws, url)
             .await
             .unwrap_or_else(|e| {
@@ -66,7 +58,7 @@ pub async fn run(args: TeardownArgs) -> anyhow::Result<()> {
         aws.region(),
         if stack
             .parameters
-            .get(template::PARAM_EVENT_BUS_NAME)
+            .get(stack::PARAM_EVENT_BUS_NAME)
             .is_some_and(|b| !b.is_empty())
         {
             " (the existing bus it forwards to is kept)"
@@ -85,13 +77,13 @@ pub async fn run(args: TeardownArgs) -> anyhow::Result<()> {
         ));
     }
     if !ui.confirm("Delete it?")? {
-        return Err(UsageError("cancelled; nothing was deleted".into()).into());
+        return Err(Error::Cancelled("deleted"));
     }
     // A stack mid-change is waited for first; then deleted with live progress.
     let stack = deploy::settle(&aws, &ui, &stack.name)
         .await?
         .unwrap_or(stack);
-    if deploy::describe(&aws, &stack.name).await?.is_some() {
+    if stack::describe(&aws, &stack.name).await?.is_some() {
         // CloudFormation cannot delete a bucket that still holds objects.
         if let Some(bucket) = &payloads {
             let removed = empty_bucket(&aws, bucket).await?;
@@ -112,7 +104,7 @@ pub async fn run(args: TeardownArgs) -> anyhow::Result<()> {
 
     // Confirm, rather than assume, that nothing is left.
     let mut left = Vec::new();
-    if deploy::describe(&aws, &stack.name).await?.is_some() {
+    if stack::describe(&aws, &stack.name).await?.is_some() {
         left.push(format!("stack {}", stack.name));
     }
     if let Some(name) = &function {
@@ -145,11 +137,7 @@ pub async fn run(args: TeardownArgs) -> anyhow::Result<()> {
         }
     }
     if !left.is_empty() {
-        return Err(AwsError(format!(
-            "teardown finished but these remain: {}",
-            left.join(", ")
-        ))
-        .into());
+        return Err(Error::LeftBehind(left));
     }
     ui.step(format!(
         "Removed {}; nothing of it is left{}.",
@@ -161,7 +149,7 @@ pub async fn run(args: TeardownArgs) -> anyhow::Result<()> {
 }
 
 /// Delete every object in `bucket` (it has no versioning); how many there were.
-async fn empty_bucket(aws: &crate::aws::Aws, bucket: &str) -> anyhow::Result<usize> {
+async fn empty_bucket(aws: &crate::aws::Aws, bucket: &str) -> Result<usize, Error> {
     use aws_sdk_s3::types::{Delete, ObjectIdentifier};
     let mut removed = 0;
     let mut pages = aws
@@ -178,7 +166,10 @@ async fn empty_bucket(aws: &crate::aws::Aws, bucket: &str) -> anyhow::Result<usi
             .filter_map(|o| o.key())
             .map(|k| ObjectIdentifier::builder().key(k).build())
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| AwsError(format!("listing s3://{bucket}: {e}")))?;
+            .map_err(|e| AwsError {
+                action: format!("listing s3://{bucket}"),
+                detail: format!("S3 listed an object without a key ({e}); run teardown again"),
+            })?;
         if keys.is_empty() {
             continue;
         }
@@ -187,7 +178,7 @@ async fn empty_bucket(aws: &crate::aws::Aws, bucket: &str) -> anyhow::Result<usi
             .set_objects(Some(keys))
             .quiet(true)
             .build()
-            .map_err(|e| AwsError(format!("emptying s3://{bucket}: {e}")))?;
+            .map_err(|e| Error::Bug(format!("building the request to empty s3://{bucket}: {e}")))?;
         aws.s3
             .delete_objects()
             .bucket(bucket)
@@ -204,14 +195,14 @@ async fn key_used_elsewhere(
     aws: &crate::aws::Aws,
     stack_name: &str,
     key: &str,
-) -> anyhow::Result<bool> {
+) -> Result<bool, AwsError> {
     let mut pages = aws.cloudformation.describe_stacks().into_paginator().send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| aws_error("listing stacks", &e))?;
         let used = page.stacks().iter().any(|s| {
             s.stack_name() != Some(stack_name)
                 && s.parameters().iter().any(|p| {
-                    p.parameter_key() == Some(template::PARAM_CODE_KEY)
+                    p.parameter_key() == Some(stack::PARAM_CODE_KEY)
                         && p.parameter_value() == Some(key)
                 })
         });

@@ -1,35 +1,40 @@
-//! `ebhook template`: prints the stack's CloudFormation template, rendered for a provider and
-//! options (or, with `--artifacts`, the artifacts bucket stack's).
+//! `ebhook template`: prints the stack's CloudFormation template exactly as ebhook deploys it
+//! (or, with `--artifacts`, the artifacts bucket stack's), for a pipeline of your own. The
+//! options given are checked as `init` checks them, and shown on stderr as the parameter
+//! overrides to deploy the template with; stdout is the template only.
 
 use std::io::Write;
 
-use anyhow::Context;
+use ebhook_handler::Provider;
 
-use crate::cli::{TemplateArgs, UsageError};
-use crate::template::{self, TemplateSpec};
+use crate::cli::TemplateArgs;
+use crate::error::Error;
+use crate::stack::{self, Settings};
 
-pub fn run(args: &TemplateArgs) -> anyhow::Result<()> {
-    let text = match &args.options {
-        _ if args.artifacts => template::artifacts_template().to_owned(),
-        Some(options) => {
-            let spec = TemplateSpec::from(options);
-            template::render(&spec)
-                .map_err(|e| {
-                    if e.is_usage() {
-                        anyhow::Error::new(UsageError(e.to_string()))
-                    } else {
-                        anyhow::Error::new(e)
-                    }
-                })
-                .with_context(|| format!("cannot render the {} template", spec.provider))?
+pub fn run(args: &TemplateArgs) -> Result<(), Error> {
+    let text = if args.artifacts {
+        stack::ARTIFACTS_TEMPLATE
+    } else {
+        let settings = Settings::from(&args.stack);
+        settings.validate()?;
+        let overrides = settings.overrides(args.stack.provider.map(Provider::from));
+        if !overrides.is_empty() {
+            let shown: Vec<String> = overrides.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            eprintln!(
+                "Parameter overrides for these options (give CodeS3Bucket, CodeS3Key{} too):\n    {}",
+                if args.stack.provider.is_some() {
+                    ""
+                } else {
+                    " and Provider"
+                },
+                shown.join(" ")
+            );
         }
-        None => {
-            return Err(UsageError("--provider is required (or --artifacts)".to_owned()).into());
-        }
+        stack::TEMPLATE
     };
     let mut stdout = std::io::stdout().lock();
     stdout
         .write_all(text.as_bytes())
         .and_then(|()| stdout.flush())
-        .context("cannot write the template to stdout")
+        .map_err(|e| Error::io("writing the template to stdout", e))
 }

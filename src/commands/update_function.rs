@@ -1,5 +1,7 @@
 //! `ebhook update-function`: rebuild the handler and deploy it through the stack, so the
-//! deployed code and the stack always agree (no drift). An unchanged build changes nothing.
+//! deployed code and the stack always agree (no drift), with the current template: a stack made
+//! by an earlier ebhook is brought up to date, its settings kept. An unchanged build on a stack
+//! that already runs the current template changes nothing.
 
 use clap::Args;
 use serde_json::json;
@@ -10,7 +12,8 @@ use crate::commands::common::{
     AwsArgs, HandlerArgs, OutputFormat, no_such_stack, package_and_upload,
 };
 use crate::deploy::{self, Outcome, ParamValue, StackChange};
-use crate::template;
+use crate::error::Error;
+use crate::stack;
 use crate::ui::Ui;
 
 #[derive(Debug, Args)]
@@ -29,17 +32,19 @@ pub struct UpdateFunctionArgs {
     pub output: OutputFormat,
 }
 
-pub async fn run(args: UpdateFunctionArgs) -> anyhow::Result<()> {
+pub async fn run(args: UpdateFunctionArgs) -> Result<(), Error> {
     let ui = Ui::new(args.yes);
     args.handler.check()?;
     let aws = args.aws.connect().await?;
     let stack = deploy::settle(&aws, &ui, &args.stack_name)
         .await?
         .ok_or_else(|| no_such_stack(&aws, &args.stack_name))?;
-    stack.output(template::OUTPUT_FUNCTION_NAME)?;
+    // Made by ebhook, and so serving a provider: checked before anything is built.
+    stack.output(stack::OUTPUT_FUNCTION_NAME)?;
+    stack.provider()?;
     let arch = match stack
         .parameters
-        .get(template::PARAM_ARCHITECTURE)
+        .get(stack::PARAM_ARCHITECTURE)
         .map(String::as_str)
     {
         Some("arm64") => Arch::Arm64,
@@ -47,24 +52,30 @@ pub async fn run(args: UpdateFunctionArgs) -> anyhow::Result<()> {
     };
     let (bucket, artifact) = package_and_upload(&aws, &ui, &args.handler, arch).await?;
     let key = artifact.key();
-    let deployed = stack.parameters.get(template::PARAM_CODE_KEY);
-    let outcome = if deployed == Some(&key) {
+    let same_code = stack.parameters.get(stack::PARAM_CODE_KEY) == Some(&key);
+    // A stack made by an earlier ebhook runs an older template: deploying this build brings it
+    // up to date too.
+    let same_template = stack::template_body(&aws, &stack).await? == stack::TEMPLATE;
+    let outcome = if same_code && same_template {
         ui.step(format!(
-            "The deployed handler is already this build ({}): nothing to do",
+            "The deployed handler is already this build ({}) and the stack's template is current: nothing to do",
             artifacts::short(&artifact.sha256)
         ));
         Outcome::Unchanged
     } else {
+        if !same_template {
+            ui.step(format!(
+                "{} runs an older template: deploying the current one with its settings kept",
+                stack.name
+            ));
+        }
         let change = StackChange {
             stack_name: &stack.name,
-            template: None,
-            parameters: deploy::keep_parameters(
-                &stack,
-                vec![
-                    (template::PARAM_CODE_BUCKET, ParamValue::Value(bucket)),
-                    (template::PARAM_CODE_KEY, ParamValue::Value(key.clone())),
-                ],
-            ),
+            template: Some(stack::TEMPLATE),
+            parameters: stack.parameters_for_template(vec![
+                (stack::PARAM_CODE_BUCKET, ParamValue::Value(bucket)),
+                (stack::PARAM_CODE_KEY, ParamValue::Value(key.clone())),
+            ])?,
             tags: stack
                 .tags
                 .iter()
@@ -74,11 +85,15 @@ pub async fn run(args: UpdateFunctionArgs) -> anyhow::Result<()> {
             ask: true,
         };
         let (outcome, _) = deploy::apply(&aws, &ui, &change).await?;
-        ui.step(format!(
-            "Handler {} deployed to {}",
-            artifacts::short(&artifact.sha256),
-            stack.name
-        ));
+        if outcome == Outcome::Unchanged {
+            ui.step(format!("{} is up to date: nothing to change", stack.name));
+        } else {
+            ui.step(format!(
+                "Handler {} deployed to {}",
+                artifacts::short(&artifact.sha256),
+                stack.name
+            ));
+        }
         outcome
     };
     if args.output == OutputFormat::Json {

@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 
 use crate::support::Moto;
 use crate::support::moto::{ACCOUNT_ID, REGION, s3_client};
+use crate::support::stack::{bus_arn, bus_rules, outputs, parameters};
 
 const CODE_BUCKET: &str = "ebhook-emulator-code";
 const CODE_KEY: &str = "handler.zip";
@@ -315,6 +316,16 @@ impl Clients {
             .to_owned()
     }
 
+    /// Executes a change set, which the emulator accepts (what it does is checked after).
+    async fn execute(&self, change_set: &str) {
+        self.cfn
+            .execute_change_set()
+            .change_set_name(change_set)
+            .send()
+            .await
+            .expect("ExecuteChangeSet");
+    }
+
     /// Creates the template's stack through a CREATE change set, as the CLI
     /// does, and executes it.
     async fn deploy(&self, stack: &str, template: &Value, secret: &str) -> HashMap<String, String> {
@@ -328,12 +339,7 @@ impl Clients {
                 deploy_parameters(secret),
             )
             .await;
-        self.cfn
-            .execute_change_set()
-            .change_set_name(&id)
-            .send()
-            .await
-            .expect("ExecuteChangeSet");
+        self.execute(&id).await;
         let stack = self.stack(stack).await;
         assert_eq!(
             stack.stack_status(),
@@ -373,32 +379,6 @@ fn deploy_parameters(secret: &str) -> Vec<Parameter> {
         parameter("CodeBucket", CODE_BUCKET),
         parameter("CodeKey", CODE_KEY),
     ]
-}
-
-fn outputs(stack: &Stack) -> HashMap<String, String> {
-    stack
-        .outputs()
-        .iter()
-        .map(|o| {
-            (
-                o.output_key().expect("key").to_owned(),
-                o.output_value().expect("value").to_owned(),
-            )
-        })
-        .collect()
-}
-
-fn parameters(stack: &Stack) -> HashMap<String, String> {
-    stack
-        .parameters()
-        .iter()
-        .map(|p| {
-            (
-                p.parameter_key().expect("key").to_owned(),
-                p.parameter_value().expect("value").to_owned(),
-            )
-        })
-        .collect()
 }
 
 /// The index of the only event with this logical id and status.
@@ -1212,12 +1192,8 @@ async fn failed_resources_roll_back_like_aws() {
             vec![parameter("WebhookSecret", "s3cr3t")],
         )
         .await;
-    aws.cfn
-        .execute_change_set()
-        .change_set_name(&id)
-        .send()
-        .await
-        .expect("ExecuteChangeSet is accepted; the failure comes after");
+    // Accepted; the failure comes after.
+    aws.execute(&id).await;
     let stack = aws.stack("broken").await;
     assert_eq!(
         stack.stack_status(),
@@ -1318,12 +1294,7 @@ async fn failed_resources_roll_back_like_aws() {
         )
         .await;
     let before = aws.events("hooks").await.len();
-    aws.cfn
-        .execute_change_set()
-        .change_set_name(&id)
-        .send()
-        .await
-        .expect("ExecuteChangeSet");
+    aws.execute(&id).await;
     let stack = aws.stack("hooks").await;
     assert_eq!(
         stack.stack_status(),
@@ -1367,4 +1338,124 @@ async fn failed_resources_roll_back_like_aws() {
         (last.logical_id.as_str(), last.status.as_str()),
         ("hooks", "UPDATE_ROLLBACK_COMPLETE")
     );
+}
+
+/// Conditions and updates in place, as the ebhook stack meets them when an older template is
+/// replaced: a resource whose Condition is false is not in the stack's resources (moto listed a
+/// blank one); an event bus that only gains a Condition that holds is updated in place and keeps
+/// its rules (moto deleted and remade it); a queue's new MaximumMessageSize is applied in place
+/// (moto ignored it).
+#[tokio::test]
+async fn conditions_and_updates_in_place_match_aws() {
+    let moto = Moto::start();
+    let aws = Clients::new(&moto).await;
+    let mut conditional = template();
+    conditional["Conditions"] = json!({
+        "IsProd": { "Fn::Equals": [{ "Ref": "Stage" }, "prod"] },
+        "IsBeta": { "Fn::Equals": [{ "Ref": "Stage" }, "beta"] }
+    });
+    conditional["Resources"]["BetaQueue"] =
+        json!({ "Type": "AWS::SQS::Queue", "Condition": "IsBeta" });
+    let out = aws.deploy("hooks", &conditional, "s3cr3t-1").await;
+    let listed = |summaries: &[aws_sdk_cloudformation::types::StackResourceSummary]| {
+        let mut ids: Vec<(String, String)> = summaries
+            .iter()
+            .map(|r| {
+                (
+                    r.logical_resource_id().unwrap_or_default().to_owned(),
+                    r.physical_resource_id().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        ids.sort();
+        ids
+    };
+    let before = aws
+        .cfn
+        .list_stack_resources()
+        .stack_name("hooks")
+        .send()
+        .await
+        .expect("ListStackResources");
+    let before = listed(before.stack_resource_summaries());
+    let mut expected: Vec<&str> = RESOURCES.iter().map(|(id, _)| *id).collect();
+    expected.sort_unstable();
+    assert_eq!(
+        before.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(),
+        expected,
+        "no BetaQueue, and no blank entry for it"
+    );
+    let described = aws
+        .cfn
+        .describe_stack_resources()
+        .stack_name("hooks")
+        .send()
+        .await
+        .expect("DescribeStackResources");
+    assert_eq!(described.stack_resources().len(), RESOURCES.len());
+
+    let bus = &out["BusName"];
+    aws.events
+        .put_rule()
+        .name("consumer")
+        .event_bus_name(bus)
+        .event_pattern(r#"{"source":["ebhook.test"]}"#)
+        .send()
+        .await
+        .expect("PutRule");
+    let arn = bus_arn(&aws.events, bus).await;
+
+    let mut updated = conditional.clone();
+    updated["Resources"]["Bus"]["Condition"] = json!("IsProd");
+    updated["Resources"]["Queue"]["Properties"] = json!({ "MaximumMessageSize": 1_048_576 });
+    let id = aws
+        .change_set(
+            "hooks",
+            "update",
+            ChangeSetType::Update,
+            Some(&updated),
+            vec![
+                previous("WebhookSecret"),
+                previous("CodeBucket"),
+                previous("CodeKey"),
+            ],
+        )
+        .await;
+    aws.execute(&id).await;
+    let stack = aws.stack("hooks").await;
+    assert_eq!(stack.stack_status(), Some(&StackStatus::UpdateComplete));
+    let after = aws
+        .cfn
+        .list_stack_resources()
+        .stack_name("hooks")
+        .send()
+        .await
+        .expect("ListStackResources");
+    assert_eq!(
+        listed(after.stack_resource_summaries()),
+        before,
+        "physical ids"
+    );
+    assert_eq!(
+        bus_rules(&aws.events, bus).await,
+        ["consumer"],
+        "the bus kept its rule"
+    );
+    assert_eq!(bus_arn(&aws.events, bus).await, arn);
+    let size = aws
+        .sqs
+        .get_queue_attributes()
+        .queue_url(&out["QueueUrl"])
+        .attribute_names(QueueAttributeName::MaximumMessageSize)
+        .send()
+        .await
+        .expect("GetQueueAttributes");
+    assert_eq!(
+        size.attributes()
+            .and_then(|a| a.get(&QueueAttributeName::MaximumMessageSize))
+            .map(String::as_str),
+        Some("1048576")
+    );
+    // The queue kept the policy its QueuePolicy resource gave it.
+    assert!(aws.queue_policy(&out["QueueUrl"]).await.is_some());
 }

@@ -15,3 +15,4 @@ mod memory;
 mod replay;
 mod rotate;
 mod template;
+mod upgrade;

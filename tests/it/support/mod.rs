@@ -7,7 +7,9 @@ pub mod cli;
 pub mod function_url;
 pub mod moto;
 pub mod process;
+pub mod resolve;
 pub mod runtime_api;
+pub mod stack;
 pub mod stand_in;
 
 pub use moto::Moto;

@@ -1,0 +1,84 @@
+//! The ebhook stack: its template, the names of its parameters and outputs, the options that
+//! become parameters, and reading a deployed stack back.
+//!
+//! `templates/ebhook.yaml` is deployed exactly as it is, and `ebhook template` prints it byte for
+//! byte: the provider and every option are parameters, and CloudFormation evaluates its
+//! conditions. ebhook only chooses the parameters' values.
+
+mod deployed;
+mod options;
+
+pub use deployed::{Stack, StackError, describe, template_body};
+pub use options::{
+    DEFAULT_LOG_RETENTION_DAYS, DEFAULT_MEMORY_SIZE, OptionError, Settings, check_stack_name,
+};
+
+/// The stack's template, as `ebhook init` and `update-function` deploy it.
+pub const TEMPLATE: &str = include_str!("../../templates/ebhook.yaml");
+/// The artifacts bucket stack (one per account and region): no parameters, one output
+/// ([`ARTIFACTS_OUTPUT_BUCKET`]).
+pub const ARTIFACTS_TEMPLATE: &str = include_str!("../../templates/artifacts.yaml");
+/// The artifacts stack's output: the bucket's name.
+pub const ARTIFACTS_OUTPUT_BUCKET: &str = "BucketName";
+
+// Parameters of the ebhook stack.
+/// `zendesk`, `github` or `twilio`; no default.
+pub const PARAM_PROVIDER: &str = "Provider";
+/// An existing bus to forward to; empty (the default) creates a bus named after the stack.
+pub const PARAM_EVENT_BUS_NAME: &str = "EventBusName";
+/// Concurrent executions reserved for the function; 0 (the default) reserves none.
+pub const PARAM_RESERVED_CONCURRENCY: &str = "ReservedConcurrency";
+/// `x86_64` (the default) or `arm64` ([`crate::cli::Arch::lambda_name`]).
+pub const PARAM_ARCHITECTURE: &str = "Architecture";
+/// Days to keep the function's logs; default 30.
+pub const PARAM_LOG_RETENTION_DAYS: &str = "LogRetentionInDays";
+/// The function's memory in MB; default 128.
+pub const PARAM_MEMORY_SIZE: &str = "MemorySize";
+/// `https://host[/prefix]` in front of the function URL, or empty (the default).
+pub const PARAM_PUBLIC_BASE_URL: &str = "PublicBaseUrl";
+/// The secret's JSON (`{"current": ...}`); NoEcho. Pass it on every create; on updates pass it
+/// again or use the previous value, or its default (`{"current":""}`) replaces the secret.
+pub const PARAM_SIGNING_SECRET: &str = "SigningSecret";
+/// The S3 bucket holding the handler's zip.
+pub const PARAM_CODE_BUCKET: &str = "CodeS3Bucket";
+/// The S3 key of the handler's zip.
+pub const PARAM_CODE_KEY: &str = "CodeS3Key";
+
+/// Every parameter of the template.
+pub const PARAMETERS: [&str; 10] = [
+    PARAM_PROVIDER,
+    PARAM_EVENT_BUS_NAME,
+    PARAM_RESERVED_CONCURRENCY,
+    PARAM_ARCHITECTURE,
+    PARAM_LOG_RETENTION_DAYS,
+    PARAM_MEMORY_SIZE,
+    PARAM_PUBLIC_BASE_URL,
+    PARAM_SIGNING_SECRET,
+    PARAM_CODE_BUCKET,
+    PARAM_CODE_KEY,
+];
+
+// Outputs of the ebhook stack.
+pub const OUTPUT_WEBHOOK_URL: &str = "WebhookUrl";
+pub const OUTPUT_EVENT_BUS_NAME: &str = "EventBusName";
+pub const OUTPUT_EVENT_BUS_ARN: &str = "EventBusArn";
+pub const OUTPUT_FUNCTION_NAME: &str = "FunctionName";
+pub const OUTPUT_SECRET_ARN: &str = "SecretArn";
+pub const OUTPUT_PROVIDER: &str = "Provider";
+pub const OUTPUT_DEAD_LETTER_QUEUE_URL: &str = "DeadLetterQueueUrl";
+pub const OUTPUT_PAYLOAD_BUCKET: &str = "PayloadBucketName";
+
+/// The tag ebhook puts on its stacks, naming the provider.
+pub const TAG_PROVIDER: &str = "ebhook:provider";
+
+/// The [`PARAM_SIGNING_SECRET`] value meaning "no secret yet" (the handler rejects every
+/// delivery until one is set); the parameter's default.
+pub const UNSET_SIGNING_SECRET: &str = r#"{"current":""}"#;
+
+/// The function is named `<stack name>` + this (its log group is named before it exists).
+pub const FUNCTION_NAME_SUFFIX: &str = "-handler";
+/// Lambda function names are at most 64 characters, so stack names at most this.
+pub const MAX_STACK_NAME_LEN: usize = 64 - FUNCTION_NAME_SUFFIX.len();
+
+#[cfg(test)]
+mod tests;

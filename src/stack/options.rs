@@ -1,0 +1,242 @@
+//! The options that become the stack's parameters (`--event-bus`, `--arch`, ...), checked the
+//! way the template's parameters and AWS would check them, so that a bad value is a usage error
+//! naming the option before anything is built or deployed.
+
+use ebhook_handler::Provider;
+
+use super::{
+    FUNCTION_NAME_SUFFIX, MAX_STACK_NAME_LEN, PARAM_ARCHITECTURE, PARAM_EVENT_BUS_NAME,
+    PARAM_LOG_RETENTION_DAYS, PARAM_MEMORY_SIZE, PARAM_PROVIDER, PARAM_PUBLIC_BASE_URL,
+    PARAM_RESERVED_CONCURRENCY,
+};
+use crate::cli::{Arch, StackArgs};
+
+pub const DEFAULT_LOG_RETENTION_DAYS: u32 = 30;
+pub const DEFAULT_MEMORY_SIZE: u32 = 128;
+/// Lambda's memory range, in MB.
+pub const MEMORY_SIZE_RANGE: std::ops::RangeInclusive<u32> = 128..=10240;
+/// The retention periods CloudWatch Logs accepts, in days.
+pub const LOG_RETENTION_DAYS: [u32; 22] = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
+/// EventBridge bus names are at most this long.
+const MAX_BUS_NAME_LEN: usize = 256;
+
+/// The stack's settings besides its provider: what the options ask for. Each becomes one
+/// parameter; the defaults are the template's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// Forward to this existing bus (name, same account and region) instead of creating one.
+    pub existing_bus: Option<String>,
+    pub arch: Arch,
+    pub log_retention_days: u32,
+    pub reserved_concurrency: Option<u32>,
+    /// In MB.
+    pub memory_size: u32,
+    /// `https://host[/prefix]` the provider calls when the function URL is behind a custom
+    /// domain (Twilio signs the URL it called).
+    pub public_base_url: Option<String>,
+}
+
+impl Default for Settings {
+    /// A new bus, x86_64, 30 days of logs, 128 MB, no reserved concurrency.
+    fn default() -> Self {
+        Self {
+            existing_bus: None,
+            arch: Arch::X86_64,
+            log_retention_days: DEFAULT_LOG_RETENTION_DAYS,
+            reserved_concurrency: None,
+            memory_size: DEFAULT_MEMORY_SIZE,
+            public_base_url: None,
+        }
+    }
+}
+
+impl From<&StackArgs> for Settings {
+    /// The options as given; an empty `--event-bus` or `--public-base-url` means none.
+    fn from(args: &StackArgs) -> Self {
+        let non_empty = |s: &Option<String>| s.clone().filter(|s| !s.is_empty());
+        Self {
+            existing_bus: non_empty(&args.event_bus),
+            arch: args.arch,
+            log_retention_days: args.log_retention_days,
+            reserved_concurrency: args.reserved_concurrency,
+            memory_size: args.memory_size,
+            public_base_url: non_empty(&args.public_base_url),
+        }
+    }
+}
+
+impl Settings {
+    /// Checks every setting, naming the option that is wrong.
+    pub fn validate(&self) -> Result<(), OptionError> {
+        if !LOG_RETENTION_DAYS.contains(&self.log_retention_days) {
+            return Err(OptionError::LogRetention(self.log_retention_days));
+        }
+        if !MEMORY_SIZE_RANGE.contains(&self.memory_size) {
+            return Err(OptionError::MemorySize(self.memory_size));
+        }
+        if self.reserved_concurrency == Some(0) {
+            return Err(OptionError::ReservedConcurrency);
+        }
+        if let Some(name) = &self.existing_bus {
+            check_bus_name(name).map_err(|reason| OptionError::EventBus {
+                name: name.clone(),
+                reason,
+            })?;
+        }
+        if let Some(url) = &self.public_base_url {
+            check_public_base_url(url).map_err(|reason| OptionError::PublicBaseUrl {
+                url: url.clone(),
+                reason,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The stack's parameters for these settings and `provider`: every parameter but the
+    /// code's location and the secret.
+    pub fn parameters(&self, provider: Provider) -> Vec<(&'static str, String)> {
+        let mut parameters = vec![(PARAM_PROVIDER, provider.as_str().to_owned())];
+        parameters.extend(self.setting_parameters());
+        parameters
+    }
+
+    /// What to give `aws cloudformation deploy --parameter-overrides` for these settings (and
+    /// the provider, if known): the parameters whose value is not the template's default.
+    pub fn overrides(&self, provider: Option<Provider>) -> Vec<(&'static str, String)> {
+        let defaults = Settings::default().setting_parameters();
+        provider
+            .map(|p| (PARAM_PROVIDER, p.as_str().to_owned()))
+            .into_iter()
+            .chain(
+                self.setting_parameters()
+                    .into_iter()
+                    .filter(|parameter| !defaults.contains(parameter)),
+            )
+            .collect()
+    }
+
+    fn setting_parameters(&self) -> [(&'static str, String); 6] {
+        [
+            (
+                PARAM_EVENT_BUS_NAME,
+                self.existing_bus.clone().unwrap_or_default(),
+            ),
+            (
+                PARAM_RESERVED_CONCURRENCY,
+                self.reserved_concurrency.unwrap_or(0).to_string(),
+            ),
+            (PARAM_ARCHITECTURE, self.arch.lambda_name().to_owned()),
+            (
+                PARAM_LOG_RETENTION_DAYS,
+                self.log_retention_days.to_string(),
+            ),
+            (PARAM_MEMORY_SIZE, self.memory_size.to_string()),
+            (
+                PARAM_PUBLIC_BASE_URL,
+                self.public_base_url.clone().unwrap_or_default(),
+            ),
+        ]
+    }
+}
+
+/// A stack option ebhook cannot use, named as the person typed it.
+#[derive(Debug, thiserror::Error)]
+pub enum OptionError {
+    #[error(
+        "--log-retention-days {0} is not a retention CloudWatch Logs allows: use one of 1, 3, 5, \
+         7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, \
+         3288, 3653"
+    )]
+    LogRetention(u32),
+    #[error("--memory-size {0} is out of range: Lambda allows 128 to 10240 (MB)")]
+    MemorySize(u32),
+    #[error(
+        "--reserved-concurrency 0 would stop every delivery: reserve at least 1, or leave the \
+         option out"
+    )]
+    ReservedConcurrency,
+    #[error("--event-bus {name:?} is not an event bus name ebhook can use: {reason}")]
+    EventBus { name: String, reason: &'static str },
+    #[error("--public-base-url {url:?} is not valid: {reason}")]
+    PublicBaseUrl { url: String, reason: &'static str },
+    #[error("stack name {name:?} cannot be used: {reason}; choose another --stack-name")]
+    StackName { name: String, reason: String },
+}
+
+/// EventBridge: 1-256 of `[.\-_A-Za-z0-9]`; `/` only in partner buses, which ebhook does not put
+/// events on. `default` (the account's default bus) is an existing bus and so is allowed here.
+fn check_bus_name(name: &str) -> Result<(), &'static str> {
+    if name.is_empty() {
+        return Err("it is empty");
+    }
+    if name.starts_with("arn:") {
+        return Err(
+            "give the bus's name, not its ARN (the bus must be in the stack's account and region)",
+        );
+    }
+    if name.len() > MAX_BUS_NAME_LEN {
+        return Err("event bus names are at most 256 characters");
+    }
+    if name.contains('/') {
+        return Err(
+            "ebhook forwards to custom event buses (or `default`), whose names have no `/`",
+        );
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+    {
+        return Err("event bus names have only letters, digits, `.`, `-` and `_`");
+    }
+    Ok(())
+}
+
+/// The same rule as the PublicBaseUrl parameter's AllowedPattern, which the handler also accepts.
+fn check_public_base_url(url: &str) -> Result<(), &'static str> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or("it must start with https:// (or http://)")?;
+    if rest
+        .chars()
+        .any(|c| c.is_whitespace() || c == '?' || c == '#')
+    {
+        return Err("it must have no spaces, query (?) or fragment (#)");
+    }
+    if rest.split('/').next().unwrap_or_default().is_empty() {
+        return Err("it has no host");
+    }
+    Ok(())
+}
+
+/// Checks that a stack of this name can be deployed with `settings`: the function is named
+/// after the stack, and so is the bus the stack creates.
+pub fn check_stack_name(name: &str, settings: &Settings) -> Result<(), OptionError> {
+    let problem = |reason: String| OptionError::StackName {
+        name: name.to_owned(),
+        reason,
+    };
+    if name.len() > MAX_STACK_NAME_LEN {
+        return Err(problem(format!(
+            "at most {MAX_STACK_NAME_LEN} characters (the function is named <stack>{FUNCTION_NAME_SUFFIX})"
+        )));
+    }
+    let mut chars = name.chars();
+    if !chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        || !chars.all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        return Err(problem(
+            "stack names start with a letter and have only letters, digits and `-`".to_owned(),
+        ));
+    }
+    if settings.existing_bus.is_none() && name == "default" {
+        return Err(problem(
+            "the stack creates a bus named after itself, and `default` is the account's default bus"
+                .to_owned(),
+        ));
+    }
+    Ok(())
+}

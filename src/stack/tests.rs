@@ -1,0 +1,648 @@
+//! The template as deployed (`templates/ebhook.yaml`), read as data, against the names and
+//! rules the CLI and the handler use; and the options that become its parameters.
+
+use std::collections::BTreeSet;
+
+use ebhook_handler::Provider;
+use ebhook_handler::config as env;
+use yaml_serde::Value;
+
+use super::options::{LOG_RETENTION_DAYS, MEMORY_SIZE_RANGE};
+use super::*;
+use crate::cli::Arch;
+
+fn parse(text: &str) -> Value {
+    yaml_serde::from_str(text).expect("YAML")
+}
+
+fn template() -> Value {
+    parse(TEMPLATE)
+}
+
+fn resource<'a>(doc: &'a Value, name: &str) -> &'a Value {
+    &doc["Resources"][name]
+}
+
+fn statements(doc: &Value) -> &Vec<Value> {
+    let policies = resource(doc, "Role")["Properties"]["Policies"]
+        .as_sequence()
+        .expect("Policies");
+    assert_eq!(policies.len(), 1, "one inline policy");
+    policies[0]["PolicyDocument"]["Statement"]
+        .as_sequence()
+        .expect("Statement")
+}
+
+/// Names a value refers to: `Ref`, `Fn::GetAtt` (resource), `${...}` in `Fn::Sub`, and the
+/// conditions named by `Fn::If` and `Condition`.
+fn references(value: &Value, out: &mut BTreeSet<String>) {
+    match value {
+        Value::Mapping(map) => {
+            for (key, item) in map {
+                match (key.as_str(), item) {
+                    (Some("Ref" | "Condition"), Value::String(name)) => {
+                        out.insert(name.clone());
+                    }
+                    (Some("Fn::GetAtt" | "Fn::If"), Value::Sequence(args)) => {
+                        out.insert(args[0].as_str().expect("a name").to_owned());
+                    }
+                    (Some("Fn::Sub"), Value::String(text)) => {
+                        for part in text.split("${").skip(1) {
+                            let name = part.split('}').next().expect("}");
+                            out.insert(name.split('.').next().expect("name").to_owned());
+                        }
+                    }
+                    _ => {}
+                }
+                references(item, out);
+            }
+        }
+        Value::Sequence(items) => items.iter().for_each(|v| references(v, out)),
+        _ => {}
+    }
+}
+
+fn refs(value: &Value) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    references(value, &mut out);
+    out
+}
+
+fn keys(map: &Value) -> BTreeSet<String> {
+    map.as_mapping()
+        .expect("a mapping")
+        .keys()
+        .map(|k| k.as_str().expect("a string key").to_owned())
+        .collect()
+}
+
+fn names(list: &[&str]) -> BTreeSet<String> {
+    list.iter().map(|s| (*s).to_owned()).collect()
+}
+
+#[test]
+fn the_parameters_are_the_constants_with_the_options_defaults() {
+    let doc = template();
+    let params = &doc["Parameters"];
+    assert_eq!(keys(params), names(&PARAMETERS));
+    let providers: Vec<Value> = Provider::ALL
+        .iter()
+        .map(|p| Value::from(p.as_str()))
+        .collect();
+    assert_eq!(
+        params[PARAM_PROVIDER]["AllowedValues"],
+        Value::Sequence(providers)
+    );
+    // No default: the one choice every deployment makes.
+    assert!(params[PARAM_PROVIDER].get("Default").is_none());
+    for (name, value) in Settings::default()
+        .parameters(Provider::Github)
+        .iter()
+        .skip(1)
+    {
+        let default = &params[*name]["Default"];
+        let default = match default {
+            Value::Number(n) => n.to_string(),
+            Value::String(s) => s.clone(),
+            other => panic!("{name}: default {other:?}"),
+        };
+        assert_eq!(&default, value, "{name}'s default");
+    }
+    let allowed: Vec<Value> = LOG_RETENTION_DAYS.iter().map(|&d| Value::from(d)).collect();
+    assert_eq!(
+        params[PARAM_LOG_RETENTION_DAYS]["AllowedValues"],
+        Value::Sequence(allowed)
+    );
+    assert_eq!(
+        params[PARAM_MEMORY_SIZE]["MinValue"],
+        Value::from(*MEMORY_SIZE_RANGE.start())
+    );
+    assert_eq!(
+        params[PARAM_MEMORY_SIZE]["MaxValue"],
+        Value::from(*MEMORY_SIZE_RANGE.end())
+    );
+    assert_eq!(
+        params[PARAM_RESERVED_CONCURRENCY]["MinValue"],
+        Value::from(0)
+    );
+    let secret = &params[PARAM_SIGNING_SECRET];
+    assert_eq!(secret["NoEcho"], Value::from(true));
+    assert_eq!(secret["Default"], Value::from(UNSET_SIGNING_SECRET));
+    // The console's parameter groups name every parameter once.
+    let grouped: Vec<String> = doc["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"]
+        .as_sequence()
+        .expect("ParameterGroups")
+        .iter()
+        .flat_map(|g| g["Parameters"].as_sequence().expect("Parameters").clone())
+        .map(|p| p.as_str().expect("a name").to_owned())
+        .collect();
+    assert_eq!(grouped.len(), PARAMETERS.len());
+    assert_eq!(
+        grouped.into_iter().collect::<BTreeSet<_>>(),
+        names(&PARAMETERS)
+    );
+}
+
+#[test]
+fn every_name_is_defined_and_every_parameter_used() {
+    let doc = template();
+    let defined: BTreeSet<String> = keys(&doc["Parameters"])
+        .into_iter()
+        .chain(keys(&doc["Resources"]))
+        .chain(keys(&doc["Conditions"]))
+        .collect();
+    let used = refs(&doc["Resources"])
+        .into_iter()
+        .chain(refs(&doc["Outputs"]))
+        .chain(refs(&doc["Conditions"]))
+        .collect::<BTreeSet<_>>();
+    for name in &used {
+        assert!(
+            name.starts_with("AWS::") || defined.contains(name),
+            "{name} is referenced but not defined"
+        );
+    }
+    for name in keys(&doc["Parameters"])
+        .iter()
+        .chain(&keys(&doc["Conditions"]))
+    {
+        assert!(used.contains(name), "{name} is never used");
+    }
+    // Nothing is left for a renderer to fill in.
+    assert!(!TEMPLATE.contains('@'), "a placeholder in the template");
+    assert!(refs(&doc["Metadata"]).is_empty());
+}
+
+#[test]
+fn cloudformation_decides_the_two_conditions() {
+    let doc = template();
+    assert_eq!(
+        doc["Conditions"],
+        parse(
+            "CreateEventBus: {Fn::Equals: [{Ref: EventBusName}, '']}\n\
+             HasReservedConcurrency: {Fn::Not: [{Fn::Equals: [{Ref: ReservedConcurrency}, 0]}]}"
+        )
+    );
+    let bus = resource(&doc, "Bus");
+    assert_eq!(bus["Type"], Value::from("AWS::Events::EventBus"));
+    assert_eq!(bus["Condition"], Value::from("CreateEventBus"));
+    assert_eq!(bus["Properties"], parse("Name: {Ref: AWS::StackName}"));
+    // Only the bus is conditional; everything else exists in every stack.
+    for (name, r) in doc["Resources"].as_mapping().expect("Resources") {
+        if name != "Bus" {
+            assert!(r.get("Condition").is_none(), "{name:?}");
+        }
+    }
+    let bus_name =
+        parse("Fn::If: [CreateEventBus, {Fn::GetAtt: [Bus, Name]}, {Ref: EventBusName}]");
+    let bus_arn = parse(
+        "Fn::If: [CreateEventBus, {Fn::GetAtt: [Bus, Arn]}, {Fn::Sub: \
+         'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${EventBusName}'}]",
+    );
+    let vars = &resource(&doc, "Function")["Properties"]["Environment"]["Variables"];
+    assert_eq!(vars[env::EVENT_BUS], bus_name);
+    assert_eq!(doc["Outputs"][OUTPUT_EVENT_BUS_NAME]["Value"], bus_name);
+    assert_eq!(doc["Outputs"][OUTPUT_EVENT_BUS_ARN]["Value"], bus_arn);
+    assert_eq!(statements(&doc)[0]["Resource"], bus_arn);
+    assert_eq!(
+        resource(&doc, "Function")["Properties"]["ReservedConcurrentExecutions"],
+        parse("Fn::If: [HasReservedConcurrency, {Ref: ReservedConcurrency}, {Ref: AWS::NoValue}]")
+    );
+}
+
+#[test]
+fn the_provider_comes_from_its_parameter_only() {
+    let doc = template();
+    for provider in Provider::ALL {
+        let name = provider.as_str();
+        for (line, text) in TEMPLATE.lines().enumerate() {
+            // The parameter's allowed values, and prose.
+            let prose = text.trim_start().starts_with('#') || text.trim() == format!("- {name}");
+            assert!(prose || !text.contains(name), "line {}: {text}", line + 1);
+        }
+    }
+    let vars = &resource(&doc, "Function")["Properties"]["Environment"]["Variables"];
+    assert_eq!(vars[env::PROVIDER], parse("Ref: Provider"));
+    assert_eq!(
+        doc["Outputs"][OUTPUT_PROVIDER]["Value"],
+        parse("Ref: Provider")
+    );
+    for (name, described) in [
+        (
+            "Secret",
+            "ebhook ${Provider} webhook signing secret (stack ${AWS::StackName})",
+        ),
+        (
+            "Role",
+            "ebhook ${Provider} handler (stack ${AWS::StackName})",
+        ),
+        ("Function", "ebhook: ${Provider} webhooks onto EventBridge"),
+    ] {
+        let mut sub = yaml_serde::Mapping::new();
+        sub.insert("Fn::Sub".into(), described.into());
+        assert_eq!(
+            resource(&doc, name)["Properties"]["Description"],
+            Value::Mapping(sub),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn outputs_are_the_constants_and_never_the_secret() {
+    let doc = template();
+    assert_eq!(
+        keys(&doc["Outputs"]),
+        names(&[
+            OUTPUT_WEBHOOK_URL,
+            OUTPUT_EVENT_BUS_NAME,
+            OUTPUT_EVENT_BUS_ARN,
+            OUTPUT_FUNCTION_NAME,
+            OUTPUT_SECRET_ARN,
+            OUTPUT_PROVIDER,
+            OUTPUT_DEAD_LETTER_QUEUE_URL,
+            OUTPUT_PAYLOAD_BUCKET,
+        ])
+    );
+    assert!(!refs(&doc["Outputs"]).contains(PARAM_SIGNING_SECRET));
+    assert_eq!(
+        doc["Outputs"][OUTPUT_WEBHOOK_URL]["Value"],
+        parse("Fn::GetAtt: [FunctionUrl, FunctionUrl]")
+    );
+    assert_eq!(
+        doc["Outputs"][OUTPUT_SECRET_ARN]["Value"],
+        parse("Ref: Secret")
+    );
+    assert_eq!(
+        doc["Outputs"][OUTPUT_FUNCTION_NAME]["Value"],
+        parse("Ref: Function")
+    );
+}
+
+#[test]
+fn function_gets_the_secret_arn_never_the_secret() {
+    let doc = template();
+    let function = &resource(&doc, "Function")["Properties"];
+    let vars = &function["Environment"]["Variables"];
+    assert_eq!(
+        keys(vars),
+        names(&[
+            env::PROVIDER,
+            env::EVENT_BUS,
+            env::SECRET_ARN,
+            env::PUBLIC_BASE_URL,
+            env::FORWARD_BUDGET,
+            env::DEAD_LETTER_QUEUE_URL,
+            env::PAYLOAD_BUCKET,
+        ])
+    );
+    assert_eq!(vars[env::SECRET_ARN], parse("Ref: Secret"));
+    assert_eq!(vars[env::FORWARD_BUDGET], Value::from("2000"));
+    assert_eq!(
+        vars[env::DEAD_LETTER_QUEUE_URL],
+        parse("Ref: DeadLetterQueue")
+    );
+    assert_eq!(vars[env::PAYLOAD_BUCKET], parse("Ref: PayloadBucket"));
+    assert_eq!(vars[env::PUBLIC_BASE_URL], parse("Ref: PublicBaseUrl"));
+    // Only the secret resource sees the secret.
+    let holders: Vec<&str> = doc["Resources"]
+        .as_mapping()
+        .expect("Resources")
+        .iter()
+        .filter(|(_, r)| refs(r).contains(PARAM_SIGNING_SECRET))
+        .map(|(name, _)| name.as_str().expect("a name"))
+        .collect();
+    assert_eq!(holders, ["Secret"]);
+}
+
+#[test]
+fn function_settings_are_the_parameters() {
+    let doc = template();
+    let f = &resource(&doc, "Function")["Properties"];
+    assert_eq!(f["Runtime"], Value::from("provided.al2023"));
+    assert_eq!(f["Handler"], Value::from("bootstrap"));
+    assert_eq!(f["Timeout"], Value::from(10));
+    assert_eq!(f["Architectures"], parse("[{Ref: Architecture}]"));
+    assert_eq!(f["MemorySize"], parse("Ref: MemorySize"));
+    assert_eq!(
+        f["Code"],
+        parse("{S3Bucket: {Ref: CodeS3Bucket}, S3Key: {Ref: CodeS3Key}}")
+    );
+    assert_eq!(f["LoggingConfig"]["LogGroup"], parse("Ref: LogGroup"));
+    assert_eq!(
+        f["FunctionName"],
+        parse(&format!(
+            "Fn::Sub: \"${{AWS::StackName}}{FUNCTION_NAME_SUFFIX}\""
+        ))
+    );
+    let log_group = &resource(&doc, "LogGroup")["Properties"];
+    assert_eq!(
+        log_group["LogGroupName"],
+        parse(&format!(
+            "Fn::Sub: \"/aws/lambda/${{AWS::StackName}}{FUNCTION_NAME_SUFFIX}\""
+        ))
+    );
+    assert_eq!(
+        log_group["RetentionInDays"],
+        parse("Ref: LogRetentionInDays")
+    );
+    // SQS takes messages up to 1 MiB (since 2026-01-29), and so does the dead-letter queue.
+    assert_eq!(
+        resource(&doc, "DeadLetterQueue")["Properties"]["MaximumMessageSize"],
+        Value::from(1_048_576)
+    );
+}
+
+#[test]
+fn policy_statements_are_scoped_to_this_stack() {
+    let doc = template();
+    let role = &resource(&doc, "Role")["Properties"];
+    assert!(role.get("ManagedPolicyArns").is_none());
+    assert_eq!(
+        role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"],
+        Value::from("lambda.amazonaws.com")
+    );
+    let statements = statements(&doc);
+    let actions: Vec<Value> = statements.iter().map(|s| s["Action"].clone()).collect();
+    assert_eq!(
+        actions,
+        [
+            parse("events:PutEvents"),
+            parse("secretsmanager:GetSecretValue"),
+            parse("sqs:SendMessage"),
+            parse("s3:PutObject"),
+            parse("[logs:CreateLogStream, logs:PutLogEvents]"),
+        ]
+    );
+    for statement in statements {
+        assert_eq!(statement["Effect"], Value::from("Allow"));
+    }
+    assert_eq!(statements[1]["Resource"], parse("Ref: Secret"));
+    assert_eq!(
+        statements[2]["Resource"],
+        parse("Fn::GetAtt: [DeadLetterQueue, Arn]")
+    );
+    assert_eq!(
+        statements[3]["Resource"],
+        parse(
+            "[{Fn::Sub: '${PayloadBucket.Arn}/oversized/*'}, \
+             {Fn::Sub: '${PayloadBucket.Arn}/dead-letter/*'}]"
+        )
+    );
+    assert_eq!(
+        statements[4]["Resource"],
+        parse("Fn::GetAtt: [LogGroup, Arn]")
+    );
+}
+
+#[test]
+fn function_url_is_public_with_both_permissions() {
+    let doc = template();
+    let url = &resource(&doc, "FunctionUrl")["Properties"];
+    assert_eq!(url["AuthType"], Value::from("NONE"));
+    assert_eq!(
+        url["TargetFunctionArn"],
+        parse("Fn::GetAtt: [Function, Arn]")
+    );
+    let permission = |name: &str| &resource(&doc, name)["Properties"];
+    assert_eq!(
+        *permission("FunctionUrlPermission"),
+        parse(
+            "{Action: lambda:InvokeFunctionUrl, FunctionName: {Ref: Function}, Principal: '*', \
+             FunctionUrlAuthType: NONE}"
+        )
+    );
+    assert_eq!(
+        *permission("FunctionInvokePermission"),
+        parse(
+            "{Action: lambda:InvokeFunction, FunctionName: {Ref: Function}, Principal: '*', \
+             InvokedViaFunctionUrl: true}"
+        )
+    );
+}
+
+#[test]
+fn artifacts_template_is_the_bucket_stack() {
+    let doc = parse(ARTIFACTS_TEMPLATE);
+    assert_eq!(keys(&doc["Outputs"]), names(&[ARTIFACTS_OUTPUT_BUCKET]));
+    assert!(doc.get("Parameters").is_none());
+    let bucket = &doc["Resources"]["Bucket"];
+    assert_eq!(bucket["Type"], Value::from("AWS::S3::Bucket"));
+    let props = &bucket["Properties"];
+    for block in [
+        "BlockPublicAcls",
+        "BlockPublicPolicy",
+        "IgnorePublicAcls",
+        "RestrictPublicBuckets",
+    ] {
+        assert_eq!(
+            props["PublicAccessBlockConfiguration"][block],
+            Value::from(true)
+        );
+    }
+    assert_eq!(
+        props["OwnershipControls"]["Rules"][0]["ObjectOwnership"],
+        Value::from("BucketOwnerEnforced")
+    );
+    let statement =
+        &doc["Resources"]["BucketPolicy"]["Properties"]["PolicyDocument"]["Statement"][0];
+    assert_eq!(statement["Effect"], Value::from("Deny"));
+    assert_eq!(statement["Action"], Value::from("s3:*"));
+}
+
+#[test]
+fn settings_become_parameters() {
+    assert_eq!(
+        Settings::default().parameters(Provider::Zendesk),
+        [
+            (PARAM_PROVIDER, "zendesk".to_owned()),
+            (PARAM_EVENT_BUS_NAME, String::new()),
+            (PARAM_RESERVED_CONCURRENCY, "0".to_owned()),
+            (PARAM_ARCHITECTURE, "x86_64".to_owned()),
+            (PARAM_LOG_RETENTION_DAYS, "30".to_owned()),
+            (PARAM_MEMORY_SIZE, "128".to_owned()),
+            (PARAM_PUBLIC_BASE_URL, String::new()),
+        ]
+    );
+    let settings = Settings {
+        existing_bus: Some("orders".to_owned()),
+        arch: Arch::Arm64,
+        log_retention_days: 14,
+        reserved_concurrency: Some(7),
+        memory_size: 256,
+        public_base_url: Some("https://hooks.example.com".to_owned()),
+    };
+    let all = settings.parameters(Provider::Twilio);
+    assert_eq!(all.len(), 7);
+    assert!(all.contains(&(PARAM_RESERVED_CONCURRENCY, "7".to_owned())));
+    // The overrides name only what differs from the template's defaults.
+    assert_eq!(settings.overrides(Some(Provider::Twilio)), all);
+    assert_eq!(Settings::default().overrides(None), []);
+    assert_eq!(
+        Settings {
+            memory_size: 512,
+            ..Settings::default()
+        }
+        .overrides(Some(Provider::Github)),
+        [
+            (PARAM_PROVIDER, "github".to_owned()),
+            (PARAM_MEMORY_SIZE, "512".to_owned())
+        ]
+    );
+}
+
+#[test]
+fn invalid_options_name_the_option() {
+    let base = Settings::default();
+    let mut cases: Vec<(Settings, &str)> = vec![
+        (
+            Settings {
+                log_retention_days: 8,
+                ..base.clone()
+            },
+            "--log-retention-days 8",
+        ),
+        (
+            Settings {
+                memory_size: 64,
+                ..base.clone()
+            },
+            "--memory-size 64",
+        ),
+        (
+            Settings {
+                memory_size: 10241,
+                ..base.clone()
+            },
+            "--memory-size 10241",
+        ),
+        (
+            Settings {
+                reserved_concurrency: Some(0),
+                ..base.clone()
+            },
+            "--reserved-concurrency 0",
+        ),
+    ];
+    for url in ["hooks.example.com", "https://", "https://h.example.com/a?b"] {
+        cases.push((
+            Settings {
+                public_base_url: Some(url.to_owned()),
+                ..base.clone()
+            },
+            "--public-base-url",
+        ));
+    }
+    for bus in [
+        String::new(),
+        "my bus".to_owned(),
+        "aws.partner/zendesk.com/123/default".to_owned(),
+        "arn:aws:events:us-east-1:123456789012:event-bus/b".to_owned(),
+        "x".repeat(257),
+        "bus*".to_owned(),
+    ] {
+        cases.push((
+            Settings {
+                existing_bus: Some(bus),
+                ..base.clone()
+            },
+            "--event-bus",
+        ));
+    }
+    for (settings, option) in cases {
+        let error = settings.validate().expect_err(option);
+        assert!(
+            error.to_string().starts_with(option),
+            "{error} should name {option}"
+        );
+    }
+}
+
+#[test]
+fn valid_edge_options_pass() {
+    for settings in [
+        Settings {
+            memory_size: 10240,
+            log_retention_days: 3653,
+            existing_bus: Some("a.b-c_D9".to_owned()),
+            ..Settings::default()
+        },
+        Settings {
+            memory_size: 128,
+            log_retention_days: 1,
+            existing_bus: Some("x".repeat(256)),
+            public_base_url: Some("http://localhost:8080/prefix/".to_owned()),
+            ..Settings::default()
+        },
+    ] {
+        settings.validate().expect("valid");
+    }
+}
+
+#[test]
+fn stack_names() {
+    let new_bus = Settings::default();
+    let default_bus = Settings {
+        existing_bus: Some("default".to_owned()),
+        ..Settings::default()
+    };
+    check_stack_name("ebhook-github", &new_bus).expect("valid");
+    check_stack_name(&"s".repeat(MAX_STACK_NAME_LEN), &new_bus).expect("valid");
+    for bad in [
+        "s".repeat(MAX_STACK_NAME_LEN + 1),
+        "1abc".to_owned(),
+        "a_b".to_owned(),
+        String::new(),
+    ] {
+        assert!(check_stack_name(&bad, &new_bus).is_err(), "{bad}");
+    }
+    assert!(check_stack_name("default", &new_bus).is_err());
+    check_stack_name("default", &default_bus).expect("valid");
+}
+
+#[test]
+fn settings_from_options() {
+    use clap::Parser;
+
+    use crate::cli::{Cli, Command};
+
+    let args = |args: &[&str]| {
+        let cli = Cli::try_parse_from([&["ebhook", "template"], args].concat()).expect("parses");
+        match cli.command {
+            Command::Template(args) => args.stack,
+            other => panic!("parsed as {other:?}"),
+        }
+    };
+    assert_eq!(Settings::from(&args(&[])), Settings::default());
+    assert_eq!(
+        args(&["--provider", "github"]).provider.map(Provider::from),
+        Some(Provider::Github)
+    );
+    let given = args(&[
+        "--provider",
+        "twilio",
+        "--event-bus",
+        "",
+        "--arch",
+        "arm64",
+        "--log-retention-days",
+        "60",
+        "--reserved-concurrency",
+        "3",
+        "--memory-size",
+        "512",
+        "--public-base-url",
+        "",
+    ]);
+    assert_eq!(
+        Settings::from(&given),
+        Settings {
+            existing_bus: None,
+            arch: Arch::Arm64,
+            log_retention_days: 60,
+            reserved_concurrency: Some(3),
+            memory_size: 512,
+            public_base_url: None,
+        }
+    );
+}
