@@ -4,7 +4,10 @@ would for Zendesk: provider (the first item), stack name, a new event bus, yes t
 then, once the webhook URL is shown, the hidden signing-secret prompt and yes to the second
 change set.
 
-Usage: pty_init.py EBHOOK --stack-name NAME --secret-env VAR [--build-timeout S] [--timeout S]
+Usage: pty_init.py EBHOOK --stack-name NAME --secret-env VAR [--bootstrap PATH]
+                   [--build-timeout S] [--timeout S]
+
+With --bootstrap, ebhook deploys that binary instead of building the handler.
 
 The secret to type is read from the environment variable VAR (never argv) and is not passed on
 to ebhook. ebhook gets this process's environment (the AWS endpoint and credentials) and its
@@ -25,6 +28,7 @@ def main() -> int:
     parser.add_argument("ebhook")
     parser.add_argument("--stack-name", required=True)
     parser.add_argument("--secret-env", required=True)
+    parser.add_argument("--bootstrap")
     parser.add_argument("--build-timeout", type=float, default=900.0)
     parser.add_argument("--timeout", type=float, default=180.0)
     args = parser.parse_args()
@@ -36,7 +40,7 @@ def main() -> int:
 
     child = pexpect.spawn(
         args.ebhook,
-        ["init"],
+        ["init"] + (["--bootstrap", args.bootstrap] if args.bootstrap else []),
         env=env,
         encoding="utf-8",
         codec_errors="replace",
@@ -61,8 +65,9 @@ def main() -> int:
     child.send(args.stack_name + "\r")
     wait_for("the event bus question", r"Event bus")
     child.send("\r")  # create a new bus
-    # The handler is built (the first release build takes minutes) and the artifacts stack is
-    # made without asking; then the person's own stack is shown and asked about.
+    # The handler is built (the first release build takes minutes) or taken from --bootstrap,
+    # and the artifacts stack is made without asking; then the person's own stack is shown and
+    # asked about.
     wait_for(
         "the create change set",
         rf"Changes to stack {re.escape(args.stack_name)} \(create\)",

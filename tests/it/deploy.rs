@@ -6,6 +6,7 @@ use serde_json::Value;
 use crate::support::Moto;
 use crate::support::cli::ebhook;
 use crate::support::moto::s3_client;
+use crate::support::process::prebuilt;
 
 struct Deployed {
     url: String,
@@ -340,6 +341,8 @@ async fn round_trip(provider: &str, secret_env: Option<&str>) {
     let stack = format!("it-{provider}");
     let mut args = vec![
         "init",
+        "--bootstrap",
+        prebuilt(),
         "--provider",
         provider,
         "--stack-name",
@@ -458,6 +461,8 @@ async fn github_without_a_secret_gets_a_generated_one_shown_once() {
         &moto,
         &[
             "init",
+            "--bootstrap",
+            prebuilt(),
             "--provider",
             "github",
             "--stack-name",
@@ -525,6 +530,8 @@ async fn failed_deploy_names_the_resource_and_leaves_nothing() {
         &moto,
         &[
             "init",
+            "--bootstrap",
+            prebuilt(),
             "--provider",
             "github",
             "--stack-name",

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::support::cli::{ebhook, ebhook_with};
 use crate::support::moto::s3_client;
+use crate::support::process::prebuilt;
 use crate::support::{Moto, moto, workspace_root};
 
 /// The stacks moto holds that are not deleted.
@@ -110,8 +111,7 @@ async fn interactive_zendesk_init_on_a_terminal_sets_the_typed_secret() {
         .arg(&script)
         .arg(env!("CARGO_BIN_EXE_ebhook"))
         .args(["--stack-name", stack, "--secret-env", "PTY_INIT_SECRET"])
-        // The first release build of the handler takes minutes on a cold target/.
-        .args(["--build-timeout", "900", "--timeout", "180"])
+        .args(["--bootstrap", prebuilt(), "--timeout", "180"])
         .current_dir(workspace_root())
         .env_remove("AWS_PROFILE")
         .envs(moto.env())
@@ -287,6 +287,8 @@ async fn init_removes_a_stack_left_in_rollback_complete_and_creates_it() {
         &moto,
         &[
             "init",
+            "--bootstrap",
+            prebuilt(),
             "--provider",
             "github",
             "--stack-name",
@@ -357,6 +359,8 @@ async fn an_existing_bus_is_used_and_never_deleted() {
         &moto,
         &[
             "init",
+            "--bootstrap",
+            prebuilt(),
             "--provider",
             "github",
             "--stack-name",
@@ -579,6 +583,8 @@ async fn init_again_reuses_the_uploaded_handler() {
     let moto = Moto::start();
     let args = [
         "init",
+        "--bootstrap",
+        prebuilt(),
         "--provider",
         "github",
         "--stack-name",
@@ -642,5 +648,67 @@ async fn init_again_reuses_the_uploaded_handler() {
     assert_eq!(
         serde_json::from_str::<Value>(stored.secret_string().unwrap()).unwrap(),
         serde_json::json!({ "current": "again-secret" })
+    );
+}
+
+/// `ebhook init` as a user first runs it: it builds the release handler itself (minutes on a
+/// cold target/), refuses it if Lambda's glibc could not run it, zips and deploys it. The other
+/// tests deploy this run's build of `bootstrap` with `--bootstrap`, which takes ebhook through
+/// the same packaging; this one is left out of the test command for its build time and run by
+/// CI (`.ci/run`) with `cargo test --test it -- --ignored`.
+#[tokio::test]
+#[ignore = "builds the release handler (minutes); CI runs it with --ignored"]
+async fn the_release_handler_is_built_checked_and_deployed() {
+    let moto = Moto::start();
+    let run = ebhook(
+        &moto,
+        &[
+            "init",
+            "--provider",
+            "github",
+            "--stack-name",
+            "release",
+            "--yes",
+            "--output",
+            "json",
+            "--secret-env",
+            "RELEASE_SECRET",
+        ],
+        &[("RELEASE_SECRET", "release-secret")],
+        None,
+    );
+    run.assert_ok();
+    let json = run.json();
+    assert_eq!(json["outcome"], "created", "{json}");
+    assert!(run.stderr.contains("--release"), "{}", run.stderr);
+    // The note after the build: "zip N KiB, sha256 S, needs glibc 2.x".
+    let note = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("needs glibc"))
+        .unwrap_or_else(|| panic!("no packaging note:\n{}", run.stderr));
+    let glibc: Vec<u32> = note
+        .rsplit("needs glibc ")
+        .next()
+        .unwrap()
+        .trim()
+        .split('.')
+        .map(|n| n.parse().unwrap())
+        .collect();
+    assert!(
+        glibc <= vec![2, 34],
+        "Lambda's provided.al2023 has 2.34: {note}"
+    );
+    let kib: u64 = note
+        .split("zip ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no zip size in {note:?}"));
+    assert!(kib * 1024 <= 3_000_000, "the zip is over 3 MB: {note}");
+    let sha = json["artifactSha256"].as_str().unwrap();
+    assert_eq!(
+        artifact_keys(&moto).await,
+        [format!("ebhook/handler-{sha}.zip")]
     );
 }

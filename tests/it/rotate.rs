@@ -9,6 +9,7 @@ use serde_json::Value;
 use crate::support::cli::ebhook;
 use crate::support::function_url::{HttpRequest, status};
 use crate::support::moto::s3_client;
+use crate::support::process::{prebuilt, rebuilt};
 use crate::support::{Bootstrap, Moto, RuntimeApi};
 
 fn ping(secret: &str) -> HttpRequest {
@@ -45,6 +46,8 @@ async fn rotation_keeps_the_old_secret_for_the_grace_period_then_finish_ends_it(
         &moto,
         &[
             "init",
+            "--bootstrap",
+            prebuilt(),
             "--provider",
             "github",
             "--stack-name",
@@ -141,6 +144,8 @@ async fn rotation_keeps_the_old_secret_for_the_grace_period_then_finish_ends_it(
         &moto,
         &[
             "init",
+            "--bootstrap",
+            prebuilt(),
             "--provider",
             "github",
             "--stack-name",
@@ -169,6 +174,8 @@ async fn zendesk_first_secret_is_set_with_rotate_secret() {
         &moto,
         &[
             "init",
+            "--bootstrap",
+            prebuilt(),
             "--provider",
             "zendesk",
             "--stack-name",
@@ -211,6 +218,8 @@ async fn update_function_deploys_a_changed_handler_and_skips_an_unchanged_one() 
         &moto,
         &[
             "init",
+            "--bootstrap",
+            prebuilt(),
             "--provider",
             "github",
             "--stack-name",
@@ -231,6 +240,8 @@ async fn update_function_deploys_a_changed_handler_and_skips_an_unchanged_one() 
         &moto,
         &[
             "update-function",
+            "--bootstrap",
+            prebuilt(),
             "--stack-name",
             "upd",
             "--yes",
@@ -243,18 +254,20 @@ async fn update_function_deploys_a_changed_handler_and_skips_an_unchanged_one() 
     same.assert_ok();
     assert_eq!(same.json()["outcome"], "unchanged", "{}", same.stderr);
 
-    // A different build of the handler (the build id is compiled in).
+    // Another build of the handler.
     let changed = ebhook(
         &moto,
         &[
             "update-function",
+            "--bootstrap",
+            rebuilt(),
             "--stack-name",
             "upd",
             "--yes",
             "--output",
             "json",
         ],
-        &[("EBHOOK_BUILD_ID", "it-update")],
+        &[],
         None,
     );
     changed.assert_ok();
@@ -317,13 +330,15 @@ async fn update_function_deploys_a_changed_handler_and_skips_an_unchanged_one() 
         &moto,
         &[
             "update-function",
+            "--bootstrap",
+            rebuilt(),
             "--stack-name",
             "upd",
             "--yes",
             "--output",
             "json",
         ],
-        &[("EBHOOK_BUILD_ID", "it-update")],
+        &[],
         None,
     );
     again.assert_ok();

@@ -148,6 +148,33 @@ impl Drop for Bootstrap {
     }
 }
 
+/// The handler as `ebhook init --bootstrap` deploys it in these tests: this run's build of
+/// `bootstrap` ([`Bootstrap::binary`]), as text for an argument list. Building the release
+/// handler takes minutes; ebhook's packaging of a binary is the same either way, and the build
+/// itself is tested by `init_flows::the_release_handler_is_built_checked_and_deployed`.
+pub fn prebuilt() -> &'static str {
+    static PATH: OnceLock<String> = OnceLock::new();
+    PATH.get_or_init(|| Bootstrap::binary().to_string_lossy().into_owned())
+}
+
+/// Another handler build, as far as ebhook can tell: [`prebuilt`] with bytes after its end (an
+/// ELF file ignores them), so its zip and hash differ.
+pub fn rebuilt() -> &'static str {
+    static PATH: OnceLock<String> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let mut binary = std::fs::read(prebuilt()).expect("read the bootstrap");
+        binary.extend_from_slice(b"ebhook-it: another build");
+        let dir = target_dir().join("ebhook-it");
+        std::fs::create_dir_all(&dir).expect("create target/ebhook-it");
+        let path = dir.join("bootstrap-rebuilt");
+        std::fs::write(&path, binary).expect("write the other build");
+        let mut permissions = std::fs::metadata(&path).expect("stat it").permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+        std::fs::set_permissions(&path, permissions).expect("make it executable");
+        path.to_string_lossy().into_owned()
+    })
+}
+
 /// Cargo's target directory: `CARGO_TARGET_DIR` if set, else `<workspace>/target`.
 pub fn target_dir() -> PathBuf {
     match std::env::var_os("CARGO_TARGET_DIR").filter(|d| !d.is_empty()) {
