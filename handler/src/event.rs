@@ -1001,66 +1001,31 @@ mod tests {
         let deep = |levels: usize, open: &str, close: &str| {
             format!("{}1{}", open.repeat(levels), close.repeat(levels))
         };
-        let object = deep(limit, "{\"a\":", "}");
-        let e = map(
-            Provider::Zendesk,
-            "POST",
-            &[JSON],
-            "",
-            object.as_bytes(),
-            &settings(),
-        )
-        .unwrap();
+        let json =
+            |provider, body: &str| map(provider, "POST", &[JSON], "", body.as_bytes(), &settings());
+        let e = json(Provider::Zendesk, &deep(limit, "{\"a\":", "}")).unwrap();
         assert!(serde_json::from_str::<Value>(&e[0].detail).is_ok());
         for too_deep in [deep(limit + 1, "{\"a\":", "}"), deep(limit + 1, "[", "]")] {
-            let r = map(
-                Provider::Zendesk,
-                "POST",
-                &[JSON],
-                "",
-                too_deep.as_bytes(),
-                &settings(),
-            );
+            let r = json(Provider::Zendesk, &too_deep);
             let Err(MapError::Malformed(why)) = r else {
                 panic!("{r:?}")
             };
             assert!(why.contains("nested more than 127 levels"), "{why}");
         }
         // Wrapped under `payload`, an array one level short of the limit still reads back; at
-        // the limit it could not.
-        let array = deep(limit - 1, "[", "]");
-        let e = map(
-            Provider::Zendesk,
-            "POST",
-            &[JSON],
-            "",
-            array.as_bytes(),
-            &settings(),
-        )
-        .unwrap();
-        let d = detail(&e[0]);
-        assert_eq!(d["ebhook"]["wrappedIn"], "payload");
-        let array = deep(limit, "[", "]");
-        let r = map(
-            Provider::Zendesk,
-            "POST",
-            &[JSON],
-            "",
-            array.as_bytes(),
-            &settings(),
-        );
-        assert!(matches!(r, Err(MapError::Malformed(_))), "{r:?}");
-        // The same for an object that has to be wrapped because it uses the reserved key.
+        // the limit it could not, and neither could an object that uses the reserved key.
+        let e = json(Provider::Zendesk, &deep(limit - 1, "[", "]")).unwrap();
+        assert_eq!(detail(&e[0])["ebhook"]["wrappedIn"], "payload");
         let reserved = format!("{{\"ebhook\":{}}}", deep(limit - 1, "[", "]"));
-        let r = map(
-            Provider::Github,
-            "POST",
-            &[JSON],
-            "",
-            reserved.as_bytes(),
-            &settings(),
-        );
-        assert!(matches!(r, Err(MapError::Malformed(_))), "{r:?}");
+        for refused in [
+            json(Provider::Zendesk, &deep(limit, "[", "]")),
+            json(Provider::Github, &reserved),
+        ] {
+            assert!(
+                matches!(refused, Err(MapError::Malformed(_))),
+                "{refused:?}"
+            );
+        }
     }
 
     #[test]

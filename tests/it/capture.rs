@@ -25,6 +25,14 @@ fn payload_bucket() -> String {
     unique("ebhook-payloads")
 }
 
+/// A GitHub handler with a payload bucket of its own; the bucket's name.
+async fn with_payload_bucket() -> (Fixture, String) {
+    let bucket = payload_bucket();
+    let f = fixture("github", SECRET, &[("EBHOOK_PAYLOAD_BUCKET", &bucket)]).await;
+    f.s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    (f, bucket)
+}
+
 /// A dead-letter queue's name of its own, and its URL: moto finds a queue by the name at the
 /// end of its URL, whatever the host.
 fn dead_letter_queue() -> (String, String) {
@@ -159,9 +167,7 @@ async fn drain_dead_letters(f: &Fixture, queue: &str) -> Vec<Message> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_entry_of_exactly_the_limit_goes_on_the_bus_as_it_is() {
-    let bucket = payload_bucket();
-    let f = fixture("github", SECRET, &[("EBHOOK_PAYLOAD_BUCKET", &bucket)]).await;
-    f.s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let (f, bucket) = with_payload_bucket().await;
     let summaries = watch_summaries(&f).await;
     let request = push_at_limit(0, "at-limit");
     let response = f.send(&request).await;
@@ -188,9 +194,7 @@ async fn an_entry_of_exactly_the_limit_goes_on_the_bus_as_it_is() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_oversized_body_is_stored_and_a_pointer_event_put() {
-    let bucket = payload_bucket();
-    let f = fixture("github", SECRET, &[("EBHOOK_PAYLOAD_BUCKET", &bucket)]).await;
-    f.s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let (f, bucket) = with_payload_bucket().await;
     // One byte over the limit.
     let request = push_at_limit(1, "big-1");
 
