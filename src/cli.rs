@@ -44,20 +44,26 @@ pub enum Command {
     SendTest(crate::commands::SendTestArgs),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ProviderArg {
-    Zendesk,
-    Github,
-    Twilio,
+/// A provider as `--provider` takes it: any name in the handler's list, each shown in `--help`
+/// with how it signs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProviderArg(pub Provider);
+
+impl ValueEnum for ProviderArg {
+    fn value_variants<'a>() -> &'a [Self] {
+        static ALL: std::sync::LazyLock<Vec<ProviderArg>> =
+            std::sync::LazyLock::new(|| Provider::all().map(ProviderArg).collect());
+        &ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.0.as_str()).help(self.0.signing()))
+    }
 }
 
 impl From<ProviderArg> for Provider {
     fn from(p: ProviderArg) -> Self {
-        match p {
-            ProviderArg::Zendesk => Provider::Zendesk,
-            ProviderArg::Github => Provider::Github,
-            ProviderArg::Twilio => Provider::Twilio,
-        }
+        p.0
     }
 }
 

@@ -205,13 +205,13 @@ mod tests {
             Error::ProviderMismatch {
                 stack: "s".into(),
                 deployed: "github".into(),
-                asked: Provider::Twilio,
+                asked: "twilio".parse().unwrap(),
             },
             Error::NotEbhookStack("s".into()),
             Error::NoDeadLetterQueue("s".into()),
             Error::NoSecretSet {
                 stack: "s".into(),
-                provider: Provider::Zendesk,
+                provider: "zendesk".parse().unwrap(),
             },
             Error::NoRegion,
             Error::NotATerminal {

@@ -28,10 +28,13 @@ pub enum SecretError {
     #[error("no signing secret was given: give it with {0}")]
     NotGiven(&'static str),
     #[error(
-        "Twilio signs with your account's Auth Token, which ebhook needs to verify: pass it with \
-         --secret-stdin or --secret-env NAME"
+        "{provider} signs with a secret it holds ({what}), which ebhook needs to verify: pass it \
+         with --secret-stdin or --secret-env NAME"
     )]
-    TwilioAuthToken,
+    FromProvider {
+        provider: &'static str,
+        what: &'static str,
+    },
     #[error("the signing secret is not valid: {0}")]
     Format(SecretFormatError),
     #[error(

@@ -19,7 +19,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use ebhook_fuzz::function_url_event::SECRET;
 use ebhook_fuzz::{Bytes, entry_builder, form_query, verify_github, verify_twilio, verify_zendesk};
-use ebhook_handler::verify::{github, twilio};
+use ebhook_handler::providers::{github, twilio};
 use serde_json::{Value, json};
 
 /// Field bytes in the order a derived `Arbitrary` reads them.

@@ -17,12 +17,12 @@ use std::borrow::Cow;
 use arbitrary::Arbitrary;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
-use ebhook_handler::event::{Delivery, EventSettings, map_delivery};
-use ebhook_handler::request::RawBody;
-use ebhook_handler::verify::twilio::{
+use ebhook_handler::event::{Delivery, EventSettings};
+use ebhook_handler::providers::twilio::{
     BODY_HASH_PARAM, SIGNATURE_HEADER, canonical_params, port_variants, sign,
 };
-use ebhook_handler::verify::{SignedRequest, VerifyError, VerifyOptions, verify};
+use ebhook_handler::request::RawBody;
+use ebhook_handler::verify::{SignedRequest, VerifyError, VerifyOptions};
 use ebhook_handler::{Provider, SecretSet, SecretSlot};
 use http::HeaderMap;
 use serde_json::{Value, json};
@@ -86,8 +86,7 @@ fn twilio(
         body,
     };
     let now = datetime!(2026-11-22 12:00 UTC);
-    verify(
-        Provider::Twilio,
+    crate::provider("twilio").verify(
         &req,
         &SecretSet::single(token),
         &VerifyOptions::default(),
@@ -113,7 +112,8 @@ fn mapped(
         max_entry_bytes: usize::MAX,
     };
     let delivery = Delivery {
-        provider,
+        provider: provider.as_str(),
+        query_signed: provider.signs_query(),
         method,
         headers: &headers,
         raw_query: query,
@@ -121,7 +121,9 @@ fn mapped(
         received_at: "2026-11-22T12:00:00Z",
         request_id: None,
     };
-    let mut entries = map_delivery(&delivery, &settings).expect("form deliveries always map");
+    let mut entries = provider
+        .map_delivery(&delivery, &settings)
+        .expect("form deliveries always map");
     assert_eq!(entries.len(), 1);
     let entry = entries.pop().expect("one entry");
     let detail = check_entry(&entry, provider, &settings);
@@ -224,11 +226,23 @@ pub fn check(input: &Input) {
 
     // The body parser and the query parser agree in the event mapping.
     if let Ok(text) = std::str::from_utf8(&input.raw.0) {
-        let post = mapped(Provider::Twilio, "POST", Some(FORM), "", text.as_bytes());
-        let get = mapped(Provider::Twilio, "GET", None, text, b"");
+        let post = mapped(
+            crate::provider("twilio"),
+            "POST",
+            Some(FORM),
+            "",
+            text.as_bytes(),
+        );
+        let get = mapped(crate::provider("twilio"), "GET", None, text, b"");
         assert_eq!(post, get, "form body and query string map alike");
     }
-    let (zendesk, _) = mapped(Provider::Zendesk, "POST", Some(FORM), "", &input.raw.0);
+    let (zendesk, _) = mapped(
+        crate::provider("zendesk"),
+        "POST",
+        Some(FORM),
+        "",
+        &input.raw.0,
+    );
     let fields = form_object(parsed.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let want = if fields.get("ebhook").is_some() {
         json!({ "payload": fields })

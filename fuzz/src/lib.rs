@@ -24,6 +24,11 @@ use ebhook_handler::event::{Entry, EventSettings, RESERVED_KEY, clean_detail_typ
 use http::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 
+/// A provider by name (the handler's list names them; the models here are per provider).
+pub fn provider(name: &str) -> Provider {
+    name.parse().expect("a provider the handler knows")
+}
+
 /// Bytes that, as an input's last field, take the rest of the fuzzer's input as they are (the
 /// derive for `Vec<u8>` would interleave a flag byte before each byte), so a seed is a short
 /// prefix of field bytes followed by a plain body.
@@ -160,7 +165,7 @@ pub fn check_pointer(entry: &Entry, provider: Provider, received_at: &str, body:
     };
     use sha2::Digest;
     let sha256 = hex::encode(sha2::Sha256::digest(body));
-    let key = stored_payload_key(provider, received_at, &sha256);
+    let key = stored_payload_key(provider.as_str(), received_at, &sha256);
     let day = received_at.get(..10).unwrap_or("unknown-day");
     assert_eq!(key, format!("oversized/{provider}/{day}/{sha256}"));
     let stored = StoredPayload {

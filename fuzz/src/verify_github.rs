@@ -8,9 +8,9 @@
 //! - Whatever the headers, the answer equals an independent model of GitHub's rule.
 
 use arbitrary::Arbitrary;
-use ebhook_handler::verify::github::{SIGNATURE_HEADER, sign};
-use ebhook_handler::verify::{SignedRequest, VerifyError, VerifyOptions, verify};
-use ebhook_handler::{Provider, SecretSlot};
+use ebhook_handler::SecretSlot;
+use ebhook_handler::providers::github::{SIGNATURE_HEADER, sign};
+use ebhook_handler::verify::{SignedRequest, VerifyError, VerifyOptions};
 use http::HeaderMap;
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -73,13 +73,7 @@ fn run(keys: &Keys, headers: &HeaderMap, body: &[u8]) -> Result<SecretSlot, Veri
         headers,
         body,
     };
-    verify(
-        Provider::Github,
-        &req,
-        &keys.set(),
-        &VerifyOptions::default(),
-        keys.now,
-    )
+    crate::provider("github").verify(&req, &keys.set(), &VerifyOptions::default(), keys.now)
 }
 
 /// GitHub's rule, written from its documentation.

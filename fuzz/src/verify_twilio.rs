@@ -18,9 +18,9 @@ use std::borrow::Cow;
 use arbitrary::Arbitrary;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
-use ebhook_handler::verify::twilio::{BODY_HASH_PARAM, SIGNATURE_HEADER, body_hash, sign};
-use ebhook_handler::verify::{SignedRequest, VerifyError, VerifyOptions, verify};
-use ebhook_handler::{Provider, SecretSlot};
+use ebhook_handler::SecretSlot;
+use ebhook_handler::providers::twilio::{BODY_HASH_PARAM, SIGNATURE_HEADER, body_hash, sign};
+use ebhook_handler::verify::{SignedRequest, VerifyError, VerifyOptions};
 use http::HeaderMap;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
@@ -196,13 +196,7 @@ impl Request {
             headers: &self.headers,
             body: &self.body,
         };
-        verify(
-            Provider::Twilio,
-            &req,
-            &keys.set(),
-            &VerifyOptions::default(),
-            keys.now,
-        )
+        crate::provider("twilio").verify(&req, &keys.set(), &VerifyOptions::default(), keys.now)
     }
 
     /// Twilio's rule, written from its documentation and SDKs.

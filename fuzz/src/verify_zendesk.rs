@@ -11,9 +11,9 @@
 use arbitrary::Arbitrary;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
-use ebhook_handler::verify::zendesk::{SIGNATURE_HEADER, TEST_SECRET, TIMESTAMP_HEADER, sign};
-use ebhook_handler::verify::{SignedRequest, VerifyError, VerifyOptions, verify};
-use ebhook_handler::{Provider, SecretSlot};
+use ebhook_handler::SecretSlot;
+use ebhook_handler::providers::zendesk::{SIGNATURE_HEADER, TEST_SECRET, TIMESTAMP_HEADER, sign};
+use ebhook_handler::verify::{SignedRequest, VerifyError, VerifyOptions};
 use http::HeaderMap;
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
@@ -102,7 +102,7 @@ fn run(
         headers,
         body,
     };
-    verify(Provider::Zendesk, &req, &keys.set(), options, keys.now)
+    crate::provider("zendesk").verify(&req, &keys.set(), options, keys.now)
 }
 
 /// Zendesk's rule, written from its documentation.
@@ -112,7 +112,7 @@ fn model(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<SecretSlot, VerifyError> {
-    let test = options.accept_zendesk_test_secret;
+    let test = options.accept_test_secret;
     let mut candidates = keys.active();
     if candidates.is_empty() && !test {
         return Err(VerifyError::NoSecret);
@@ -132,7 +132,7 @@ fn model(
         .filter(|m| m.len() == 32)
         .ok_or(VerifyError::MalformedSignature)?;
     if test {
-        candidates.push((SecretSlot::ZendeskTest, TEST_SECRET.as_bytes()));
+        candidates.push((SecretSlot::ProviderTest, TEST_SECRET.as_bytes()));
     }
     candidates
         .into_iter()
@@ -165,7 +165,7 @@ pub fn check(input: &Input) {
     let now = OffsetDateTime::parse(v.timestamp, &Rfc3339).expect("vector timestamp");
     let options = VerifyOptions {
         tolerance: Duration::seconds(input.tolerance_seconds.map_or(300, i64::from)),
-        accept_zendesk_test_secret: input.accept_test_secret,
+        accept_test_secret: input.accept_test_secret,
     };
     let signed_at = now - Duration::seconds(i64::from(input.skew_seconds));
     let timestamp = signed_at.format(&Rfc3339).expect("an RFC 3339 time");
@@ -191,16 +191,16 @@ pub fn check(input: &Input) {
 
     // What a request signed by `signer` (None: by no secret) must get under `keys`.
     let expect = |keys: &Keys, signer: Option<&[u8]>| {
-        if keys.active().is_empty() && !options.accept_zendesk_test_secret {
+        if keys.active().is_empty() && !options.accept_test_secret {
             Err(VerifyError::NoSecret)
         } else if !in_window {
             Err(VerifyError::StaleTimestamp)
         } else {
-            let test = options.accept_zendesk_test_secret
+            let test = options.accept_test_secret
                 && signer.is_some_and(|s| same_hmac_key(Hash::Sha256, s, TEST_SECRET.as_bytes()));
             match signer.and_then(|s| keys.slot_for(Hash::Sha256, s)) {
                 Some(slot) => Ok(slot),
-                None if test => Ok(SecretSlot::ZendeskTest),
+                None if test => Ok(SecretSlot::ProviderTest),
                 None => Err(VerifyError::Mismatch),
             }
         }

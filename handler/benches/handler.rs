@@ -22,9 +22,10 @@ use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlRequest;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
-use ebhook_handler::event::{DEFAULT_MAX_ENTRY_BYTES, EventSettings, map_delivery};
+use ebhook_handler::event::{DEFAULT_MAX_ENTRY_BYTES, EventSettings};
+use ebhook_handler::providers::github;
 use ebhook_handler::request::Inbound;
-use ebhook_handler::verify::{VerifyOptions, github, verify};
+use ebhook_handler::verify::VerifyOptions;
 use ebhook_handler::{Provider, SecretSet};
 use hmac::{Hmac, Mac};
 use support::{respond, serve};
@@ -214,19 +215,17 @@ fn handle(
     settings: &EventSettings,
     options: &VerifyOptions,
 ) -> usize {
-    let inbound = Inbound::from_function_url(event, Provider::Github, 6 << 20).unwrap();
+    let provider: Provider = "github".parse().unwrap();
+    let inbound = Inbound::from_function_url(event, provider.methods(), 6 << 20).unwrap();
+    provider.precheck(&inbound).unwrap();
     let base = inbound.base_url("https", None);
     let now = OffsetDateTime::now_utc();
-    verify(
-        Provider::Github,
-        &inbound.signed(&base),
-        secrets,
-        options,
-        now,
-    )
-    .unwrap();
+    provider
+        .verify(&inbound.signed(&base), secrets, options, now)
+        .unwrap();
     let received_at = "2026-11-22T12:00:00Z";
-    let entries = map_delivery(&inbound.delivery(Provider::Github, received_at), settings).unwrap();
+    let delivery = inbound.delivery(provider.as_str(), provider.signs_query(), received_at);
+    let entries = provider.map_delivery(&delivery, settings).unwrap();
     let sdk: Vec<PutEventsRequestEntry> = entries
         .into_iter()
         .map(|e| {

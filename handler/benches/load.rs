@@ -23,7 +23,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use ebhook_handler::verify::github;
+use ebhook_handler::providers::github;
 use serde_json::{Value, json};
 use support::{HttpRequest, respond, serve};
 

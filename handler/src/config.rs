@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use crate::event::{DEFAULT_MAX_ENTRY_BYTES, EventSettings};
-use crate::provider::Provider;
+use crate::providers::{Provider, UnknownProvider};
 use crate::secrets::{SecretFormatError, SecretSet};
 use crate::verify::VerifyOptions;
 
@@ -46,8 +46,13 @@ pub struct Config {
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
-    #[error("{0} is not set: set it to one of zendesk, github, twilio")]
+    #[error("{0} is not set: set it to a provider's name (`ebhook providers` lists them)")]
     MissingProvider(&'static str),
+    #[error("{var}: {source}")]
+    UnknownProvider {
+        var: &'static str,
+        source: UnknownProvider,
+    },
     #[error("{var}={value:?} is not valid: {expected}")]
     Invalid {
         var: &'static str,
@@ -65,7 +70,8 @@ pub const SECRET: &str = "EBHOOK_SECRET";
 pub const SOURCE: &str = "EBHOOK_SOURCE";
 pub const DETAIL_TYPE: &str = "EBHOOK_DETAIL_TYPE";
 pub const TOLERANCE: &str = "EBHOOK_TIMESTAMP_TOLERANCE_SECONDS";
-pub const ZENDESK_TEST_SECRET: &str = "EBHOOK_ZENDESK_ACCEPT_TEST_SECRET";
+/// Accept the secret a provider publishes for its own test sends (Zendesk's webhook builder).
+pub const ACCEPT_TEST_SECRET: &str = "EBHOOK_ACCEPT_TEST_SECRET";
 pub const PUBLIC_BASE_URL: &str = "EBHOOK_PUBLIC_BASE_URL";
 pub const MAX_BODY: &str = "EBHOOK_MAX_BODY_BYTES";
 pub const MAX_ENTRY: &str = "EBHOOK_MAX_ENTRY_BYTES";
@@ -95,7 +101,10 @@ impl Config {
         let provider: Provider = get(PROVIDER)
             .ok_or(ConfigError::MissingProvider(PROVIDER))?
             .parse()
-            .map_err(|_| invalid(PROVIDER, "one of zendesk, github, twilio"))?;
+            .map_err(|source| ConfigError::UnknownProvider {
+                var: PROVIDER,
+                source,
+            })?;
 
         let secret = match (get(SECRET_ARN), vars.get(SECRET)) {
             (Some(arn), _) => SecretSource::SecretsManager {
@@ -123,13 +132,13 @@ impl Config {
             return Err(invalid(DETAIL_TYPE, "at most 128 characters"));
         }
 
-        let accept_test = match get(ZENDESK_TEST_SECRET)
+        let accept_test = match get(ACCEPT_TEST_SECRET)
             .map(str::to_ascii_lowercase)
             .as_deref()
         {
             None | Some("false" | "0" | "no") => false,
             Some("true" | "1" | "yes") => true,
-            Some(_) => return Err(invalid(ZENDESK_TEST_SECRET, "true or false")),
+            Some(_) => return Err(invalid(ACCEPT_TEST_SECRET, "true or false")),
         };
 
         let public_base_url = get(PUBLIC_BASE_URL).map(|u| u.trim_end_matches('/').to_owned());
@@ -168,7 +177,7 @@ impl Config {
             },
             verify: VerifyOptions {
                 tolerance: time::Duration::seconds(i64::try_from(tolerance).unwrap_or(i64::MAX)),
-                accept_zendesk_test_secret: accept_test,
+                accept_test_secret: accept_test,
             },
             public_base_url,
             max_body_bytes: usize::try_from(max_body).unwrap_or(usize::MAX),
@@ -199,12 +208,12 @@ mod tests {
             (SECRET_ARN, "arn:aws:secretsmanager:x"),
         ]))
         .unwrap();
-        assert_eq!(c.provider, Provider::Github);
+        assert_eq!(c.provider.as_str(), "github");
         assert_eq!(c.events.source, "ebhook.github");
         assert_eq!(c.events.max_entry_bytes, 1_048_576);
         assert_eq!(c.max_body_bytes, 6 * 1024 * 1024);
         assert_eq!(c.verify.tolerance, time::Duration::minutes(5));
-        assert!(!c.verify.accept_zendesk_test_secret);
+        assert!(!c.verify.accept_test_secret);
         assert_eq!(c.secret_refresh, Duration::from_secs(60));
         assert!(matches!(c.secret, SecretSource::SecretsManager { .. }));
         assert_eq!(c.dead_letter_queue_url, None);
@@ -252,9 +261,9 @@ mod tests {
         assert!(!e.to_string().contains("hunter2"), "{e}");
         let e = Config::from_map(&vars(&[
             (PROVIDER, "zendesk"),
-            (ZENDESK_TEST_SECRET, "maybe"),
+            (ACCEPT_TEST_SECRET, "maybe"),
         ]))
         .unwrap_err();
-        assert!(e.to_string().contains(ZENDESK_TEST_SECRET), "{e}");
+        assert!(e.to_string().contains(ACCEPT_TEST_SECRET), "{e}");
     }
 }

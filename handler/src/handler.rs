@@ -17,13 +17,13 @@ use crate::capture::{Capture, sha256};
 use crate::config::{Config, SecretSource};
 use crate::dead_letter::{Body, Record, RecordEntry, VERSION};
 use crate::event::{
-    Entry, MapError, StoredPayload, check_sizes, map_unchecked, pointer_entry, stored_payload_key,
+    Entry, MapError, StoredPayload, check_sizes, pointer_entry, stored_payload_key,
 };
 use crate::forward::{Attempts, Forwarder, Unforwarded};
-use crate::request::{Inbound, Rejection, accepted, queued};
+use crate::request::{Inbound, Rejection, Reply, accepted, queued};
 use crate::secret_store::SecretStore;
 use crate::secrets::SecretSlot;
-use crate::verify::{VerifyError, verify};
+use crate::verify::VerifyError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
@@ -60,6 +60,8 @@ pub struct Prepared<'e> {
     pub entries: Vec<Entry>,
     /// Set when an entry is over the PutEvents limit.
     pub too_large: Option<MapError>,
+    /// Set when the request is a handshake to answer, with nothing to put on the bus.
+    pub handshake: Option<Reply>,
 }
 
 /// How a delivery that passed every check ended.
@@ -69,6 +71,8 @@ pub enum Delivered {
     /// In the dead-letter queue (all of it, or the entries the bus did not take): the ids of
     /// any entries that did reach the bus.
     Queued(Vec<String>),
+    /// A handshake, answered as the provider expects; nothing went on the bus.
+    Answered(Reply),
 }
 
 /// A forwarder for `bus` with the handler's settings: no SDK retries (the forwarder's own
@@ -148,9 +152,13 @@ impl Pipeline {
         summary: &mut Summary<'e>,
     ) -> Result<Prepared<'e>, Rejection> {
         let config = &self.config;
-        let inbound = Inbound::from_function_url(event, config.provider, config.max_body_bytes)?;
-        summary.delivery_id = inbound.delivery_id(config.provider);
+        let provider = config.provider;
+        let inbound = Inbound::from_function_url(event, provider.methods(), config.max_body_bytes)?;
+        summary.delivery_id = provider
+            .delivery_id_header()
+            .and_then(|name| inbound.header(name));
         summary.body_bytes = inbound.body.len();
+        provider.precheck(&inbound)?;
 
         let now = OffsetDateTime::now_utc();
         let base_url = inbound.base_url(self.scheme, config.public_base_url.as_deref());
@@ -161,10 +169,10 @@ impl Pipeline {
                 reason: "secret_unavailable",
             }
         })?;
-        let verified = match verify(config.provider, &signed, &secrets, &config.verify, now) {
+        let verified = match provider.verify(&signed, &secrets, &config.verify, now) {
             Err(e) if e.may_be_stale_secret() => match self.secrets.refetch().await {
                 // The secret may have been rotated since it was cached.
-                Some(fresh) => verify(config.provider, &signed, &fresh, &config.verify, now),
+                Some(fresh) => provider.verify(&signed, &fresh, &config.verify, now),
                 None => Err(e),
             },
             other => other,
@@ -179,10 +187,17 @@ impl Pipeline {
         })?);
 
         let received_at = crate::event::received_at(now);
-        let entries = map_unchecked(
-            &inbound.delivery(config.provider, &received_at),
-            &config.events,
-        )?;
+        let delivery = inbound.delivery(provider.as_str(), provider.signs_query(), &received_at);
+        if let Some(reply) = provider.handshake(&delivery) {
+            return Ok(Prepared {
+                inbound,
+                received_at,
+                entries: Vec::new(),
+                too_large: None,
+                handshake: Some(reply),
+            });
+        }
+        let entries = provider.map(&delivery, &config.events)?;
         summary.entries = entries.len();
         summary.detail_bytes = entries.iter().map(|e| e.detail.len()).sum();
         let too_large = check_sizes(&entries, &config.events).err();
@@ -191,6 +206,7 @@ impl Pipeline {
             received_at,
             entries,
             too_large,
+            handshake: None,
         })
     }
 }
@@ -236,8 +252,13 @@ impl Handler {
         match result {
             Ok(delivered) => {
                 let (outcome, response) = match &delivered {
-                    Delivered::Accepted(ids) => ("accepted", accepted(provider, ids)),
-                    Delivered::Queued(ids) => ("dead_lettered", queued(provider, ids)),
+                    Delivered::Accepted(ids) => {
+                        ("accepted", accepted(provider.success_body(), ids))
+                    }
+                    Delivered::Queued(ids) => {
+                        ("dead_lettered", queued(provider.success_body(), ids))
+                    }
+                    Delivered::Answered(reply) => ("answered", reply.response()),
                 };
                 tracing::info!(
                     outcome,
@@ -292,6 +313,9 @@ impl Handler {
         summary: &mut Summary<'e>,
     ) -> Result<Delivered, Rejection> {
         let mut prepared = self.pipeline.prepare(event, summary).await?;
+        if let Some(reply) = prepared.handshake.take() {
+            return Ok(Delivered::Answered(reply));
+        }
         if let Some(too_large) = prepared.too_large.take() {
             let pointer = self
                 .store_oversized(&prepared)
@@ -319,7 +343,7 @@ impl Handler {
         let provider = self.pipeline.config.provider;
         let body = prepared.inbound.body.as_bytes();
         let (hex, base64) = sha256(body);
-        let key = stored_payload_key(provider, &prepared.received_at, &hex);
+        let key = stored_payload_key(provider.as_str(), &prepared.received_at, &hex);
         let content_type = prepared.inbound.content_type();
         self.capture
             .store(&key, body.to_vec(), content_type, &base64)
@@ -380,7 +404,10 @@ impl Handler {
             provider: provider.as_str().to_owned(),
             event_bus: self.bus.clone(),
             received_at: prepared.received_at.clone(),
-            delivery_id: inbound.delivery_id(provider).map(str::to_owned),
+            delivery_id: provider
+                .delivery_id_header()
+                .and_then(|name| inbound.header(name))
+                .map(str::to_owned),
             failure: error.to_string(),
             entries: record_entries,
             content_type: inbound.content_type().map(str::to_owned),

@@ -1,6 +1,6 @@
 //! ebhook's webhook handler: verifies a provider's signature exactly as the provider signs and
-//! turns the delivery into EventBridge entries. Pure logic ([`verify`], [`event`], [`request`],
-//! [`config`], [`secrets`]) is apart from I/O ([`secret_store`], [`forward`], [`handler`]), so it
+//! turns the delivery into EventBridge entries. Pure logic ([`providers`], [`verify`], [`event`],
+//! [`request`], [`config`], [`secrets`]) is apart from I/O ([`secret_store`], [`forward`], [`handler`]), so it
 //! is tested without a network; the CLI reuses the signing code.
 
 pub mod capture;
@@ -11,7 +11,7 @@ pub mod forward;
 pub mod handler;
 pub mod local;
 pub mod logging;
-pub mod provider;
+pub mod providers;
 pub mod request;
 pub mod runtime;
 pub mod sdk;
@@ -19,7 +19,7 @@ pub mod secret_store;
 pub mod secrets;
 pub mod verify;
 
-pub use provider::Provider;
+pub use providers::Provider;
 pub use secrets::{Secret, SecretSet, SecretSlot};
 
 /// The HTTPS client for AWS calls: rustls with ring, so the binary carries one small TLS stack.

@@ -140,7 +140,26 @@ impl Local {
     pub async fn handle(&self, event: &LambdaFunctionUrlRequest) -> Outcome {
         let provider = self.pipeline.config().provider;
         let mut summary = Summary::default();
-        let result = match self.pipeline.entries(event, &mut summary).await {
+        let prepared = match self.pipeline.prepare(event, &mut summary).await {
+            Ok(p) => p,
+            Err(rejection) => {
+                return rejected(&rejection, summary.delivery_id.map(str::to_owned));
+            }
+        };
+        if let Some(reply) = prepared.handshake {
+            return Outcome {
+                response: reply.response(),
+                entries: Vec::new(),
+                event_ids: Vec::new(),
+                rejection: None,
+                delivery_id: summary.delivery_id.map(str::to_owned),
+            };
+        }
+        let mapped = match prepared.too_large {
+            Some(e) => Err(Rejection::from(e)),
+            None => Ok(prepared.entries),
+        };
+        let result = match mapped {
             Ok(entries) if entries.is_empty() => Ok((entries, Vec::new())),
             Ok(entries) => match &self.forwarder {
                 Some(forwarder) => put(forwarder, &entries, &mut Attempts::default())
@@ -156,7 +175,7 @@ impl Local {
         let delivery_id = summary.delivery_id.map(str::to_owned);
         match result {
             Ok((entries, event_ids)) => Outcome {
-                response: accepted(provider, &event_ids),
+                response: accepted(provider.success_body(), &event_ids),
                 entries,
                 event_ids,
                 rejection: None,

@@ -11,8 +11,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use http::{HeaderMap, HeaderValue, header};
 
 use crate::event::{Delivery, MapError};
-use crate::provider::Provider;
-use crate::verify::{SignedRequest, VerifyError, github, twilio, zendesk};
+use crate::verify::{SignedRequest, VerifyError};
 
 /// A request after the function URL's encoding is undone.
 #[derive(Debug)]
@@ -63,16 +62,17 @@ impl RawBody<'_> {
 }
 
 impl<'a> Inbound<'a> {
-    /// Undo the function URL's encoding, rejecting a method the provider never uses or a body
-    /// over `max_body` before any real work (the size is checked before base64 decoding).
+    /// Undo the function URL's encoding, rejecting a method the provider never uses (one not
+    /// in `methods`) or a body over `max_body` before any real work (the size is checked
+    /// before base64 decoding).
     pub fn from_function_url(
         event: &'a LambdaFunctionUrlRequest,
-        provider: Provider,
+        methods: &'static [&'static str],
         max_body: usize,
     ) -> Result<Self, Rejection> {
         let method = event.request_context.http.method.as_deref().unwrap_or("");
-        if !provider.allows_method(method) {
-            return Err(Rejection::MethodNotAllowed { provider });
+        if !methods.contains(&method) {
+            return Err(Rejection::MethodNotAllowed { allowed: methods });
         }
         let raw = event.body.as_deref().unwrap_or("");
         let body = if event.is_base64_encoded {
@@ -95,19 +95,6 @@ impl<'a> Inbound<'a> {
                 size: body.len(),
                 limit: max_body,
             });
-        }
-        // Twilio's form parameters are split before its signature can be checked.
-        if provider == Provider::Twilio
-            && method == "POST"
-            && media_type(&event.headers).is_some_and(is_form)
-        {
-            let count = twilio::form_params_bound(body.as_bytes());
-            if count > twilio::MAX_FORM_PARAMS {
-                return Err(Rejection::TooManyParameters {
-                    count,
-                    limit: twilio::MAX_FORM_PARAMS,
-                });
-            }
         }
         let host = event
             .headers
@@ -148,9 +135,16 @@ impl<'a> Inbound<'a> {
         }
     }
 
-    pub fn delivery<'s>(&'s self, provider: Provider, received_at: &'s str) -> Delivery<'s> {
+    /// The request as the mapper sees it once `provider` has verified it.
+    pub fn delivery<'s>(
+        &'s self,
+        provider: &'static str,
+        query_signed: bool,
+        received_at: &'s str,
+    ) -> Delivery<'s> {
         Delivery {
             provider,
+            query_signed,
             method: self.method,
             headers: self.headers,
             raw_query: self.raw_query,
@@ -167,13 +161,8 @@ impl<'a> Inbound<'a> {
             .and_then(|v| v.to_str().ok())
     }
 
-    /// The provider's delivery id, for logs.
-    pub fn delivery_id(&self, provider: Provider) -> Option<&'a str> {
-        let name = match provider {
-            Provider::Github => &github::DELIVERY,
-            Provider::Zendesk => &zendesk::INVOCATION_ID,
-            Provider::Twilio => &twilio::IDEMPOTENCY,
-        };
+    /// A header's value, if it is text.
+    pub fn header(&self, name: &http::HeaderName) -> Option<&'a str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 }
@@ -183,7 +172,7 @@ impl<'a> Inbound<'a> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Rejection {
     MethodNotAllowed {
-        provider: Provider,
+        allowed: &'static [&'static str],
     },
     BodyTooLarge {
         size: usize,
@@ -298,8 +287,8 @@ impl Rejection {
         let body = serde_json::json!({ "error": self.public_message() }).to_string();
         let mut response = json_response(self.status(), body);
         match self {
-            Self::MethodNotAllowed { provider } => {
-                let allow = provider.allowed_methods().join(", ");
+            Self::MethodNotAllowed { allowed } => {
+                let allow = allowed.join(", ");
                 if let Ok(v) = HeaderValue::from_str(&allow) {
                     response.headers.insert(header::ALLOW, v);
                 }
@@ -315,36 +304,54 @@ impl Rejection {
     }
 }
 
-/// The answer to an accepted delivery: the EventBridge event ids. Twilio expects TwiML from
-/// messaging and voice webhooks, so it gets an empty `<Response/>` (do nothing) and the ids in
-/// a header; anything else would log error 12300 in the user's Twilio console.
-pub fn accepted(provider: Provider, event_ids: &[String]) -> LambdaFunctionUrlResponse {
-    answered(provider, 200, "accepted", event_ids)
+/// A body a provider expects in answer instead of ebhook's JSON: Twilio's TwiML, Slack's
+/// challenge.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reply {
+    pub content_type: &'static str,
+    pub body: String,
+}
+
+impl Reply {
+    /// A 200 with this body, for a handshake (nothing goes on the bus).
+    pub fn response(&self) -> LambdaFunctionUrlResponse {
+        let mut response = LambdaFunctionUrlResponse::default();
+        response.status_code = 200;
+        response.headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(self.content_type),
+        );
+        response.body = Some(self.body.clone());
+        response
+    }
+}
+
+/// The answer to an accepted delivery: the EventBridge event ids, in the body unless the
+/// provider expects a `reply` of its own, and always in a header.
+pub fn accepted(reply: Option<Reply>, event_ids: &[String]) -> LambdaFunctionUrlResponse {
+    answered(reply, 200, "accepted", event_ids)
 }
 
 /// The answer when EventBridge would not take the delivery but it is safe in the dead-letter
 /// queue (`ebhook replay` puts it on the bus later): 202, which no provider retries. `event_ids`
 /// are those of any entries of the delivery that did reach the bus.
-pub fn queued(provider: Provider, event_ids: &[String]) -> LambdaFunctionUrlResponse {
-    answered(provider, 202, "queued", event_ids)
+pub fn queued(reply: Option<Reply>, event_ids: &[String]) -> LambdaFunctionUrlResponse {
+    answered(reply, 202, "queued", event_ids)
 }
 
 fn answered(
-    provider: Provider,
+    reply: Option<Reply>,
     status: u16,
     word: &str,
     event_ids: &[String],
 ) -> LambdaFunctionUrlResponse {
-    let mut response = match provider {
-        Provider::Twilio => {
-            let mut r = LambdaFunctionUrlResponse::default();
+    let mut response = match reply {
+        Some(reply) => {
+            let mut r = reply.response();
             r.status_code = i64::from(status);
-            r.body = Some(r#"<?xml version="1.0" encoding="UTF-8"?><Response/>"#.to_owned());
-            r.headers
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
             r
         }
-        _ => json_response(
+        None => json_response(
             status,
             serde_json::json!({ "status": word, "eventIds": event_ids }).to_string(),
         ),
@@ -370,6 +377,8 @@ fn json_response(status: u16, body: String) -> LambdaFunctionUrlResponse {
 mod tests {
     use super::*;
 
+    const POST: &[&str] = &["POST"];
+
     fn event(method: &str, body: Option<&str>, base64: bool) -> LambdaFunctionUrlRequest {
         let mut e: LambdaFunctionUrlRequest = serde_json::from_value(serde_json::json!({
             "version": "2.0",
@@ -392,7 +401,7 @@ mod tests {
     #[test]
     fn decodes_base64_and_missing_body() {
         let e = event("POST", Some("aGk="), true);
-        let inbound = Inbound::from_function_url(&e, Provider::Github, 100).unwrap();
+        let inbound = Inbound::from_function_url(&e, POST, 100).unwrap();
         assert_eq!(inbound.body, RawBody::Bytes(b"hi"[..].into()));
         assert_eq!(
             inbound.base_url("https", None),
@@ -405,12 +414,12 @@ mod tests {
         assert_eq!(inbound.raw_query, "a=1");
         // Text stays text, so the mapper does not check its UTF-8 again; "aGk=" here is text.
         let e = event("POST", Some("aGk="), false);
-        let inbound = Inbound::from_function_url(&e, Provider::Github, 100).unwrap();
+        let inbound = Inbound::from_function_url(&e, POST, 100).unwrap();
         assert_eq!(inbound.body, RawBody::Text("aGk="));
         assert_eq!(inbound.body.to_str(), Ok("aGk="));
         let e = event("POST", None, false);
         assert!(
-            Inbound::from_function_url(&e, Provider::Github, 100)
+            Inbound::from_function_url(&e, POST, 100)
                 .unwrap()
                 .body
                 .is_empty()
@@ -420,34 +429,34 @@ mod tests {
     #[test]
     fn cheap_rejections() {
         let e = event("GET", Some("{}"), false);
-        let r = Inbound::from_function_url(&e, Provider::Github, 100).unwrap_err();
+        let r = Inbound::from_function_url(&e, POST, 100).unwrap_err();
         assert_eq!(r.status(), 405);
         assert_eq!(r.response().headers["allow"], "POST");
-        assert!(Inbound::from_function_url(&e, Provider::Twilio, 100).is_ok());
+        assert!(Inbound::from_function_url(&e, &["POST", "GET"], 100).is_ok());
 
         let e = event("POST", Some("!!!not base64"), true);
         assert_eq!(
-            Inbound::from_function_url(&e, Provider::Github, 100).unwrap_err(),
+            Inbound::from_function_url(&e, POST, 100).unwrap_err(),
             Rejection::BadEncoding
         );
         // A truncated base64 body is refused too.
         let e = event("POST", Some("aGk"), true);
         assert_eq!(
-            Inbound::from_function_url(&e, Provider::Github, 100).unwrap_err(),
+            Inbound::from_function_url(&e, POST, 100).unwrap_err(),
             Rejection::BadEncoding
         );
 
         let big = "x".repeat(101);
         let e = event("POST", Some(&big), false);
         assert_eq!(
-            Inbound::from_function_url(&e, Provider::Github, 100)
+            Inbound::from_function_url(&e, POST, 100)
                 .unwrap_err()
                 .status(),
             413
         );
         let e = event("POST", Some(&B64.encode(big.as_bytes())), true);
         assert_eq!(
-            Inbound::from_function_url(&e, Provider::Github, 100)
+            Inbound::from_function_url(&e, POST, 100)
                 .unwrap_err()
                 .status(),
             413
@@ -455,66 +464,12 @@ mod tests {
         let exact = B64.encode([7u8; 100]);
         let e = event("POST", Some(&exact), true);
         assert_eq!(
-            Inbound::from_function_url(&e, Provider::Github, 100)
+            Inbound::from_function_url(&e, POST, 100)
                 .unwrap()
                 .body
                 .len(),
             100
         );
-    }
-
-    #[test]
-    fn a_twilio_form_with_more_parameters_than_twilio_sends_is_refused_unsplit() {
-        let limit = twilio::MAX_FORM_PARAMS;
-        let form = |n: usize| vec!["A=1"; n].join("&");
-        let mut e = event("POST", Some(&form(limit)), false);
-        e.headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/x-www-form-urlencoded; charset=utf-8"),
-        );
-        assert!(Inbound::from_function_url(&e, Provider::Twilio, usize::MAX).is_ok());
-        e.body = Some(form(limit + 1));
-        let r = Inbound::from_function_url(&e, Provider::Twilio, usize::MAX).unwrap_err();
-        assert_eq!(
-            r,
-            Rejection::TooManyParameters {
-                count: limit + 1,
-                limit
-            }
-        );
-        assert_eq!(r.status(), 413);
-        assert_eq!(r.category(), "too_many_parameters");
-        assert_eq!(
-            r.response().body.as_deref(),
-            Some(r#"{"error":"form body has more than 1000 parameters"}"#)
-        );
-        // Empty pieces count too: the bound is taken without decoding anything.
-        e.body = Some("+&".repeat(limit));
-        assert!(Inbound::from_function_url(&e, Provider::Twilio, usize::MAX).is_err());
-        // Only what is split before verification is bounded: a Twilio GET, a JSON body, and
-        // other providers' forms (split only once verified) are left to the signature.
-        for (method, provider, content_type) in [
-            ("GET", Provider::Twilio, "application/x-www-form-urlencoded"),
-            ("POST", Provider::Twilio, "application/json"),
-            (
-                "POST",
-                Provider::Github,
-                "application/x-www-form-urlencoded",
-            ),
-            (
-                "POST",
-                Provider::Zendesk,
-                "application/x-www-form-urlencoded",
-            ),
-        ] {
-            let mut e = event(method, Some(&form(limit + 1)), false);
-            e.headers
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-            assert!(
-                Inbound::from_function_url(&e, provider, usize::MAX).is_ok(),
-                "{method} {provider} {content_type}"
-            );
-        }
     }
 
     #[test]
@@ -528,22 +483,29 @@ mod tests {
         .response();
         assert_eq!(r.status_code, 503);
         assert_eq!(r.headers["retry-after"], "5");
-        let ok = accepted(Provider::Github, &["id-1".into()]);
+        let twiml = || {
+            Some(Reply {
+                content_type: "text/xml",
+                body: "<Response/>".into(),
+            })
+        };
+        let ok = accepted(None, &["id-1".into()]);
         assert_eq!(ok.status_code, 200);
         assert_eq!(
             ok.body.as_deref(),
             Some(r#"{"eventIds":["id-1"],"status":"accepted"}"#)
         );
-        let ok = accepted(Provider::Twilio, &["a".into(), "b".into()]);
+        let ok = accepted(twiml(), &["a".into(), "b".into()]);
         assert_eq!(ok.headers["content-type"], "text/xml");
+        assert_eq!(ok.body.as_deref(), Some("<Response/>"));
         assert_eq!(ok.headers["x-ebhook-event-ids"], "a,b");
-        let q = queued(Provider::Zendesk, &[]);
+        let q = queued(None, &[]);
         assert_eq!(q.status_code, 202);
         assert_eq!(
             q.body.as_deref(),
             Some(r#"{"eventIds":[],"status":"queued"}"#)
         );
-        let q = queued(Provider::Twilio, &[]);
+        let q = queued(twiml(), &[]);
         assert_eq!(q.status_code, 202);
         assert_eq!(q.headers["content-type"], "text/xml");
     }

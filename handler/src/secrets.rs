@@ -42,8 +42,8 @@ impl fmt::Debug for Secret {
 pub enum SecretSlot {
     Current,
     Previous,
-    /// Zendesk's fixed test secret, only when explicitly enabled.
-    ZendeskTest,
+    /// The secret a provider publishes for its own test sends, only when explicitly enabled.
+    ProviderTest,
 }
 
 impl SecretSlot {
@@ -51,7 +51,7 @@ impl SecretSlot {
         match self {
             Self::Current => "current",
             Self::Previous => "previous",
-            Self::ZendeskTest => "zendesk-test",
+            Self::ProviderTest => "provider-test",
         }
     }
 }

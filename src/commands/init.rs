@@ -1,6 +1,7 @@
 //! `ebhook init`: from nothing to a verified endpoint and the exact steps to connect it.
 
 use clap::Args;
+use ebhook_handler::providers::SecretOrigin;
 use ebhook_handler::{Provider, SecretSet};
 use serde_json::json;
 
@@ -67,13 +68,17 @@ fn choose(args: &InitArgs, ui: &Ui) -> Result<Choices, Error> {
     let provider: Provider = match args.stack.provider {
         Some(p) => p.into(),
         None if ui.interactive() && !args.yes => {
-            let names: Vec<&str> = Provider::ALL.iter().map(|p| p.as_str()).collect();
+            let names: Vec<String> = Provider::all()
+                .map(|p| format!("{p:<10} {}", p.signing()))
+                .collect();
             let i = dialoguer::Select::new()
                 .with_prompt("Which provider sends the webhooks?")
                 .items(&names)
                 .default(0)
                 .interact()?;
-            Provider::ALL[i]
+            Provider::all()
+                .nth(i)
+                .ok_or_else(|| Error::Bug(format!("menu choice {i} is not a provider")))?
         }
         None => return Err(Error::MissingProvider),
     };
@@ -124,24 +129,27 @@ fn secret_plan(
         // Re-running init never changes the secret (a rotation stays in place).
         return Ok((ParamValue::Previous, None));
     }
-    match provider {
-        Provider::Github => {
+    match provider.secret_origin() {
+        SecretOrigin::Generated => {
             let secret = secret_input::generate()?;
             Ok((
                 ParamValue::Value(SecretSet::single(secret.clone()).to_json()),
                 Some(secret),
             ))
         }
-        Provider::Twilio if ui.interactive() => {
-            let token = secret_input::prompt(
-                "Twilio Auth Token (hidden; Console > Account > API keys & tokens)",
-            )?
-            .ok_or(SecretError::TwilioAuthToken)?;
-            Ok((ParamValue::Value(SecretSet::single(token).to_json()), None))
+        SecretOrigin::Provider { prompt } => {
+            let missing = SecretError::FromProvider {
+                provider: provider.as_str(),
+                what: prompt,
+            };
+            if !ui.interactive() {
+                return Err(missing);
+            }
+            let secret = secret_input::prompt(prompt)?.ok_or(missing)?;
+            Ok((ParamValue::Value(SecretSet::single(secret).to_json()), None))
         }
-        Provider::Twilio => Err(SecretError::TwilioAuthToken),
-        // Zendesk creates the secret only once the webhook exists: deploy first.
-        Provider::Zendesk => Ok((
+        // The provider creates the secret only once the webhook exists: deploy first.
+        SecretOrigin::AfterWebhook { .. } => Ok((
             ParamValue::Value(stack::UNSET_SIGNING_SECRET.to_owned()),
             None,
         )),
@@ -210,27 +218,29 @@ pub async fn run(args: InitArgs) -> Result<(), Error> {
         println!("\nWebhook URL: {url}\n");
         println!(
             "{}",
-            provider_steps(choices.provider, &url, &choices.stack_name)
+            choices.provider.setup_steps(&url, &choices.stack_name)
         );
         if let Some(secret) = &generated {
             println!(
-                "Signing secret (shown once; paste it into GitHub's Secret field):\n\n    {secret}\n"
+                "Signing secret (shown once; paste it where the steps above say):\n\n    {secret}\n"
             );
         }
     } else if let Some(secret) = &generated {
         // stdout is for the JSON; the secret is shown once on the terminal only.
-        eprintln!("Signing secret (shown once; paste it into GitHub's Secret field): {secret}");
+        eprintln!(
+            "Signing secret (shown once; paste it where {} asks for it): {secret}",
+            choices.provider
+        );
     }
 
-    // Zendesk: the webhook now exists, so its secret can be set right away.
-    if choices.provider == Provider::Zendesk
+    // A secret the provider creates with the webhook: the URL now exists, so it can be set
+    // right away.
+    if let SecretOrigin::AfterWebhook { prompt } = choices.provider.secret_origin()
         && !stack_exists
         && !args.secret.given()
         && ui.interactive()
     {
-        if let Some(secret) =
-            secret_input::prompt("Zendesk signing secret (hidden; Enter to set it later)")?
-        {
+        if let Some(secret) = secret_input::prompt(prompt)? {
             let change = StackChange {
                 parameters: choices.parameters(
                     [ParamValue::Previous, ParamValue::Previous],
@@ -239,7 +249,10 @@ pub async fn run(args: InitArgs) -> Result<(), Error> {
                 ..change
             };
             (outcome, stack) = deploy::apply(&aws, &ui, &change).await?;
-            ui.step("Signing secret set: the endpoint now accepts Zendesk's deliveries");
+            ui.step(format!(
+                "Signing secret set: the endpoint now accepts {}'s deliveries",
+                choices.provider
+            ));
         } else {
             ui.note("No secret yet: the endpoint rejects every request until one is set.");
         }
@@ -265,62 +278,4 @@ pub async fn run(args: InitArgs) -> Result<(), Error> {
         );
     }
     Ok(())
-}
-
-/// What to click at the provider, exactly.
-pub fn provider_steps(provider: Provider, url: &str, stack: &str) -> String {
-    match provider {
-        Provider::Zendesk => format!(
-            "In Zendesk:\n\
-             1. Admin Center > Apps and integrations > Webhooks > Webhooks > Create webhook.\n\
-             2. Choose Zendesk events (pick the events to subscribe to) or Trigger or automation, then Next.\n\
-             3. Endpoint URL: {url}\n   Request method: POST\n   Request format: JSON\n   Authentication: None\n\
-             4. Create webhook. On the webhook's page, under Signing secret, click Reveal secret and copy it.\n\
-             5. Give it to ebhook: ebhook init --provider zendesk --stack-name {stack} --secret-stdin\n   \
-                (paste the secret, then Ctrl-D). Until a secret is set, the endpoint rejects every request.\n"
-        ),
-        Provider::Github => format!(
-            "In GitHub (repository or organization) > Settings > Webhooks > Add webhook:\n\
-             1. Payload URL: {url}\n\
-             2. Content type: application/json\n\
-             3. Secret: the signing secret below (or the one you passed with --secret-stdin/--secret-env)\n\
-             4. SSL verification: Enable\n\
-             5. Which events: choose the events you want on the bus (each arrives with its event name as detail-type)\n\
-             6. Add webhook. GitHub sends a ping at once: Recent Deliveries should show it answered 200.\n"
-        ),
-        Provider::Twilio => format!(
-            "In the Twilio Console:\n\
-             1. Phone Numbers > Manage > Active numbers > your number.\n\
-             2. Messaging configuration: A message comes in > Webhook > URL {url} > HTTP POST.\n\
-             3. Voice configuration (optional): A call comes in > Webhook > URL {url} > HTTP POST;\n   \
-                status callbacks may use the same URL.\n\
-             4. Event Streams (optional): Create a sink of type Webhook with destination {url}, method POST.\n\
-             The secret is your account's primary Auth Token (Console > Account > API keys & tokens). If you\n\
-             change it in Twilio, give ebhook the new one: ebhook init --provider twilio --stack-name {stack} --secret-stdin\n"
-        ),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn steps_name_the_url_and_the_settings() {
-        let z = provider_steps(Provider::Zendesk, "https://u/", "s");
-        for needle in [
-            "Create webhook",
-            "https://u/",
-            "POST",
-            "JSON",
-            "Authentication: None",
-            "Reveal secret",
-        ] {
-            assert!(z.contains(needle), "{needle}");
-        }
-        let g = provider_steps(Provider::Github, "https://u/", "s");
-        assert!(g.contains("application/json") && g.contains("Payload URL: https://u/"));
-        let t = provider_steps(Provider::Twilio, "https://u/", "s");
-        assert!(t.contains("Auth Token") && t.contains("HTTP POST"));
-    }
 }

@@ -149,17 +149,7 @@ fn next_steps(provider: Provider, stack: &str, finished: bool, expires: Option<&
         return "Grace period ended: only the current secret verifies now (within a minute)."
             .to_owned();
     }
-    let at_provider = match provider {
-        Provider::Github => {
-            "GitHub: Settings > Webhooks > your webhook > Secret: paste the new secret, Update webhook."
-        }
-        Provider::Zendesk => {
-            "Zendesk: the secret you gave is the webhook's signing secret; nothing more to do there."
-        }
-        Provider::Twilio => {
-            "Twilio: the Auth Token you gave is what Twilio now signs with; nothing more to do there."
-        }
-    };
+    let at_provider = provider.after_rotation();
     let grace = match expires {
         Some(t) => format!(
             "The previous secret keeps verifying until {t}, so no delivery is rejected meanwhile. After that it is refused;\n\

@@ -2,19 +2,17 @@
 //! signs (the handler library's own signers), and show the answer. Works against a deployed
 //! stack (URL, provider and secret read from it) or any URL, such as `ebhook dev`.
 
-use std::borrow::Cow;
 use std::time::Duration;
 
 use clap::Args;
 use ebhook_handler::Provider;
-use ebhook_handler::verify::{github, twilio, zendesk};
+use ebhook_handler::providers::Sample;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::{Connect, HttpConnector};
 use hyper_util::rt::TokioExecutor;
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use crate::cli::ProviderArg;
 use crate::commands::common::{AwsArgs, no_such_stack, stored_secret};
@@ -41,152 +39,16 @@ pub struct SendTestArgs {
     pub aws: AwsArgs,
 }
 
-/// A request to send: method POST, these headers, this body.
-pub struct Sample {
-    pub url: String,
-    pub headers: Vec<(&'static str, String)>,
-    pub body: Vec<u8>,
-}
-
-fn random_hex(bytes: usize) -> Result<String, Error> {
-    let mut buf = vec![0u8; bytes];
-    getrandom::fill(&mut buf).map_err(Error::Random)?;
-    Ok(hex::encode(buf))
-}
-
-fn uuid() -> Result<String, Error> {
-    let h = random_hex(16)?;
-    Ok(format!(
-        "{}-{}-4{}-a{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[13..16],
-        &h[17..20],
-        &h[20..32]
-    ))
-}
-
-/// A signed sample delivery for `provider` to `url`.
+/// A signed sample delivery for `provider` to `url`, as the provider would send it now.
 pub fn sample(provider: Provider, url: &str, secret: &[u8]) -> Result<Sample, Error> {
-    let now = OffsetDateTime::now_utc();
-    let now_text = now
-        .format(&Rfc3339)
-        .map_err(|e| Error::Bug(format!("formatting the time {now} as RFC 3339: {e}")))?;
-    let delivery = uuid()?;
-    let mut headers = vec![(
+    let mut random = [0u8; 16];
+    getrandom::fill(&mut random).map_err(Error::Random)?;
+    let mut sample = provider.sample(url, secret, OffsetDateTime::now_utc(), random);
+    sample.headers.push((
         "user-agent",
         format!("ebhook-send-test/{}", env!("CARGO_PKG_VERSION")),
-    )];
-    let body = match provider {
-        Provider::Zendesk => {
-            let body = serde_json::json!({
-                "type": "zen:event-type:ticket.created",
-                "account_id": 10000001,
-                "id": delivery,
-                "time": now_text,
-                "zendesk_event_version": "2022-11-06",
-                "subject": "zen:ticket:1",
-                "detail": {
-                    "id": "1",
-                    "subject": "ebhook send-test",
-                    "status": "NEW",
-                    "priority": "LOW",
-                    "type": "TASK",
-                    "created_at": now_text,
-                    "updated_at": now_text,
-                },
-                "event": {},
-            })
-            .to_string()
-            .into_bytes();
-            headers.extend([
-                ("content-type", "application/json; charset=utf-8".to_owned()),
-                ("x-zendesk-account-id", "10000001".to_owned()),
-                (
-                    "x-zendesk-webhook-id",
-                    "01EBHOOKSENDTEST000000000".to_owned(),
-                ),
-                ("x-zendesk-webhook-invocation-id", random_hex(5)?),
-                (zendesk::TIMESTAMP_HEADER, now_text.clone()),
-                (
-                    zendesk::SIGNATURE_HEADER,
-                    zendesk::sign(secret, &now_text, &body),
-                ),
-            ]);
-            body
-        }
-        Provider::Github => {
-            let body = serde_json::json!({
-                "zen": "Keep it logically awesome.",
-                "hook_id": 1,
-                "hook": {
-                    "type": "Repository",
-                    "id": 1,
-                    "name": "web",
-                    "active": true,
-                    "events": ["push"],
-                    "config": {"content_type": "json", "insecure_ssl": "0", "url": url},
-                },
-                "sender": {"login": "ebhook-send-test", "id": 1, "type": "User"},
-            })
-            .to_string()
-            .into_bytes();
-            headers.extend([
-                ("content-type", "application/json".to_owned()),
-                (github::EVENT_HEADER, "ping".to_owned()),
-                (github::DELIVERY_HEADER, delivery),
-                (github::HOOK_ID_HEADER, "1".to_owned()),
-                (github::SIGNATURE_HEADER, github::sign(secret, &body)),
-            ]);
-            body
-        }
-        Provider::Twilio => {
-            let sid = |prefix: &str| random_hex(16).map(|h| format!("{prefix}{h}"));
-            let message = sid("SM")?;
-            let params: Vec<(&str, String)> = vec![
-                ("ToCountry", "US".into()),
-                ("SmsMessageSid", message.clone()),
-                ("NumMedia", "0".into()),
-                ("SmsSid", message.clone()),
-                ("SmsStatus", "received".into()),
-                ("Body", "Hello from ebhook send-test".into()),
-                ("To", "+15005550006".into()),
-                ("NumSegments", "1".into()),
-                ("MessageSid", message),
-                ("AccountSid", sid("AC")?),
-                ("From", "+15005550001".into()),
-                ("ApiVersion", "2010-04-01".into()),
-            ];
-            let body = form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(params.iter().map(|(k, v)| (*k, v.as_str())))
-                .finish()
-                .into_bytes();
-            let signature = twilio::sign(
-                secret,
-                url,
-                params
-                    .iter()
-                    .map(|(k, v)| (Cow::Borrowed(*k), Cow::Borrowed(v.as_str()))),
-            );
-            headers.extend([
-                (
-                    "content-type",
-                    "application/x-www-form-urlencoded".to_owned(),
-                ),
-                (
-                    twilio::IDEMPOTENCY_HEADER,
-                    format!("{}-{}", random_hex(8)?, now.unix_timestamp()),
-                ),
-                (twilio::SIGNATURE_HEADER, signature),
-            ]);
-            body
-        }
-    };
-    Ok(Sample {
-        url: url.to_owned(),
-        headers,
-        body,
-    })
+    ));
+    Ok(sample)
 }
 
 pub async fn run(args: SendTestArgs) -> Result<(), Error> {
@@ -284,7 +146,7 @@ async fn send_with<C>(
 where
     C: Connect + Clone + Send + Sync + 'static,
 {
-    let mut request = hyper::Request::post(uri);
+    let mut request = hyper::Request::builder().method(sample.method).uri(uri);
     for (name, value) in &sample.headers {
         request = request.header(*name, value);
     }
@@ -316,32 +178,37 @@ where
 mod tests {
     use super::*;
     use ebhook_handler::SecretSet;
-    use ebhook_handler::verify::{SignedRequest, VerifyOptions, verify};
+    use ebhook_handler::verify::{SignedRequest, VerifyOptions};
 
     #[test]
     fn samples_verify_with_the_handler() {
-        for provider in Provider::ALL {
+        for provider in Provider::all() {
             let s = sample(provider, "http://127.0.0.1:1/hook", b"secret").unwrap();
             let mut headers = http::HeaderMap::new();
             for (k, v) in &s.headers {
                 headers.insert(*k, v.parse().unwrap());
             }
+            let url: http::Uri = s.url.parse().unwrap();
             let req = SignedRequest {
-                method: "POST",
+                method: s.method,
                 base_url: "http://127.0.0.1:1",
-                raw_path: "/hook",
-                raw_query: "",
+                raw_path: url.path(),
+                raw_query: url.query().unwrap_or(""),
                 headers: &headers,
                 body: &s.body,
             };
             let now = OffsetDateTime::now_utc();
             let options = VerifyOptions::default();
             assert!(
-                verify(provider, &req, &SecretSet::single("secret"), &options, now).is_ok(),
+                provider
+                    .verify(&req, &SecretSet::single("secret"), &options, now)
+                    .is_ok(),
                 "{provider}"
             );
             assert!(
-                verify(provider, &req, &SecretSet::single("other"), &options, now).is_err(),
+                provider
+                    .verify(&req, &SecretSet::single("other"), &options, now)
+                    .is_err(),
                 "{provider}"
             );
         }

@@ -33,7 +33,7 @@ pub enum StackError {
     #[error("stack {stack}: {source}; was it deployed by ebhook? Check --stack-name")]
     UnknownProvider {
         stack: String,
-        source: ebhook_handler::provider::UnknownProvider,
+        source: ebhook_handler::providers::UnknownProvider,
     },
     #[error(
         "the signing secret of stack {stack} is not in ebhook's format: {source}; set a new one \
@@ -321,7 +321,7 @@ mod tests {
         stack
             .tags
             .insert(TAG_PROVIDER.to_owned(), "zendesk".to_owned());
-        assert_eq!(stack.provider().unwrap(), Provider::Zendesk);
+        assert_eq!(stack.provider().unwrap().as_str(), "zendesk");
         stack
             .tags
             .insert(TAG_PROVIDER.to_owned(), "mailchimp".to_owned());

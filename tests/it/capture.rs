@@ -8,7 +8,7 @@ use std::time::Duration;
 use aws_sdk_eventbridge::types::{InputTransformer, Target};
 
 use ebhook_handler::dead_letter::{Body, Message, Record};
-use ebhook_handler::verify::github;
+use ebhook_handler::providers::github;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use aws_sdk_eventbridge::types::Target;
-use ebhook_handler::verify::{github, zendesk};
+use ebhook_handler::providers::{github, zendesk};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;

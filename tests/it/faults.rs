@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use ebhook_handler::dead_letter::{Body, Message, Record};
-use ebhook_handler::verify::zendesk;
+use ebhook_handler::providers::zendesk;
 use http::header::{CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use ebhook_handler::verify::github;
+use ebhook_handler::providers::github;
 use serde_json::json;
 use time::OffsetDateTime;
 

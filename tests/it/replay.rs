@@ -50,7 +50,7 @@ fn big_push() -> HttpRequest {
         r#"{{"ref":"refs/heads/main","message":"{}"}}"#,
         "y".repeat(600_000)
     );
-    let signature = ebhook_handler::verify::github::sign(SECRET.as_bytes(), body.as_bytes());
+    let signature = ebhook_handler::providers::github::sign(SECRET.as_bytes(), body.as_bytes());
     HttpRequest::post(
         &[
             ("Content-Type", "application/json"),

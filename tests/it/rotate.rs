@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use ebhook_handler::verify::github;
+use ebhook_handler::providers::github;
 use serde_json::Value;
 
 use crate::support::cli::ebhook;

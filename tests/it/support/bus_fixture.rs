@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use aws_sdk_eventbridge::types::Target;
-use ebhook_handler::verify::{github, twilio, zendesk};
+use ebhook_handler::providers::{github, twilio, zendesk};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;

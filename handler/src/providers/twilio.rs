@@ -1,0 +1,876 @@
+//! Twilio: `X-Twilio-Signature` = base64(HMAC-SHA1(auth token, URL + sorted POST parameters)).
+//!
+//! Form POSTs sign the full URL (query string as sent) followed by every parameter, sorted by
+//! name then value, each distinct name/value pair once. JSON bodies are not in the signature:
+//! Twilio appends `bodySHA256=<hex>` to the URL and signs the URL alone, so both the signature
+//! and the body hash are checked. Twilio is inconsistent about the default port, so, as its
+//! SDKs do, the URL is tried both with and without it.
+
+use std::borrow::Cow;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use http::HeaderName;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use time::OffsetDateTime;
+
+use serde_json::value::RawValue;
+
+use super::{
+    HmacSha1, Sample, Scheme, SecretOrigin, SignedRequest, VerifyError, VerifyOptions, first_match,
+    mac_bytes,
+};
+use crate::event::{
+    self, BodyKind, Delivery, Entry, EventSettings, FALLBACK_DETAIL_TYPE, JsonPayload, MapError,
+    Metadata, first_byte, malformed,
+};
+use crate::request::{Inbound, Rejection, Reply, is_form, media_type};
+use crate::secrets::{SecretSet, SecretSlot};
+
+/// Twilio's messaging, voice and status callbacks, and Event Streams webhook sinks.
+pub struct Twilio;
+
+pub const SIGNATURE_HEADER: &str = "x-twilio-signature";
+pub const IDEMPOTENCY_HEADER: &str = "i-twilio-idempotency-token";
+// The same names as `HeaderName`s, which the verifier, the mapper and the logs look up (a
+// lookup by `&str` parses the name each time).
+pub static SIGNATURE: HeaderName = HeaderName::from_static(SIGNATURE_HEADER);
+pub static IDEMPOTENCY: HeaderName = HeaderName::from_static(IDEMPOTENCY_HEADER);
+pub const BODY_HASH_PARAM: &str = "bodySHA256";
+
+/// The most parameters a Twilio form body may have. Twilio signs the sorted parameters, so a
+/// form is split and sorted before its signature can be checked; this bounds that work for a
+/// request nobody has verified yet (4.7 MB of `+&` made 2.35 million pairs and 208 MB).
+/// Twilio's callbacks carry tens of parameters (a message with ten media, about 45).
+pub const MAX_FORM_PARAMS: usize = 1_000;
+
+/// At least as many as the parameters in a form body, counted without decoding it: one more
+/// than its `&`s (empty pieces are not parameters, so this may count more, never fewer).
+pub fn form_params_bound(body: &[u8]) -> usize {
+    1 + body.iter().filter(|&&b| b == b'&').count()
+}
+
+/// Parameters in the order Twilio signs them: by name, then value, each pair once.
+pub fn canonical_params<'a>(
+    params: impl IntoIterator<Item = (Cow<'a, str>, Cow<'a, str>)>,
+) -> Vec<(Cow<'a, str>, Cow<'a, str>)> {
+    let mut params: Vec<_> = params.into_iter().collect();
+    params.sort_unstable();
+    params.dedup();
+    params
+}
+
+/// The `X-Twilio-Signature` Twilio sends for a request to `url` with these POST parameters.
+pub fn sign<'a>(
+    token: &[u8],
+    url: &str,
+    params: impl IntoIterator<Item = (Cow<'a, str>, Cow<'a, str>)>,
+) -> String {
+    B64.encode(mac_bytes::<HmacSha1>(
+        token,
+        &[signed_message(url, &canonical_params(params)).as_bytes()],
+    ))
+}
+
+/// The hex SHA-256 of a JSON body, as Twilio puts it in `bodySHA256`.
+pub fn body_hash(body: &[u8]) -> String {
+    hex::encode(Sha256::digest(body))
+}
+
+fn signed_message(url: &str, params: &[(Cow<'_, str>, Cow<'_, str>)]) -> String {
+    let len = url.len() + params.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
+    let mut message = String::with_capacity(len);
+    message.push_str(url);
+    for (name, value) in params {
+        message.push_str(name);
+        message.push_str(value);
+    }
+    message
+}
+
+/// The URL without any port and with the scheme's default port when none is given: the two
+/// forms Twilio's SDKs accept. Equal when the URL has no authority we can recognise.
+pub fn port_variants(url: &str) -> [Cow<'_, str>; 2] {
+    let Some(scheme_end) = url.find("://") else {
+        return [Cow::Borrowed(url), Cow::Borrowed(url)];
+    };
+    let scheme = &url[..scheme_end];
+    let authority_start = scheme_end + 3;
+    let authority_end = url[authority_start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| authority_start + i);
+    let authority = &url[authority_start..authority_end];
+    // A colon after the last `]` (IPv6 literals) separates the port.
+    let host_end = authority
+        .rfind(':')
+        .filter(|&i| !authority[i..].contains(']'))
+        .unwrap_or(authority.len());
+    let host = &authority[..host_end];
+    let (before, after) = (&url[..authority_start], &url[authority_end..]);
+    let without = if host_end == authority.len() {
+        Cow::Borrowed(url)
+    } else {
+        Cow::Owned(format!("{before}{host}{after}"))
+    };
+    let with = if host_end != authority.len() {
+        Cow::Borrowed(url)
+    } else {
+        let port = if scheme.eq_ignore_ascii_case("http") {
+            80
+        } else {
+            443
+        };
+        Cow::Owned(format!("{before}{host}:{port}{after}"))
+    };
+    [without, with]
+}
+
+fn verify(
+    req: &SignedRequest<'_>,
+    secrets: &SecretSet,
+    now: OffsetDateTime,
+) -> Result<SecretSlot, VerifyError> {
+    let signature = req.header(&SIGNATURE)?;
+    let expected = B64
+        .decode(signature.trim())
+        .map_err(|_| VerifyError::MalformedSignature)?;
+    if expected.len() != 20 {
+        return Err(VerifyError::MalformedSignature);
+    }
+    let body_hash_param = form_urlencoded::parse(req.raw_query.as_bytes())
+        .find(|(k, _)| k == BODY_HASH_PARAM)
+        .map(|(_, v)| v);
+    let params = if let Some(signed_hash) = body_hash_param {
+        let mut signed = [0u8; 32];
+        hex::decode_to_slice(signed_hash.as_bytes(), &mut signed)
+            .map_err(|_| VerifyError::BodyHashMismatch)?;
+        let actual = Sha256::digest(req.body);
+        if !bool::from(actual.as_slice().ct_eq(&signed)) {
+            return Err(VerifyError::BodyHashMismatch);
+        }
+        Vec::new()
+    } else if req.method == "POST" && media_type(req.headers).is_some_and(is_form) {
+        canonical_params(form_urlencoded::parse(req.body))
+    } else if req.body.is_empty() {
+        Vec::new()
+    } else {
+        // A body that is neither form parameters nor hashed into the URL is not signed.
+        return Err(VerifyError::UnsignedBody);
+    };
+    let url = req.url();
+    for candidate in port_variants(&url) {
+        let message = signed_message(&candidate, &params);
+        if let Some(slot) =
+            first_match::<HmacSha1>(secrets.active(now), &[message.as_bytes()], &expected)
+        {
+            return Ok(slot);
+        }
+    }
+    Err(VerifyError::Mismatch)
+}
+
+impl Scheme for Twilio {
+    fn name(&self) -> &'static str {
+        "twilio"
+    }
+
+    fn signing(&self) -> &'static str {
+        "base64 HMAC-SHA1 of the URL + sorted form parameters (X-Twilio-Signature), keyed by the Auth Token; JSON bodies by bodySHA256 in the URL"
+    }
+
+    /// Webhooks may be configured for GET.
+    fn methods(&self) -> &'static [&'static str] {
+        &["POST", "GET"]
+    }
+
+    /// A form is split into parameters and sorted before its signature can be checked: refuse
+    /// more parameters than Twilio sends, counted without decoding anything.
+    fn precheck(&self, request: &Inbound<'_>) -> Result<(), Rejection> {
+        if request.method == "POST" && media_type(request.headers).is_some_and(is_form) {
+            let count = form_params_bound(request.body.as_bytes());
+            if count > MAX_FORM_PARAMS {
+                return Err(Rejection::TooManyParameters {
+                    count,
+                    limit: MAX_FORM_PARAMS,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn verify(
+        &self,
+        request: &SignedRequest<'_>,
+        secrets: &SecretSet,
+        _options: &VerifyOptions,
+        now: OffsetDateTime,
+    ) -> Result<SecretSlot, VerifyError> {
+        verify(request, secrets, now)
+    }
+
+    /// The whole URL is signed, query string included.
+    fn signs_query(&self) -> bool {
+        true
+    }
+
+    fn delivery_id_header(&self) -> Option<&'static HeaderName> {
+        Some(&IDEMPOTENCY)
+    }
+
+    fn map(&self, d: &Delivery<'_>, settings: &EventSettings) -> Result<Vec<Entry>, MapError> {
+        let mut meta = event::metadata(d);
+        meta.delivery_id = d.header(&IDEMPOTENCY).map(Cow::Borrowed);
+        match event::body_kind(d) {
+            BodyKind::Json => {
+                let text = d.text()?;
+                if first_byte(text) == Some(b'[') {
+                    return event_stream_entries(text, &meta, settings);
+                }
+                let mut payload = JsonPayload::parse(text)?;
+                meta.event = Cow::Owned(
+                    payload
+                        .top
+                        .event_type
+                        .take()
+                        .unwrap_or_else(|| FALLBACK_DETAIL_TYPE.to_owned()),
+                );
+                let detail = payload.into_detail(&mut meta)?;
+                Ok(vec![event::entry(settings, &meta, detail)])
+            }
+            kind @ (BodyKind::Form | BodyKind::Empty) => {
+                // GET webhooks carry their parameters in the query string: they are the
+                // payload, not metadata.
+                let source = if kind == BodyKind::Form {
+                    d.body.as_bytes()
+                } else {
+                    meta.query = None;
+                    d.raw_query.as_bytes()
+                };
+                let params: Vec<_> = form_urlencoded::parse(source)
+                    .filter(|(k, _)| k != BODY_HASH_PARAM)
+                    .collect();
+                meta.event = Cow::Owned(twilio_form_event(&params));
+                let detail = event::form_detail(params.into_iter(), &mut meta);
+                Ok(vec![event::entry(settings, &meta, detail)])
+            }
+            BodyKind::Other => Err(malformed(
+                "Twilio sends application/x-www-form-urlencoded or application/json bodies",
+            )),
+        }
+    }
+
+    /// Messaging and voice webhooks expect TwiML: an empty `<Response/>` does nothing, where
+    /// anything else would log error 12300 in the user's Twilio console.
+    fn success_body(&self) -> Option<Reply> {
+        Some(Reply {
+            content_type: "text/xml",
+            body: r#"<?xml version="1.0" encoding="UTF-8"?><Response/>"#.to_owned(),
+        })
+    }
+
+    fn secret_origin(&self) -> SecretOrigin {
+        SecretOrigin::Provider {
+            prompt: "Twilio Auth Token (hidden; Console > Account > API keys & tokens)",
+        }
+    }
+
+    fn setup_steps(&self, url: &str, stack: &str) -> String {
+        format!(
+            "In the Twilio Console:\n\
+             1. Phone Numbers > Manage > Active numbers > your number.\n\
+             2. Messaging configuration: A message comes in > Webhook > URL {url} > HTTP POST.\n\
+             3. Voice configuration (optional): A call comes in > Webhook > URL {url} > HTTP POST;\n   \
+                status callbacks may use the same URL.\n\
+             4. Event Streams (optional): Create a sink of type Webhook with destination {url}, method POST.\n\
+             The secret is your account's primary Auth Token (Console > Account > API keys & tokens). If you\n\
+             change it in Twilio, give ebhook the new one: ebhook init --provider twilio --stack-name {stack} --secret-stdin\n"
+        )
+    }
+
+    fn after_rotation(&self) -> &'static str {
+        "Twilio: the Auth Token you gave is what Twilio now signs with; nothing more to do there."
+    }
+
+    fn sample(&self, url: &str, secret: &[u8], now: OffsetDateTime, random: [u8; 16]) -> Sample {
+        let sid = |prefix: &str| format!("{prefix}{}", hex::encode(random));
+        let message = sid("SM");
+        let params: Vec<(&str, String)> = vec![
+            ("ToCountry", "US".into()),
+            ("SmsMessageSid", message.clone()),
+            ("NumMedia", "0".into()),
+            ("SmsSid", message.clone()),
+            ("SmsStatus", "received".into()),
+            ("Body", "Hello from ebhook send-test".into()),
+            ("To", "+15005550006".into()),
+            ("NumSegments", "1".into()),
+            ("MessageSid", message),
+            ("AccountSid", sid("AC")),
+            ("From", "+15005550001".into()),
+            ("ApiVersion", "2010-04-01".into()),
+        ];
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(params.iter().map(|(k, v)| (*k, v.as_str())))
+            .finish()
+            .into_bytes();
+        let signature = sign(
+            secret,
+            url,
+            params
+                .iter()
+                .map(|(k, v)| (Cow::Borrowed(*k), Cow::Borrowed(v.as_str()))),
+        );
+        let headers = vec![
+            (
+                "content-type",
+                "application/x-www-form-urlencoded".to_owned(),
+            ),
+            (
+                IDEMPOTENCY_HEADER,
+                format!("{}-{}", hex::encode(&random[..8]), now.unix_timestamp()),
+            ),
+            (SIGNATURE_HEADER, signature),
+        ];
+        Sample {
+            method: "POST",
+            url: url.to_owned(),
+            headers,
+            body,
+        }
+    }
+}
+
+/// Event Streams posts a JSON array of CloudEvents: each becomes its own event, named by its
+/// CloudEvent `type` and deduplicated by its CloudEvent `id`.
+fn event_stream_entries(
+    text: &str,
+    meta: &Metadata<'_>,
+    settings: &EventSettings,
+) -> Result<Vec<Entry>, MapError> {
+    let items: Vec<&RawValue> =
+        serde_json::from_str(text).map_err(|e| malformed(format!("invalid JSON: {e}")))?;
+    items
+        .into_iter()
+        .map(|item| {
+            let mut meta = meta.clone();
+            let mut payload = JsonPayload::parse(item.get())?;
+            meta.event = Cow::Owned(
+                payload
+                    .top
+                    .event_type
+                    .take()
+                    .unwrap_or_else(|| FALLBACK_DETAIL_TYPE.to_owned()),
+            );
+            if let Some(id) = payload.top.id.take() {
+                meta.delivery_id = Some(Cow::Owned(id));
+            }
+            let detail = payload.into_detail(&mut meta)?;
+            Ok(event::entry(settings, &meta, detail))
+        })
+        .collect()
+}
+
+/// Twilio form callbacks have no event name; derive one from the resource and its status, e.g.
+/// `message.received`, `message.delivered`, `call.ringing`, `recording.completed`.
+fn twilio_form_event(params: &[(Cow<'_, str>, Cow<'_, str>)]) -> String {
+    let get = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_ref())
+    };
+    let (resource, status) = if get("TranscriptionSid").is_some() {
+        ("transcription", get("TranscriptionStatus"))
+    } else if get("RecordingSid").is_some() {
+        ("recording", get("RecordingStatus"))
+    } else if get("MessageSid").is_some() || get("SmsSid").is_some() {
+        ("message", get("MessageStatus").or(get("SmsStatus")))
+    } else if get("CallSid").is_some() {
+        ("call", get("CallStatus"))
+    } else {
+        return FALLBACK_DETAIL_TYPE.to_owned();
+    };
+    match status.filter(|s| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    }) {
+        Some(s) => format!("{resource}.{s}"),
+        None => resource.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::testing::named;
+    use http::HeaderMap;
+    use time::macros::datetime;
+
+    const TOKEN: &str = "12345";
+    const NOW: OffsetDateTime = datetime!(2026-11-22 12:00 UTC);
+    const VOICE: [(&str, &str); 5] = [
+        ("CallSid", "CA1234567890ABCDE"),
+        ("Caller", "+14158675309"),
+        ("Digits", "1234"),
+        ("From", "+14158675309"),
+        ("To", "+18005551212"),
+    ];
+
+    fn form(params: &[(&str, &str)]) -> Vec<u8> {
+        form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(params)
+            .finish()
+            .into_bytes()
+    }
+
+    fn borrowed<'a>(
+        params: &'a [(&'a str, &'a str)],
+    ) -> impl Iterator<Item = (Cow<'a, str>, Cow<'a, str>)> {
+        params
+            .iter()
+            .map(|&(k, v)| (Cow::Borrowed(k), Cow::Borrowed(v)))
+    }
+
+    struct Req<'a> {
+        method: &'a str,
+        base: &'a str,
+        path: &'a str,
+        query: &'a str,
+        content_type: Option<&'a str>,
+        signature: Option<&'a str>,
+        body: &'a [u8],
+    }
+
+    impl Req<'_> {
+        fn check(&self, secrets: &SecretSet) -> Result<SecretSlot, VerifyError> {
+            let mut headers = HeaderMap::new();
+            if let Some(ct) = self.content_type {
+                headers.insert(http::header::CONTENT_TYPE, ct.parse().unwrap());
+            }
+            if let Some(sig) = self.signature {
+                headers.insert(SIGNATURE_HEADER, sig.parse().unwrap());
+            }
+            let req = SignedRequest {
+                method: self.method,
+                base_url: self.base,
+                raw_path: self.path,
+                raw_query: self.query,
+                headers: &headers,
+                body: self.body,
+            };
+            named("twilio").verify(&req, secrets, &VerifyOptions::default(), NOW)
+        }
+    }
+
+    const FORM: Option<&str> = Some("application/x-www-form-urlencoded; charset=utf-8");
+
+    fn voice(signature: &str, body: &[u8]) -> Result<SecretSlot, VerifyError> {
+        Req {
+            method: "POST",
+            base: "https://mycompany.com",
+            path: "/myapp.php",
+            query: "foo=1&bar=2",
+            content_type: FORM,
+            signature: Some(signature),
+            body,
+        }
+        .check(&SecretSet::single(TOKEN))
+    }
+
+    #[test]
+    fn published_form_vectors_with_and_without_port() {
+        let url = "https://mycompany.com/myapp.php?foo=1&bar=2";
+        assert_eq!(
+            sign(TOKEN.as_bytes(), url, borrowed(&VOICE)),
+            "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+        );
+        let with_port = "https://mycompany.com:443/myapp.php?foo=1&bar=2";
+        assert_eq!(
+            sign(TOKEN.as_bytes(), with_port, borrowed(&VOICE)),
+            "kvajT1Ptam85bY51eRf/AJRuM3w="
+        );
+        // Parameter order in the body must not matter.
+        let mut shuffled = VOICE;
+        shuffled.reverse();
+        let body = form(&shuffled);
+        assert_eq!(
+            voice("RSOYDt4T1cUTdK1PDd93/VVr8B8=", &body),
+            Ok(SecretSlot::Current)
+        );
+        assert_eq!(
+            voice("kvajT1Ptam85bY51eRf/AJRuM3w=", &body),
+            Ok(SecretSlot::Current)
+        );
+    }
+
+    #[test]
+    fn repeated_parameters_sign_every_distinct_value() {
+        let params = [
+            ("Sid", "CA123"),
+            ("SidAccount", "AC123"),
+            ("Digits", "5678"),
+            ("Digits", "1234"),
+            ("Digits", "1234"),
+        ];
+        let url = "https://mycompany.com/myapp.php?foo=1&bar=2";
+        assert_eq!(
+            sign(TOKEN.as_bytes(), url, borrowed(&params)),
+            "IK+Dwps556ElfBT0I3Rgjkr1wJU="
+        );
+        assert_eq!(
+            voice("IK+Dwps556ElfBT0I3Rgjkr1wJU=", &form(&params)),
+            Ok(SecretSlot::Current)
+        );
+        // Keeping only the first value (as the AWS quick start does) would not verify.
+        let first_only = [
+            ("Sid", "CA123"),
+            ("SidAccount", "AC123"),
+            ("Digits", "5678"),
+        ];
+        assert_eq!(
+            voice("IK+Dwps556ElfBT0I3Rgjkr1wJU=", &form(&first_only)),
+            Err(VerifyError::Mismatch)
+        );
+    }
+
+    /// Twilio runs names and values together with no separator, so a re-split body signs the
+    /// same. This is Twilio's rule (its SDKs accept it too), pinned here so that a change to it
+    /// is deliberate; the README says what it means for consumers.
+    #[test]
+    fn names_and_values_run_together_as_twilio_signs() {
+        let url = "https://mycompany.com/myapp.php?foo=1&bar=2";
+        let signature = sign(TOKEN.as_bytes(), url, borrowed(&[("Body", "hi")]));
+        for resplit in [&b"Body=hi"[..], b"Bod=yhi", b"Body=h&i=", b"=Bodyhi"] {
+            assert_eq!(voice(&signature, resplit), Ok(SecretSlot::Current));
+        }
+        assert_eq!(voice(&signature, b"Body=ho"), Err(VerifyError::Mismatch));
+        assert_eq!(voice(&signature, b"Body=hi&x="), Err(VerifyError::Mismatch));
+    }
+
+    #[test]
+    fn published_json_vectors() {
+        let body = br#"{"property": "value", "boolean": true}"#;
+        let hash = "0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620";
+        assert_eq!(body_hash(body), hash);
+        let query = format!("foo=1&bar=2&bodySHA256={hash}");
+        let req = |sig, body: &'static [u8], query: &str| {
+            Req {
+                method: "POST",
+                base: "https://mycompany.com",
+                path: "/myapp.php",
+                query,
+                content_type: Some("application/json"),
+                signature: Some(sig),
+                body,
+            }
+            .check(&SecretSet::single(TOKEN))
+        };
+        assert_eq!(
+            req("a9nBmqA0ju/hNViExpshrM61xv4=", body, &query),
+            Ok(SecretSlot::Current)
+        );
+        // The right signature over a tampered body fails on the hash.
+        let tampered: &[u8] = br#"{"property": "value", "boolean": false}"#;
+        assert_eq!(
+            req("a9nBmqA0ju/hNViExpshrM61xv4=", tampered, &query),
+            Err(VerifyError::BodyHashMismatch)
+        );
+        // `{}` validates only with the default port: the SDKs' port tolerance matters.
+        let empty_hash = body_hash(b"{}");
+        let query = format!("foo=1&bar=2&bodySHA256={empty_hash}");
+        assert_eq!(
+            req("Ldidvp12m26NI7eqEvxnEpkd9Hc=", b"{}", &query),
+            Ok(SecretSlot::Current)
+        );
+    }
+
+    #[test]
+    fn json_body_without_hash_is_unsigned() {
+        let r = Req {
+            method: "POST",
+            base: "https://mycompany.com",
+            path: "/myapp.php",
+            query: "foo=1&bar=2",
+            content_type: Some("application/json"),
+            signature: Some("a9nBmqA0ju/hNViExpshrM61xv4="),
+            body: br#"{"property": "value", "boolean": true}"#,
+        };
+        assert_eq!(
+            r.check(&SecretSet::single(TOKEN)),
+            Err(VerifyError::UnsignedBody)
+        );
+    }
+
+    #[test]
+    fn get_signs_the_url_alone_and_query_is_not_resorted() {
+        let url = "https://h.example/hook?b=2&a=1";
+        let sig = sign(TOKEN.as_bytes(), url, std::iter::empty());
+        let mk = |query| Req {
+            method: "GET",
+            base: "https://h.example",
+            path: "/hook",
+            query,
+            content_type: None,
+            signature: Some(&sig),
+            body: b"",
+        };
+        assert_eq!(
+            mk("b=2&a=1").check(&SecretSet::single(TOKEN)),
+            Ok(SecretSlot::Current)
+        );
+        assert_eq!(
+            mk("a=1&b=2").check(&SecretSet::single(TOKEN)),
+            Err(VerifyError::Mismatch)
+        );
+        // The AWS quick start ignores the query string; a signature without it must fail.
+        let no_query_sig = sign(
+            TOKEN.as_bytes(),
+            "https://h.example/hook",
+            std::iter::empty(),
+        );
+        let r = Req {
+            signature: Some(&no_query_sig),
+            ..mk("b=2&a=1")
+        };
+        assert_eq!(
+            r.check(&SecretSet::single(TOKEN)),
+            Err(VerifyError::Mismatch)
+        );
+    }
+
+    #[test]
+    fn negatives() {
+        let body = form(&VOICE);
+        assert_eq!(
+            voice("IK+Dwps556ElfBT0I3Rgjkr1wJU=", &body),
+            Err(VerifyError::Mismatch)
+        );
+        // Flipping padding bits gives non-canonical base64, refused before any MAC.
+        assert_eq!(
+            voice("RSOYDt4T1cUTdK1PDd93/VVr8B9=", &body),
+            Err(VerifyError::MalformedSignature)
+        );
+        assert_eq!(
+            voice("not base64", &body),
+            Err(VerifyError::MalformedSignature)
+        );
+        assert_eq!(voice("AAAA", &body), Err(VerifyError::MalformedSignature));
+        let mut tampered = VOICE;
+        tampered[2] = ("Digits", "1235");
+        assert_eq!(
+            voice("RSOYDt4T1cUTdK1PDd93/VVr8B8=", &form(&tampered)),
+            Err(VerifyError::Mismatch)
+        );
+        let no_sig = Req {
+            method: "POST",
+            base: "https://mycompany.com",
+            path: "/myapp.php",
+            query: "foo=1&bar=2",
+            content_type: FORM,
+            signature: None,
+            body: &body,
+        };
+        assert_eq!(
+            no_sig.check(&SecretSet::single(TOKEN)),
+            Err(VerifyError::MissingHeader(SIGNATURE_HEADER))
+        );
+        let wrong = Req {
+            signature: Some("RSOYDt4T1cUTdK1PDd93/VVr8B8="),
+            ..no_sig
+        };
+        assert_eq!(
+            wrong.check(&SecretSet::single("54321")),
+            Err(VerifyError::Mismatch)
+        );
+    }
+
+    #[test]
+    fn port_variants_cover_both_forms() {
+        let v = port_variants("https://a.example/p?q=1");
+        assert_eq!(v[0], "https://a.example/p?q=1");
+        assert_eq!(v[1], "https://a.example:443/p?q=1");
+        let v = port_variants("https://a.example:443/p");
+        assert_eq!(v[0], "https://a.example/p");
+        assert_eq!(v[1], "https://a.example:443/p");
+        let v = port_variants("http://a.example");
+        assert_eq!(v[1], "http://a.example:80");
+        let v = port_variants("https://[::1]:8443/x");
+        assert_eq!(v[0], "https://[::1]/x");
+        assert_eq!(v[1], "https://[::1]:8443/x");
+    }
+
+    /// How deliveries become events, and what is refused before verification.
+    mod mapping {
+        use super::super::*;
+        use crate::providers::testing::{FORM, JSON, detail, map, settings};
+        use crate::request::RawBody;
+        use serde_json::json;
+
+        #[test]
+        fn twilio_form_callbacks_are_named_and_keep_repeated_values() {
+            let body =
+                b"MessageSid=SM1&SmsStatus=received&Body=hi+there&MediaUrl=a&MediaUrl=b&MediaUrl=c";
+            let headers = [FORM, ("i-twilio-idempotency-token", "idem-1")];
+            let e = map("twilio", "POST", &headers, "", body, &settings()).unwrap();
+            assert_eq!(e[0].detail_type, "message.received");
+            let d = detail(&e[0]);
+            assert_eq!(d["Body"], "hi there");
+            assert_eq!(d["MediaUrl"], json!(["a", "b", "c"]));
+            assert_eq!(d["ebhook"]["deliveryId"], "idem-1");
+            for (body, name) in [
+                (&b"CallSid=CA1&CallStatus=ringing"[..], "call.ringing"),
+                (
+                    b"CallSid=CA1&RecordingSid=RE1&RecordingStatus=completed",
+                    "recording.completed",
+                ),
+                (
+                    b"MessageSid=SM1&MessageStatus=delivered",
+                    "message.delivered",
+                ),
+                (b"TranscriptionSid=TR1", "transcription"),
+                (b"CallSid=CA1&CallStatus=bad%20status", "call"),
+                (b"Foo=bar", "webhook"),
+            ] {
+                let e = map("twilio", "POST", &[FORM], "", body, &settings()).unwrap();
+                assert_eq!(e[0].detail_type, name);
+            }
+        }
+
+        #[test]
+        fn twilio_get_uses_query_parameters() {
+            let e = map(
+                "twilio",
+                "GET",
+                &[],
+                "CallSid=CA9&CallStatus=completed&From=%2B1555",
+                b"",
+                &settings(),
+            )
+            .unwrap();
+            let d = detail(&e[0]);
+            assert_eq!(d["From"], "+1555");
+            assert_eq!(e[0].detail_type, "call.completed");
+        }
+
+        #[test]
+        fn twilio_event_streams_batch_is_split() {
+            let body = br#"[
+                {"specversion":"1.0","type":"com.twilio.messaging.message.delivered","id":"EZ1","data":{"to":"+1"}},
+                {"specversion":"1.0","type":"com.twilio.messaging.message.sent","id":"EZ2","data":{}}
+            ]"#;
+            let headers = [("content-type", "application/json; charset=utf-8")];
+            let e = map(
+                "twilio",
+                "POST",
+                &headers,
+                "bodySHA256=00",
+                body,
+                &settings(),
+            )
+            .unwrap();
+            assert_eq!(e.len(), 2);
+            assert_eq!(e[0].detail_type, "com.twilio.messaging.message.delivered");
+            assert_eq!(e[1].detail_type, "com.twilio.messaging.message.sent");
+            let d0 = detail(&e[0]);
+            assert_eq!(d0["data"]["to"], "+1");
+            assert_eq!(d0["ebhook"]["deliveryId"], "EZ1");
+            assert_eq!(detail(&e[1])["ebhook"]["deliveryId"], "EZ2");
+            let json_object = map(
+                "twilio",
+                "POST",
+                &[JSON],
+                "",
+                br#"{"type":"x.y"}"#,
+                &settings(),
+            )
+            .unwrap();
+            assert_eq!(json_object[0].detail_type, "x.y");
+        }
+
+        #[test]
+        fn a_form_with_more_parameters_than_twilio_sends_is_refused_unsplit() {
+            let limit = MAX_FORM_PARAMS;
+            let form = |n: usize| vec!["A=1"; n].join("&");
+            let check = |method: &str, content_type: &str, body: &str| {
+                let mut headers = http::HeaderMap::new();
+                headers.insert(http::header::CONTENT_TYPE, content_type.parse().unwrap());
+                let inbound = Inbound {
+                    method,
+                    host: "h",
+                    raw_path: "/",
+                    raw_query: "",
+                    headers: &headers,
+                    body: RawBody::Text(body),
+                    request_id: None,
+                };
+                Twilio.precheck(&inbound)
+            };
+            let form_type = "application/x-www-form-urlencoded; charset=utf-8";
+            assert!(check("POST", form_type, &form(limit)).is_ok());
+            let r = check("POST", form_type, &form(limit + 1)).unwrap_err();
+            assert_eq!(
+                r,
+                Rejection::TooManyParameters {
+                    count: limit + 1,
+                    limit
+                }
+            );
+            assert_eq!(r.status(), 413);
+            assert_eq!(r.category(), "too_many_parameters");
+            assert_eq!(
+                r.response().body.as_deref(),
+                Some(r#"{"error":"form body has more than 1000 parameters"}"#)
+            );
+            // Empty pieces count too: the bound is taken without decoding anything.
+            assert!(check("POST", form_type, &"+&".repeat(limit)).is_err());
+            // Only what is split before verification is bounded: a GET's query, a JSON body.
+            assert!(check("GET", form_type, &form(limit + 1)).is_ok());
+            assert!(check("POST", "application/json", &form(limit + 1)).is_ok());
+            // Other providers split forms only once verified.
+            for other in crate::providers::Provider::all().filter(|p| p.as_str() != "twilio") {
+                let mut headers = http::HeaderMap::new();
+                headers.insert(http::header::CONTENT_TYPE, form_type.parse().unwrap());
+                let body = form(limit + 1);
+                let inbound = Inbound {
+                    method: "POST",
+                    host: "h",
+                    raw_path: "/",
+                    raw_query: "",
+                    headers: &headers,
+                    body: RawBody::Text(&body),
+                    request_id: None,
+                };
+                assert!(other.precheck(&inbound).is_ok(), "{other}");
+            }
+        }
+
+        #[test]
+        fn the_sample_verifies_and_maps() {
+            let now = time::macros::datetime!(2026-11-22 12:00 UTC);
+            let s = Twilio.sample("https://u/hook", b"secret", now, [7; 16]);
+            let mut headers = http::HeaderMap::new();
+            for (k, v) in &s.headers {
+                headers.insert(*k, v.parse().unwrap());
+            }
+            let req = SignedRequest {
+                method: s.method,
+                base_url: "https://u",
+                raw_path: "/hook",
+                raw_query: "",
+                headers: &headers,
+                body: &s.body,
+            };
+            let ok = Twilio.verify(
+                &req,
+                &SecretSet::single("secret"),
+                &VerifyOptions::default(),
+                now,
+            );
+            assert_eq!(ok, Ok(SecretSlot::Current));
+            let pairs: Vec<_> = s.headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let e = map("twilio", s.method, &pairs, "", &s.body, &settings()).unwrap();
+            assert_eq!(e[0].detail_type, "message.received");
+        }
+    }
+}
