@@ -42,6 +42,8 @@ pub enum Command {
     Dev(crate::commands::DevArgs),
     /// Send a correctly signed sample delivery to a stack's URL (or any URL) and show the answer.
     SendTest(crate::commands::SendTestArgs),
+    /// List the providers ebhook verifies, with how each signs.
+    Providers(crate::commands::ProvidersArgs),
 }
 
 /// A provider as `--provider` takes it: any name in the handler's list, each shown in `--help`

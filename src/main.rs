@@ -1,4 +1,4 @@
-//! `ebhook`: SaaS webhooks (Zendesk, GitHub, Twilio) onto Amazon EventBridge in one command.
+//! `ebhook`: SaaS webhooks onto Amazon EventBridge in one command.
 //!
 //! Parse the command line, run the subcommand, and map its error to the exit code:
 //! 2 for a usage error, 3 for a failure AWS reported, 1 for anything else.
@@ -39,6 +39,10 @@ fn run(cli: Cli) -> Result<(), Error> {
         match cli.command {
             Command::Dev(args) => commands::dev::run(args).await,
             Command::Init(args) => commands::init::run(args).await,
+            Command::Providers(args) => {
+                commands::providers::run(&args);
+                Ok(())
+            }
             Command::Replay(args) => commands::replay::run(args).await,
             Command::RotateSecret(args) => commands::rotate_secret::run(args).await,
             Command::SendTest(args) => commands::send_test::run(args).await,

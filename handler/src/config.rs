@@ -246,7 +246,7 @@ mod tests {
             Config::from_map(&vars(&[])).unwrap_err(),
             ConfigError::MissingProvider(PROVIDER)
         );
-        let e = Config::from_map(&vars(&[(PROVIDER, "stripe")])).unwrap_err();
+        let e = Config::from_map(&vars(&[(PROVIDER, "mailchimp")])).unwrap_err();
         assert!(e.to_string().contains("EBHOOK_PROVIDER"), "{e}");
         let e =
             Config::from_map(&vars(&[(PROVIDER, "github"), (SOURCE, "aws.events")])).unwrap_err();

@@ -72,6 +72,10 @@ pub struct Metadata<'a> {
     pub delivery_id: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub webhook_id: Option<&'a str>,
+    /// The provider's id of the event, where one event may be delivered more than once under
+    /// different delivery ids (Shopify's `X-Shopify-Event-Id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account_id: Option<&'a str>,
     pub received_at: &'a str,
@@ -238,6 +242,24 @@ pub fn metadata<'a>(delivery: &Delivery<'a>) -> Metadata<'a> {
         unsigned_query,
         ..Metadata::default()
     }
+}
+
+/// The one event a JSON delivery becomes (an empty body reads as `{}`). `name` completes the
+/// metadata from the payload's top level; with no event name set, the event is the fallback.
+pub fn json_event<'a>(
+    d: &Delivery<'a>,
+    settings: &EventSettings,
+    mut meta: Metadata<'a>,
+    name: impl FnOnce(&mut Metadata<'a>, &mut TopLevel),
+) -> Result<Vec<Entry>, MapError> {
+    let text = if d.body.is_empty() { "{}" } else { d.text()? };
+    let mut payload = JsonPayload::parse(text)?;
+    name(&mut meta, &mut payload.top);
+    if meta.event.is_empty() {
+        meta.event = Cow::Borrowed(FALLBACK_DETAIL_TYPE);
+    }
+    let detail = payload.into_detail(&mut meta)?;
+    Ok(vec![entry(settings, &meta, detail)])
 }
 
 /// The entry for one event.

@@ -2,10 +2,13 @@
 //! errors, and constant-time MAC comparison. Pure: no I/O, no clock (the caller passes `now`), so
 //! every published vector runs as a unit test. Each provider's scheme is in `providers/`.
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
 use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};
 use http::{HeaderMap, HeaderName};
-use time::Duration;
+use subtle::ConstantTimeEq;
+use time::{Duration, OffsetDateTime};
 
 use crate::secrets::{Secret, SecretSlot};
 
@@ -77,7 +80,9 @@ pub enum VerifyError {
     MissingHeader(&'static str),
     #[error("signature header is not in the provider's format")]
     MalformedSignature,
-    #[error("timestamp header is not an ISO-8601 UTC time")]
+    #[error("signature settings name an algorithm ebhook does not support")]
+    UnsupportedAlgorithm,
+    #[error("timestamp header is not in the provider's format")]
     MalformedTimestamp,
     #[error("timestamp is outside the allowed window (replayed or clock skew)")]
     StaleTimestamp,
@@ -96,6 +101,7 @@ impl VerifyError {
             Self::NoSecret => "no_secret",
             Self::MissingHeader(_) => "missing_header",
             Self::MalformedSignature => "malformed_signature",
+            Self::UnsupportedAlgorithm => "unsupported_algorithm",
             Self::MalformedTimestamp => "malformed_timestamp",
             Self::StaleTimestamp => "stale_timestamp",
             Self::UnsignedBody => "unsigned_body",
@@ -126,6 +132,65 @@ where
         }
         mac.verify_slice(expected).ok().map(|()| slot)
     })
+}
+
+/// The most signatures read from one header (Stripe's `v1=`, Standard Webhooks' `v1,`). Senders
+/// put one per live secret, two during a rotation; the cap keeps a header of thousands of entries
+/// as cheap as one of sixteen for a request nobody has verified yet.
+pub(crate) const MAX_SIGNATURES: usize = 16;
+
+/// Like [`first_match`] for a header carrying several signatures: each secret's MAC is computed
+/// once and compared in constant time with every candidate, so a long list costs one MAC over the
+/// body per secret, not one per candidate.
+pub(crate) fn first_match_any<'s, M>(
+    secrets: impl IntoIterator<Item = (SecretSlot, &'s Secret)>,
+    parts: &[&[u8]],
+    candidates: &[[u8; 32]],
+) -> Option<SecretSlot>
+where
+    M: Mac + KeyInit,
+{
+    secrets.into_iter().find_map(|(slot, secret)| {
+        let mut mac = <M as KeyInit>::new_from_slice(secret.as_bytes()).ok()?;
+        for part in parts {
+            mac.update(part);
+        }
+        let tag = mac.finalize().into_bytes();
+        candidates
+            .iter()
+            .any(|c| bool::from(tag.as_slice().ct_eq(c)))
+            .then_some(slot)
+    })
+}
+
+/// A Unix time in whole seconds as senders write it: ASCII digits only (no sign, space or
+/// fraction), so the text that was signed is exactly the number that is checked.
+pub(crate) fn parse_unix_seconds(text: &str) -> Option<OffsetDateTime> {
+    // 18 digits always fit an i64; real timestamps have 10.
+    if text.is_empty() || text.len() > 18 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    OffsetDateTime::from_unix_timestamp(text.parse().ok()?).ok()
+}
+
+/// Whether `signed_at` is within `tolerance` of `now`, either way.
+pub(crate) fn within(signed_at: OffsetDateTime, now: OffsetDateTime, tolerance: Duration) -> bool {
+    (now - signed_at).abs() <= tolerance
+}
+
+/// A MAC of exactly `len` bytes from standard, padded base64. The header is not verified yet, so
+/// its length is checked before it is decoded: nothing is allocated beyond the MAC itself.
+pub(crate) fn decode_base64_mac(text: &str, len: usize) -> Result<Vec<u8>, VerifyError> {
+    if text.len() != len.div_ceil(3) * 4 {
+        return Err(VerifyError::MalformedSignature);
+    }
+    let mac = B64
+        .decode(text)
+        .map_err(|_| VerifyError::MalformedSignature)?;
+    if mac.len() != len {
+        return Err(VerifyError::MalformedSignature);
+    }
+    Ok(mac)
 }
 
 pub(crate) type HmacSha256 = Hmac<sha2::Sha256>;

@@ -3,6 +3,7 @@
 pub mod common;
 pub mod dev;
 pub mod init;
+pub mod providers;
 pub mod replay;
 pub mod rotate_secret;
 pub mod send_test;
@@ -13,6 +14,7 @@ pub mod update_function;
 
 pub use dev::DevArgs;
 pub use init::InitArgs;
+pub use providers::ProvidersArgs;
 pub use replay::ReplayArgs;
 pub use rotate_secret::RotateSecretArgs;
 pub use send_test::SendTestArgs;

@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::support::sdk::sdk_sign;
 use crate::support::{Moto, moto, workspace_root};
 
 const SECRET_VAR: &str = "EBHOOK_DEV_TEST_SECRET";
@@ -187,30 +188,6 @@ async fn post(url: &str, headers: &[(&str, &str)], body: impl Into<Vec<u8>>) -> 
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
     }
-}
-
-/// Signs with the official SDKs through tests/sign_with_sdks.py.
-fn sdk_sign(jobs: &Value) -> Vec<Value> {
-    let mut child = Command::new(moto::python())
-        .arg(workspace_root().join("tests").join("sign_with_sdks.py"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run tests/sign_with_sdks.py");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(jobs.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "sign_with_sdks.py failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// `X-Hub-Signature-256` values from GitHub's official library (@octokit/webhooks-methods,

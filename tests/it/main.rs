@@ -12,6 +12,7 @@ mod harness_selftest;
 mod hostile;
 mod init_flows;
 mod memory;
+mod providers;
 mod replay;
 mod rotate;
 mod template;

@@ -8,6 +8,11 @@
 //! [`Scheme::map`] into entries (`event`), and forwarded. Nothing here imports the forwarder.
 
 pub mod github;
+pub mod gitlab;
+pub mod shopify;
+pub mod slack;
+pub mod standard_webhooks;
+pub mod stripe;
 pub mod twilio;
 pub mod zendesk;
 
@@ -21,11 +26,21 @@ use crate::event::{Delivery, Entry, EventSettings, MapError, check_sizes};
 use crate::request::{Inbound, Rejection, Reply};
 use crate::secrets::{SecretSet, SecretSlot};
 pub(crate) use crate::verify::{
-    HmacSha1, HmacSha256, SignedRequest, VerifyError, VerifyOptions, first_match, mac_bytes,
+    HmacSha1, HmacSha256, MAX_SIGNATURES, SignedRequest, VerifyError, VerifyOptions,
+    decode_base64_mac, first_match, first_match_any, mac_bytes, parse_unix_seconds, within,
 };
 
 /// Every provider, in the order `ebhook providers` and `init`'s menu list them.
-pub static ALL: &[&dyn Scheme] = &[&zendesk::Zendesk, &github::Github, &twilio::Twilio];
+pub static ALL: &[&dyn Scheme] = &[
+    &zendesk::Zendesk,
+    &github::Github,
+    &twilio::Twilio,
+    &stripe::Stripe,
+    &slack::Slack,
+    &shopify::Shopify,
+    &standard_webhooks::StandardWebhooks,
+    &gitlab::Gitlab,
+];
 
 /// Everything that is one provider's. Pure: no I/O, no clock (`now` is passed in).
 pub trait Scheme: Sync {
@@ -325,5 +340,99 @@ mod tests {
         }
         let e = "mailchimp".parse::<Provider>().unwrap_err();
         assert!(e.to_string().contains(&Provider::names()), "{e}");
+    }
+
+    /// Every provider's sample is signed as the provider signs: it verifies with its secret,
+    /// not with another or once tampered with, and maps to events.
+    #[test]
+    fn every_sample_verifies_and_maps() {
+        // Valid for every scheme: text for the HMAC keys, base64 after `whsec_` for Standard
+        // Webhooks (and a GitLab signing token).
+        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let other = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+        let now = time::macros::datetime!(2026-11-22 12:00 UTC);
+        for provider in Provider::all() {
+            let sample = provider.sample(
+                "https://u.example/hook?x=1",
+                secret.as_bytes(),
+                now,
+                [7; 16],
+            );
+            assert!(provider.allows_method(sample.method), "{provider}");
+            let url: http::Uri = sample.url.parse().unwrap();
+            let mut headers = http::HeaderMap::new();
+            for (k, v) in &sample.headers {
+                headers.append(*k, v.parse().unwrap());
+            }
+            let check = |secret: &str, body: &[u8]| {
+                let request = SignedRequest {
+                    method: sample.method,
+                    base_url: "https://u.example",
+                    raw_path: url.path(),
+                    raw_query: url.query().unwrap_or(""),
+                    headers: &headers,
+                    body,
+                };
+                provider.verify(
+                    &request,
+                    &SecretSet::single(secret),
+                    &VerifyOptions::default(),
+                    now,
+                )
+            };
+            assert_eq!(
+                check(secret, &sample.body),
+                Ok(SecretSlot::Current),
+                "{provider}"
+            );
+            assert!(
+                check(other, &sample.body).is_err(),
+                "{provider}: another secret"
+            );
+            let mut tampered = sample.body.clone();
+            tampered.push(b' ');
+            assert!(check(secret, &tampered).is_err(), "{provider}: tampered");
+            let pairs: Vec<_> = sample
+                .headers
+                .iter()
+                .map(|(k, v)| (*k, v.as_str()))
+                .collect();
+            let entries = testing::map(
+                provider.as_str(),
+                sample.method,
+                &pairs,
+                url.query().unwrap_or(""),
+                &sample.body,
+                &testing::settings(),
+            )
+            .unwrap();
+            assert_eq!(entries.len(), 1, "{provider}");
+            assert_ne!(
+                entries[0].detail_type,
+                crate::event::FALLBACK_DETAIL_TYPE,
+                "{provider}: named"
+            );
+            let detail = testing::detail(&entries[0]);
+            assert_eq!(detail["ebhook"]["provider"], provider.as_str());
+            assert!(
+                detail["ebhook"]["deliveryId"].is_string(),
+                "{provider}: {detail}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_provider_has_steps_naming_the_url() {
+        for provider in Provider::all() {
+            let steps = provider.setup_steps("https://u.example/hook", "my-stack");
+            assert!(steps.contains("https://u.example/hook"), "{provider}");
+            assert!(!provider.after_rotation().is_empty());
+            if let SecretOrigin::AfterWebhook { .. } = provider.secret_origin() {
+                assert!(
+                    steps.contains("--stack-name my-stack"),
+                    "{provider}: how to give the secret"
+                );
+            }
+        }
     }
 }

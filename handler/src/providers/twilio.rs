@@ -5,12 +5,19 @@
 //! Twilio appends `bodySHA256=<hex>` to the URL and signs the URL alone, so both the signature
 //! and the body hash are checked. Twilio is inconsistent about the default port, so, as its
 //! SDKs do, the URL is tried both with and without it.
+//!
+//! SharedKey signing (Webhooks configuration API, public beta): when a Webhook Rule matches the
+//! URL, Twilio signs the same string with a SharedKey secret instead of the auth token, using
+//! the hash named in `X-Twilio-Webhooks-Signature-Settings: key=<id>,algorithm=HMAC_SHA256`
+//! (or `HMAC_SHA1`). The stored secret is then the SharedKey secret. No header means HMAC-SHA1,
+//! as before; a header that names no algorithm, names one twice or names an unknown one is
+//! refused (Twilio's SDKs fall back to HMAC-SHA1 for the first; failing closed is safer).
 
 use std::borrow::Cow;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
-use http::HeaderName;
+use http::{HeaderMap, HeaderName};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
@@ -18,25 +25,28 @@ use time::OffsetDateTime;
 use serde_json::value::RawValue;
 
 use super::{
-    HmacSha1, Sample, Scheme, SecretOrigin, SignedRequest, VerifyError, VerifyOptions, first_match,
-    mac_bytes,
+    HmacSha1, HmacSha256, Sample, Scheme, SecretOrigin, SignedRequest, VerifyError, VerifyOptions,
+    decode_base64_mac, first_match, mac_bytes,
 };
 use crate::event::{
     self, BodyKind, Delivery, Entry, EventSettings, FALLBACK_DETAIL_TYPE, JsonPayload, MapError,
     Metadata, first_byte, malformed,
 };
 use crate::request::{Inbound, Rejection, Reply, is_form, media_type};
-use crate::secrets::{SecretSet, SecretSlot};
+use crate::secrets::{Secret, SecretSet, SecretSlot};
 
 /// Twilio's messaging, voice and status callbacks, and Event Streams webhook sinks.
 pub struct Twilio;
 
 pub const SIGNATURE_HEADER: &str = "x-twilio-signature";
 pub const IDEMPOTENCY_HEADER: &str = "i-twilio-idempotency-token";
+/// Present when a SharedKey signed the request: `key=<sharedKeyId>,algorithm=<algorithm>`.
+pub const SIGNATURE_SETTINGS_HEADER: &str = "x-twilio-webhooks-signature-settings";
 // The same names as `HeaderName`s, which the verifier, the mapper and the logs look up (a
 // lookup by `&str` parses the name each time).
 pub static SIGNATURE: HeaderName = HeaderName::from_static(SIGNATURE_HEADER);
 pub static IDEMPOTENCY: HeaderName = HeaderName::from_static(IDEMPOTENCY_HEADER);
+pub static SIGNATURE_SETTINGS: HeaderName = HeaderName::from_static(SIGNATURE_SETTINGS_HEADER);
 pub const BODY_HASH_PARAM: &str = "bodySHA256";
 
 /// The most parameters a Twilio form body may have. Twilio signs the sorted parameters, so a
@@ -61,16 +71,139 @@ pub fn canonical_params<'a>(
     params
 }
 
-/// The `X-Twilio-Signature` Twilio sends for a request to `url` with these POST parameters.
+/// The hash Twilio signs with: HMAC-SHA1 with the auth token, or either with a SharedKey.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Algorithm {
+    HmacSha1,
+    HmacSha256,
+}
+
+impl Algorithm {
+    /// The name in `X-Twilio-Webhooks-Signature-Settings`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::HmacSha1 => "HMAC_SHA1",
+            Self::HmacSha256 => "HMAC_SHA256",
+        }
+    }
+
+    /// Twilio's SDKs compare the name in any case.
+    fn from_name(name: &str) -> Option<Self> {
+        [Self::HmacSha1, Self::HmacSha256]
+            .into_iter()
+            .find(|a| name.eq_ignore_ascii_case(a.as_str()))
+    }
+
+    /// Bytes in the MAC: 20 for SHA-1, 32 for SHA-256.
+    pub fn mac_len(self) -> usize {
+        match self {
+            Self::HmacSha1 => 20,
+            Self::HmacSha256 => 32,
+        }
+    }
+
+    fn mac(self, key: &[u8], message: &[u8]) -> Vec<u8> {
+        match self {
+            Self::HmacSha1 => mac_bytes::<HmacSha1>(key, &[message]),
+            Self::HmacSha256 => mac_bytes::<HmacSha256>(key, &[message]),
+        }
+    }
+
+    fn first_match<'s>(
+        self,
+        secrets: impl IntoIterator<Item = (SecretSlot, &'s Secret)>,
+        message: &[u8],
+        expected: &[u8],
+    ) -> Option<SecretSlot> {
+        match self {
+            Self::HmacSha1 => first_match::<HmacSha1>(secrets, &[message], expected),
+            Self::HmacSha256 => first_match::<HmacSha256>(secrets, &[message], expected),
+        }
+    }
+}
+
+/// What `X-Twilio-Webhooks-Signature-Settings` says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignatureSettings<'a> {
+    /// The SharedKey's id, if given: which key signed, for logs during a rotation.
+    pub key: Option<&'a str>,
+    pub algorithm: Algorithm,
+}
+
+/// The most comma-separated entries read from the settings header. Twilio sends two; the cap
+/// bounds the work on a header nobody has verified yet (the header itself is not signed).
+pub const MAX_SETTINGS_ENTRIES: usize = 8;
+
+/// Parse `key=<id>,algorithm=<algorithm>`. Names are exact, entries may come in any order and
+/// unknown names are skipped (Twilio may add some); spaces around names and values are ignored.
+pub fn parse_signature_settings(value: &str) -> Result<SignatureSettings<'_>, VerifyError> {
+    let (mut key, mut algorithm) = (None, None);
+    for (i, entry) in value.split(',').enumerate() {
+        if i == MAX_SETTINGS_ENTRIES {
+            return Err(VerifyError::MalformedSignature);
+        }
+        let (name, val) = entry
+            .split_once('=')
+            .ok_or(VerifyError::MalformedSignature)?;
+        let (name, val) = (name.trim(), val.trim());
+        if name.is_empty() || val.is_empty() {
+            return Err(VerifyError::MalformedSignature);
+        }
+        let repeated = match name {
+            "key" => key.replace(val).is_some(),
+            "algorithm" => algorithm.replace(val).is_some(),
+            _ => false,
+        };
+        // A name given twice is ambiguous: refused rather than guessed.
+        if repeated {
+            return Err(VerifyError::MalformedSignature);
+        }
+    }
+    let name = algorithm.ok_or(VerifyError::MalformedSignature)?;
+    let algorithm = Algorithm::from_name(name).ok_or(VerifyError::UnsupportedAlgorithm)?;
+    Ok(SignatureSettings { key, algorithm })
+}
+
+/// The algorithm a request was signed with: HMAC-SHA1 without the settings header.
+pub fn signature_algorithm(headers: &HeaderMap) -> Result<Algorithm, VerifyError> {
+    let mut values = headers.get_all(&SIGNATURE_SETTINGS).iter();
+    let Some(value) = values.next() else {
+        return Ok(Algorithm::HmacSha1);
+    };
+    // Present but unreadable, or sent twice, is not "absent": it must not mean the default.
+    if values.next().is_some() {
+        return Err(VerifyError::MalformedSignature);
+    }
+    let text = value
+        .to_str()
+        .map_err(|_| VerifyError::MalformedSignature)?;
+    Ok(parse_signature_settings(text)?.algorithm)
+}
+
+/// The `X-Twilio-Webhooks-Signature-Settings` Twilio sends with a SharedKey signature.
+pub fn settings_header(key_id: &str, algorithm: Algorithm) -> String {
+    format!("key={key_id},algorithm={}", algorithm.as_str())
+}
+
+/// The `X-Twilio-Signature` Twilio sends for a request to `url` with these POST parameters,
+/// signed with the auth token (HMAC-SHA1).
 pub fn sign<'a>(
     token: &[u8],
     url: &str,
     params: impl IntoIterator<Item = (Cow<'a, str>, Cow<'a, str>)>,
 ) -> String {
-    B64.encode(mac_bytes::<HmacSha1>(
-        token,
-        &[signed_message(url, &canonical_params(params)).as_bytes()],
-    ))
+    sign_with(Algorithm::HmacSha1, token, url, params)
+}
+
+/// As [`sign`], with `algorithm`: a SharedKey signature keyed by the SharedKey secret.
+pub fn sign_with<'a>(
+    algorithm: Algorithm,
+    secret: &[u8],
+    url: &str,
+    params: impl IntoIterator<Item = (Cow<'a, str>, Cow<'a, str>)>,
+) -> String {
+    let message = signed_message(url, &canonical_params(params));
+    B64.encode(algorithm.mac(secret, message.as_bytes()))
 }
 
 /// The hex SHA-256 of a JSON body, as Twilio puts it in `bodySHA256`.
@@ -132,12 +265,9 @@ fn verify(
     now: OffsetDateTime,
 ) -> Result<SecretSlot, VerifyError> {
     let signature = req.header(&SIGNATURE)?;
-    let expected = B64
-        .decode(signature.trim())
-        .map_err(|_| VerifyError::MalformedSignature)?;
-    if expected.len() != 20 {
-        return Err(VerifyError::MalformedSignature);
-    }
+    let algorithm = signature_algorithm(req.headers)?;
+    // The MAC's length follows the algorithm: a SHA-1 MAC under HMAC_SHA256 is malformed.
+    let expected = decode_base64_mac(signature.trim(), algorithm.mac_len())?;
     let body_hash_param = form_urlencoded::parse(req.raw_query.as_bytes())
         .find(|(k, _)| k == BODY_HASH_PARAM)
         .map(|(_, v)| v);
@@ -162,7 +292,7 @@ fn verify(
     for candidate in port_variants(&url) {
         let message = signed_message(&candidate, &params);
         if let Some(slot) =
-            first_match::<HmacSha1>(secrets.active(now), &[message.as_bytes()], &expected)
+            algorithm.first_match(secrets.active(now), message.as_bytes(), &expected)
         {
             return Ok(slot);
         }
@@ -176,7 +306,7 @@ impl Scheme for Twilio {
     }
 
     fn signing(&self) -> &'static str {
-        "base64 HMAC-SHA1 of the URL + sorted form parameters (X-Twilio-Signature), keyed by the Auth Token; JSON bodies by bodySHA256 in the URL"
+        "base64 HMAC-SHA1 (Auth Token) or HMAC-SHA256 (SharedKey) of the URL + sorted form parameters (X-Twilio-Signature); JSON by bodySHA256"
     }
 
     /// Webhooks may be configured for GET.
@@ -284,7 +414,10 @@ impl Scheme for Twilio {
                 status callbacks may use the same URL.\n\
              4. Event Streams (optional): Create a sink of type Webhook with destination {url}, method POST.\n\
              The secret is your account's primary Auth Token (Console > Account > API keys & tokens). If you\n\
-             change it in Twilio, give ebhook the new one: ebhook init --provider twilio --stack-name {stack} --secret-stdin\n"
+             change it in Twilio, give ebhook the new one: ebhook init --provider twilio --stack-name {stack} --secret-stdin\n\
+             To sign with a SharedKey instead (Webhooks configuration API), give its secret with\n\
+             ebhook rotate-secret --stack-name {stack} --secret-stdin before the Webhook Rule takes effect:\n\
+             the Auth Token keeps verifying through the grace period.\n"
         )
     }
 
@@ -444,7 +577,22 @@ mod tests {
 
     impl Req<'_> {
         fn check(&self, secrets: &SecretSet) -> Result<SecretSlot, VerifyError> {
+            self.check_with(secrets, &[])
+        }
+
+        /// With these raw `X-Twilio-Webhooks-Signature-Settings` values.
+        fn check_with(
+            &self,
+            secrets: &SecretSet,
+            settings: &[&[u8]],
+        ) -> Result<SecretSlot, VerifyError> {
             let mut headers = HeaderMap::new();
+            for value in settings {
+                headers.append(
+                    SIGNATURE_SETTINGS_HEADER,
+                    http::HeaderValue::from_bytes(value).unwrap(),
+                );
+            }
             if let Some(ct) = self.content_type {
                 headers.insert(http::header::CONTENT_TYPE, ct.parse().unwrap());
             }
@@ -698,6 +846,274 @@ mod tests {
         let v = port_variants("https://[::1]:8443/x");
         assert_eq!(v[0], "https://[::1]/x");
         assert_eq!(v[1], "https://[::1]:8443/x");
+    }
+
+    // SharedKey vectors, produced once with twilio 9.13.0 (PyPI):
+    // `RequestValidator(SHARED_SECRET).compute_signature(url, params, "HMAC_SHA256")`, each
+    // accepted by its `validate(..., algorithm="HMAC_SHA256")`.
+    const SHARED_SECRET: &str = "sharedkey-secret-ebhook-test";
+    const SHARED_SETTINGS: &[u8] = b"key=webhooks_sharedkey_example,algorithm=HMAC_SHA256";
+    const SHARED_VOICE_SHA256: &str = "E4jjcnLMd4l7MFpel6fiqPUiFbPjFvIS1jSguswpuqY=";
+    const SHARED_VOICE_SHA256_PORT: &str = "28iDnK6s32oDPCwGn8yCusDAPFOSbbIqKyqgNw5JPCg=";
+    const SHARED_JSON_SHA256: &str = "4H4OJ7mH2d49ABTYD4rjYV7uQ8BOykJMNylpAyIkY0o=";
+    // The same SDK with the default algorithm, HMAC_SHA1.
+    const SHARED_VOICE_SHA1: &str = "DR3DrJBm3lpZ8uh7boXzPrg6Zgs=";
+
+    fn shared_voice(signature: &str, settings: &[&[u8]]) -> Result<SecretSlot, VerifyError> {
+        shared_voice_with(&SecretSet::single(SHARED_SECRET), signature, settings)
+    }
+
+    fn shared_voice_with(
+        secrets: &SecretSet,
+        signature: &str,
+        settings: &[&[u8]],
+    ) -> Result<SecretSlot, VerifyError> {
+        Req {
+            method: "POST",
+            base: "https://mycompany.com",
+            path: "/myapp.php",
+            query: "foo=1&bar=2",
+            content_type: FORM,
+            signature: Some(signature),
+            body: &form(&VOICE),
+        }
+        .check_with(secrets, settings)
+    }
+
+    #[test]
+    fn shared_key_sha256_sdk_vectors() {
+        let url = "https://mycompany.com/myapp.php?foo=1&bar=2";
+        let with_port = "https://mycompany.com:443/myapp.php?foo=1&bar=2";
+        let key = SHARED_SECRET.as_bytes();
+        let sha256 = Algorithm::HmacSha256;
+        assert_eq!(
+            sign_with(sha256, key, url, borrowed(&VOICE)),
+            SHARED_VOICE_SHA256
+        );
+        assert_eq!(
+            sign_with(sha256, key, with_port, borrowed(&VOICE)),
+            SHARED_VOICE_SHA256_PORT
+        );
+        for sig in [SHARED_VOICE_SHA256, SHARED_VOICE_SHA256_PORT] {
+            assert_eq!(
+                shared_voice(sig, &[SHARED_SETTINGS]),
+                Ok(SecretSlot::Current)
+            );
+        }
+        // JSON: the same URL with bodySHA256, signed alone.
+        let body = br#"{"property": "value", "boolean": true}"#;
+        let query = format!("foo=1&bar=2&bodySHA256={}", body_hash(body));
+        let json = |body: &'static [u8]| {
+            Req {
+                method: "POST",
+                base: "https://mycompany.com",
+                path: "/myapp.php",
+                query: &query,
+                content_type: Some("application/json"),
+                signature: Some(SHARED_JSON_SHA256),
+                body,
+            }
+            .check_with(&SecretSet::single(SHARED_SECRET), &[SHARED_SETTINGS])
+        };
+        assert_eq!(json(body), Ok(SecretSlot::Current));
+        assert_eq!(
+            json(br#"{"property": "value", "boolean": false}"#),
+            Err(VerifyError::BodyHashMismatch)
+        );
+    }
+
+    #[test]
+    fn shared_key_sha1_matches_the_header_or_its_absence() {
+        let url = "https://mycompany.com/myapp.php?foo=1&bar=2";
+        let key = SHARED_SECRET.as_bytes();
+        assert_eq!(sign(key, url, borrowed(&VOICE)), SHARED_VOICE_SHA1);
+        assert_eq!(
+            sign_with(Algorithm::HmacSha1, key, url, borrowed(&VOICE)),
+            SHARED_VOICE_SHA1
+        );
+        let sha1_settings = settings_header("webhooks_sharedkey_example", Algorithm::HmacSha1);
+        assert_eq!(
+            shared_voice(SHARED_VOICE_SHA1, &[sha1_settings.as_bytes()]),
+            Ok(SecretSlot::Current)
+        );
+        assert_eq!(
+            shared_voice(SHARED_VOICE_SHA1, &[]),
+            Ok(SecretSlot::Current)
+        );
+    }
+
+    #[test]
+    fn signature_must_be_of_the_named_algorithm() {
+        // A SHA-1 signature (of the right string, with the right secret) under HMAC_SHA256.
+        assert_eq!(
+            shared_voice(SHARED_VOICE_SHA1, &[SHARED_SETTINGS]),
+            Err(VerifyError::MalformedSignature)
+        );
+        // A SHA-256 one without the header (HMAC-SHA1), or under HMAC_SHA1.
+        assert_eq!(
+            shared_voice(SHARED_VOICE_SHA256, &[]),
+            Err(VerifyError::MalformedSignature)
+        );
+        assert_eq!(
+            shared_voice(
+                SHARED_VOICE_SHA256,
+                &[b"key=k,algorithm=HMAC_SHA1".as_slice()]
+            ),
+            Err(VerifyError::MalformedSignature)
+        );
+    }
+
+    #[test]
+    fn shared_key_wrong_secret_and_tampering_fail() {
+        assert_eq!(
+            shared_voice_with(
+                &SecretSet::single(TOKEN),
+                SHARED_VOICE_SHA256,
+                &[SHARED_SETTINGS]
+            ),
+            Err(VerifyError::Mismatch)
+        );
+        let mut tampered = VOICE;
+        tampered[2] = ("Digits", "1235");
+        let r = Req {
+            method: "POST",
+            base: "https://mycompany.com",
+            path: "/myapp.php",
+            query: "foo=1&bar=2",
+            content_type: FORM,
+            signature: Some(SHARED_VOICE_SHA256),
+            body: &form(&tampered),
+        };
+        assert_eq!(
+            r.check_with(&SecretSet::single(SHARED_SECRET), &[SHARED_SETTINGS]),
+            Err(VerifyError::Mismatch)
+        );
+    }
+
+    #[test]
+    fn shared_key_previous_secret_during_rotation() {
+        let url = "https://mycompany.com/myapp.php?foo=1&bar=2";
+        let old = sign_with(
+            Algorithm::HmacSha256,
+            b"old shared key",
+            url,
+            borrowed(&VOICE),
+        );
+        let set = SecretSet::new(
+            Some(Secret::new(SHARED_SECRET)),
+            Some(Secret::new("old shared key")),
+            Some(datetime!(2026-11-22 12:00:30 UTC)),
+        );
+        assert_eq!(
+            shared_voice_with(&set, &old, &[SHARED_SETTINGS]),
+            Ok(SecretSlot::Previous)
+        );
+        assert_eq!(
+            shared_voice_with(&set, SHARED_VOICE_SHA256, &[SHARED_SETTINGS]),
+            Ok(SecretSlot::Current)
+        );
+        let expired = SecretSet::new(
+            Some(Secret::new(SHARED_SECRET)),
+            Some(Secret::new("old shared key")),
+            Some(datetime!(2026-11-22 11:00 UTC)),
+        );
+        assert_eq!(
+            shared_voice_with(&expired, &old, &[SHARED_SETTINGS]),
+            Err(VerifyError::Mismatch)
+        );
+    }
+
+    #[test]
+    fn unknown_algorithm_fails_closed() {
+        for settings in [
+            "key=k,algorithm=HMAC_SHA512",
+            "algorithm=SHA256",
+            "algorithm=hmac-sha256",
+            "algorithm=HMAC_SHA256X",
+            "algorithm=HMAC_SHA",
+            "algorithm=NONE",
+        ] {
+            assert_eq!(
+                shared_voice(SHARED_VOICE_SHA256, &[settings.as_bytes()]),
+                Err(VerifyError::UnsupportedAlgorithm),
+                "{settings}"
+            );
+        }
+    }
+
+    #[test]
+    fn malformed_settings_fail_closed_without_panicking() {
+        let nine = "a=1,".repeat(8) + "algorithm=HMAC_SHA256";
+        let long = format!("key={},algorithm=HMAC_SHA256", "k".repeat(8000));
+        for settings in [
+            &b""[..],
+            b" ",
+            b",",
+            b"key=k",
+            b"key=k,",
+            b"key=k,,algorithm=HMAC_SHA256",
+            b"algorithm",
+            b"algorithm=",
+            b"=HMAC_SHA256",
+            b"algorithm=HMAC_SHA256,algorithm=HMAC_SHA256",
+            b"algorithm=HMAC_SHA256,algorithm=HMAC_SHA1",
+            b"key=a,key=b,algorithm=HMAC_SHA256",
+            b"Algorithm=HMAC_SHA256",
+            b"key=k;algorithm=HMAC_SHA256",
+            b"key=k,algorithm=HMAC_SHA256,extra",
+            b"key=k,algorithm=HMAC_SHA256\xff",
+            nine.as_bytes(),
+        ] {
+            assert_eq!(
+                shared_voice(SHARED_VOICE_SHA256, &[settings]),
+                Err(VerifyError::MalformedSignature),
+                "{}",
+                String::from_utf8_lossy(settings)
+            );
+        }
+        // Sent twice is ambiguous, even when both say the same.
+        assert_eq!(
+            shared_voice(SHARED_VOICE_SHA256, &[SHARED_SETTINGS, SHARED_SETTINGS]),
+            Err(VerifyError::MalformedSignature)
+        );
+        // Long but well-formed is fine: only the number of entries is capped.
+        assert_eq!(
+            shared_voice(SHARED_VOICE_SHA256, &[long.as_bytes()]),
+            Ok(SecretSlot::Current)
+        );
+    }
+
+    #[test]
+    fn settings_parse_leniently_where_twilio_sdks_do() {
+        for settings in [
+            "key=webhooks_sharedkey_example,algorithm=HMAC_SHA256",
+            "algorithm=HMAC_SHA256,key=webhooks_sharedkey_example",
+            " key = webhooks_sharedkey_example , algorithm = HMAC_SHA256 ",
+            "algorithm=hmac_sha256",
+            "key=k,algorithm=HMAC_SHA256,version=2",
+        ] {
+            assert_eq!(
+                shared_voice(SHARED_VOICE_SHA256, &[settings.as_bytes()]),
+                Ok(SecretSlot::Current),
+                "{settings}"
+            );
+        }
+        let header = settings_header("webhooks_sharedkey_example", Algorithm::HmacSha256);
+        assert_eq!(header.as_bytes(), SHARED_SETTINGS);
+        assert_eq!(
+            parse_signature_settings(&header),
+            Ok(SignatureSettings {
+                key: Some("webhooks_sharedkey_example"),
+                algorithm: Algorithm::HmacSha256,
+            })
+        );
+        assert_eq!(
+            parse_signature_settings("algorithm=HMAC_SHA1"),
+            Ok(SignatureSettings {
+                key: None,
+                algorithm: Algorithm::HmacSha1,
+            })
+        );
     }
 
     /// How deliveries become events, and what is refused before verification.

@@ -9,6 +9,7 @@ pub mod moto;
 pub mod process;
 pub mod resolve;
 pub mod runtime_api;
+pub mod sdk;
 pub mod stack;
 pub mod stand_in;
 
