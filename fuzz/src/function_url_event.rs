@@ -65,7 +65,7 @@ pub fn config(provider: Provider, tight: bool) -> Config {
 }
 
 thread_local! {
-    static PIPELINES: Vec<Pipeline> = Provider::all()
+    static PIPELINES: Vec<Pipeline> = crate::MODELLED.map(crate::provider).into_iter()
         .flat_map(|p| [false, true].map(|tight| {
             Pipeline::new(config(p, tight), SecretStore::fixed(SecretSet::single(SECRET)))
         }))
