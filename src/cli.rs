@@ -114,6 +114,98 @@ pub struct StackArgs {
     /// custom domain; Twilio signs the URL it called (parameter PublicBaseUrl).
     #[arg(long)]
     pub public_base_url: Option<String>,
+    #[command(flatten)]
+    pub scheme: SchemeArgs,
+}
+
+/// How a provider described at `init` (`--provider generic`) signs: an HMAC, a static token or
+/// basic auth, and where the event name and delivery id are (parameter ProviderScheme).
+#[derive(Clone, Debug, Default, Args)]
+#[command(next_help_heading = "Describing a generic provider")]
+pub struct SchemeArgs {
+    /// The header carrying an HMAC signature (e.g. X-Signature).
+    #[arg(long, conflicts_with_all = ["token_header", "basic_auth"])]
+    pub signature_header: Option<String>,
+    /// Text before the signature in that header (e.g. sha256=).
+    #[arg(long, requires = "signature_header")]
+    pub signature_prefix: Option<String>,
+    /// The HMAC's hash: sha1, sha256 (default) or sha512.
+    #[arg(long, requires = "signature_header")]
+    pub signature_algorithm: Option<String>,
+    /// How the signature is written: hex (default) or base64.
+    #[arg(long, requires = "signature_header")]
+    pub signature_encoding: Option<String>,
+    /// What is signed: body (default), timestamp-body or id-timestamp-body.
+    #[arg(long, requires = "signature_header")]
+    pub signed: Option<String>,
+    /// Put between the signed parts (e.g. `.`).
+    #[arg(long, requires = "signature_header")]
+    pub signed_delimiter: Option<String>,
+    /// The header with the signed Unix timestamp, checked against the tolerance.
+    #[arg(long, requires = "signature_header")]
+    pub timestamp_header: Option<String>,
+    /// The header with the signed message id.
+    #[arg(long, requires = "signature_header")]
+    pub id_header: Option<String>,
+    /// The character between several signatures in the header (e.g. a space).
+    #[arg(long, requires = "signature_header")]
+    pub signature_separator: Option<String>,
+    /// The header carrying a static token (the secret itself).
+    #[arg(long, conflicts_with = "basic_auth")]
+    pub token_header: Option<String>,
+    /// HTTP basic auth; the secret is user:password.
+    #[arg(long)]
+    pub basic_auth: bool,
+    /// Where the event name is: header:<Name> or json:<top-level field>.
+    #[arg(long)]
+    pub event_type: Option<String>,
+    /// Where the delivery id (the dedupe key) is: header:<Name> or json:<top-level field>.
+    #[arg(long)]
+    pub delivery_id: Option<String>,
+}
+
+impl SchemeArgs {
+    /// The description as the handler reads it (URL query pairs), or `None` when no option
+    /// describes a scheme. The handler checks it ([`stack::Settings::described`]).
+    pub fn description(&self) -> Option<String> {
+        let mut pairs = form_urlencoded::Serializer::new(String::new());
+        if let Some(header) = &self.signature_header {
+            pairs
+                .append_pair("auth", "hmac")
+                .append_pair("header", header);
+            for (key, value) in [
+                ("prefix", &self.signature_prefix),
+                ("algorithm", &self.signature_algorithm),
+                ("encoding", &self.signature_encoding),
+                ("signed", &self.signed),
+                ("delimiter", &self.signed_delimiter),
+                ("timestamp-header", &self.timestamp_header),
+                ("id-header", &self.id_header),
+                ("separator", &self.signature_separator),
+            ] {
+                if let Some(value) = value {
+                    pairs.append_pair(key, value);
+                }
+            }
+        } else if let Some(header) = &self.token_header {
+            pairs
+                .append_pair("auth", "token")
+                .append_pair("header", header);
+        } else if self.basic_auth {
+            pairs.append_pair("auth", "basic");
+        } else if self.event_type.is_none() && self.delivery_id.is_none() {
+            return None;
+        }
+        for (key, value) in [
+            ("event", &self.event_type),
+            ("delivery-id", &self.delivery_id),
+        ] {
+            if let Some(value) = value {
+                pairs.append_pair(key, value);
+            }
+        }
+        Some(pairs.finish())
+    }
 }
 
 #[derive(Debug, Args)]

@@ -48,6 +48,9 @@ pub struct Config {
 pub enum ConfigError {
     #[error("{0} is not set: set it to a provider's name (`ebhook providers` lists them)")]
     MissingProvider(&'static str),
+    /// The provider's own description (the generic provider's scheme) is missing or wrong.
+    #[error("{0}")]
+    Described(String),
     #[error("{var}: {source}")]
     UnknownProvider {
         var: &'static str,
@@ -73,6 +76,8 @@ pub const TOLERANCE: &str = "EBHOOK_TIMESTAMP_TOLERANCE_SECONDS";
 /// Accept the secret a provider publishes for its own test sends (Zendesk's webhook builder).
 pub const ACCEPT_TEST_SECRET: &str = "EBHOOK_ACCEPT_TEST_SECRET";
 pub const PUBLIC_BASE_URL: &str = "EBHOOK_PUBLIC_BASE_URL";
+/// How the provider signs, for a provider described at `init` (generic); empty for the others.
+pub const PROVIDER_SCHEME: &str = "EBHOOK_PROVIDER_SCHEME";
 pub const MAX_BODY: &str = "EBHOOK_MAX_BODY_BYTES";
 pub const MAX_ENTRY: &str = "EBHOOK_MAX_ENTRY_BYTES";
 pub const SECRET_REFRESH: &str = "EBHOOK_SECRET_REFRESH_SECONDS";
@@ -100,11 +105,13 @@ impl Config {
 
         let provider: Provider = get(PROVIDER)
             .ok_or(ConfigError::MissingProvider(PROVIDER))?
-            .parse()
+            .parse::<Provider>()
             .map_err(|source| ConfigError::UnknownProvider {
                 var: PROVIDER,
                 source,
-            })?;
+            })?
+            .configure(get(PROVIDER_SCHEME))
+            .map_err(ConfigError::Described)?;
 
         let secret = match (get(SECRET_ARN), vars.get(SECRET)) {
             (Some(arn), _) => SecretSource::SecretsManager {

@@ -163,6 +163,24 @@ where
     })
 }
 
+/// The slot of the secret equal to `sent` (a bearer token, basic auth's credentials). Their
+/// SHA-256 digests are compared, in constant time: comparing the values themselves would stop
+/// at a length difference and so tell the secret's length.
+pub(crate) fn first_equal<'s>(
+    secrets: impl IntoIterator<Item = (SecretSlot, &'s Secret)>,
+    sent: &[u8],
+) -> Result<SecretSlot, VerifyError> {
+    use sha2::Digest;
+    let sent = sha2::Sha256::digest(sent);
+    secrets
+        .into_iter()
+        .find_map(|(slot, secret)| {
+            let stored = sha2::Sha256::digest(secret.as_bytes());
+            bool::from(stored.as_slice().ct_eq(sent.as_slice())).then_some(slot)
+        })
+        .ok_or(VerifyError::Mismatch)
+}
+
 /// A Unix time in whole seconds as senders write it: ASCII digits only (no sign, space or
 /// fraction), so the text that was signed is exactly the number that is checked.
 pub(crate) fn parse_unix_seconds(text: &str) -> Option<OffsetDateTime> {

@@ -23,7 +23,7 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
-use crate::cli::ProviderArg;
+use crate::cli::{ProviderArg, SchemeArgs};
 use crate::commands::common::AwsArgs;
 use crate::error::Error;
 use crate::secret_input::{self, SecretArgs, SecretError};
@@ -52,6 +52,8 @@ pub struct DevArgs {
     #[arg(long)]
     pub public_base_url: Option<String>,
     #[command(flatten)]
+    pub scheme: SchemeArgs,
+    #[command(flatten)]
     pub aws: AwsArgs,
 }
 
@@ -68,6 +70,9 @@ fn handler_config(args: &DevArgs) -> Result<Config, Error> {
         config::PROVIDER.into(),
         Provider::from(args.provider).as_str().into(),
     );
+    if let Some(description) = args.scheme.description() {
+        vars.insert(config::PROVIDER_SCHEME.into(), description);
+    }
     if let Some(bus) = &args.event_bus {
         vars.insert(config::EVENT_BUS.into(), bus.clone());
     }

@@ -108,6 +108,7 @@ fn choose(args: &InitArgs, ui: &Ui) -> Result<Choices, Error> {
     }
     stack::check_stack_name(&stack_name, &settings)?;
     settings.validate()?;
+    let provider = settings.described(provider)?;
     Ok(Choices {
         provider,
         stack_name,

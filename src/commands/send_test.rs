@@ -14,7 +14,7 @@ use hyper_util::client::legacy::connect::{Connect, HttpConnector};
 use hyper_util::rt::TokioExecutor;
 use time::OffsetDateTime;
 
-use crate::cli::ProviderArg;
+use crate::cli::{ProviderArg, SchemeArgs};
 use crate::commands::common::{AwsArgs, no_such_stack, stored_secret};
 use crate::error::{Error, chain};
 use crate::secret_input::{self, SecretArgs, SecretError};
@@ -35,6 +35,9 @@ pub struct SendTestArgs {
     pub provider: Option<ProviderArg>,
     #[command(flatten)]
     pub secret: SecretArgs,
+    /// How a generic provider signs (with --url; a stack's own is read from the stack).
+    #[command(flatten)]
+    pub scheme: SchemeArgs,
     #[command(flatten)]
     pub aws: AwsArgs,
 }
@@ -65,7 +68,10 @@ pub async fn run(args: SendTestArgs) -> Result<(), Error> {
                 .ok_or(SecretError::NotGiven("--secret-env NAME or --secret-stdin"))?;
             let set = secret_input::secret_set(&secret)?;
             let current = set.current().ok_or(SecretError::NoCurrent)?;
-            (url.clone(), provider.into(), current.as_bytes().to_vec())
+            let provider = Provider::from(provider)
+                .configure(args.scheme.description().as_deref())
+                .map_err(|e| Error::from(stack::OptionError::Scheme(e)))?;
+            (url.clone(), provider, current.as_bytes().to_vec())
         }
     };
     let sample = sample(provider, &url, &secret)?;
@@ -92,7 +98,14 @@ async fn from_stack(
         .await?
         .ok_or_else(|| no_such_stack(&aws, stack_name))?;
     let url = stack.output(stack::OUTPUT_WEBHOOK_URL)?.to_owned();
-    let provider = stack.provider()?;
+    let scheme = stack
+        .parameters
+        .get(stack::PARAM_PROVIDER_SCHEME)
+        .filter(|s| !s.is_empty());
+    let provider = stack
+        .provider()?
+        .configure(scheme.map(String::as_str))
+        .map_err(|e| Error::from(stack::OptionError::Scheme(e)))?;
     let arn = stack.output(stack::OUTPUT_SECRET_ARN)?;
     let set = stored_secret(&aws, stack_name, arn).await?;
     let Some(current) = set.current() else {
@@ -182,8 +195,10 @@ mod tests {
 
     #[test]
     fn samples_verify_with_the_handler() {
+        // Text for the HMAC keys, base64 after `whsec_` where the key is decoded.
+        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
         for provider in Provider::all() {
-            let s = sample(provider, "http://127.0.0.1:1/hook", b"secret").unwrap();
+            let s = sample(provider, "http://127.0.0.1:1/hook", secret.as_bytes()).unwrap();
             let mut headers = http::HeaderMap::new();
             for (k, v) in &s.headers {
                 headers.insert(*k, v.parse().unwrap());
@@ -201,7 +216,7 @@ mod tests {
             let options = VerifyOptions::default();
             assert!(
                 provider
-                    .verify(&req, &SecretSet::single("secret"), &options, now)
+                    .verify(&req, &SecretSet::single(secret), &options, now)
                     .is_ok(),
                 "{provider}"
             );

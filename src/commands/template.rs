@@ -17,6 +17,9 @@ pub fn run(args: &TemplateArgs) -> Result<(), Error> {
     } else {
         let settings = Settings::from(&args.stack);
         settings.validate()?;
+        if let Some(provider) = args.stack.provider {
+            settings.described(provider.into())?;
+        }
         let overrides = settings.overrides(args.stack.provider.map(Provider::from));
         if !overrides.is_empty() {
             let shown: Vec<String> = overrides.iter().map(|(k, v)| format!("{k}={v}")).collect();

@@ -196,7 +196,7 @@ mod tests {
     use super::*;
     use crate::stack::{
         PARAM_ARCHITECTURE, PARAM_CODE_BUCKET, PARAM_CODE_KEY, PARAM_LOG_RETENTION_DAYS,
-        PARAM_MEMORY_SIZE, PARAM_PUBLIC_BASE_URL, PARAM_SIGNING_SECRET,
+        PARAM_MEMORY_SIZE, PARAM_PROVIDER_SCHEME, PARAM_PUBLIC_BASE_URL, PARAM_SIGNING_SECRET,
     };
 
     /// A stack made by ebhook 0.1.0: its parameters are what that rendering kept.
@@ -298,6 +298,7 @@ mod tests {
             "hooks",
             &[
                 (PARAM_PROVIDER, "github"),
+                (PARAM_PROVIDER_SCHEME, ""),
                 (PARAM_EVENT_BUS_NAME, ""),
                 (PARAM_RESERVED_CONCURRENCY, "0"),
             ],
@@ -307,7 +308,7 @@ mod tests {
         let parameters = stack.parameters_for_template(changed_code()).unwrap();
         assert_eq!(parameters.len(), PARAMETERS.len());
         assert!(
-            parameters[..8]
+            parameters[..9]
                 .iter()
                 .all(|(_, v)| matches!(v, ParamValue::Previous))
         );

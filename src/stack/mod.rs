@@ -22,8 +22,10 @@ pub const ARTIFACTS_TEMPLATE: &str = include_str!("../../templates/artifacts.yam
 pub const ARTIFACTS_OUTPUT_BUCKET: &str = "BucketName";
 
 // Parameters of the ebhook stack.
-/// `zendesk`, `github` or `twilio`; no default.
+/// A provider's name (`ebhook providers`); no default.
 pub const PARAM_PROVIDER: &str = "Provider";
+/// How a provider described at `init` signs (generic); empty (the default) for the others.
+pub const PARAM_PROVIDER_SCHEME: &str = "ProviderScheme";
 /// An existing bus to forward to; empty (the default) creates a bus named after the stack.
 pub const PARAM_EVENT_BUS_NAME: &str = "EventBusName";
 /// Concurrent executions reserved for the function; 0 (the default) reserves none.
@@ -45,8 +47,9 @@ pub const PARAM_CODE_BUCKET: &str = "CodeS3Bucket";
 pub const PARAM_CODE_KEY: &str = "CodeS3Key";
 
 /// Every parameter of the template.
-pub const PARAMETERS: [&str; 10] = [
+pub const PARAMETERS: [&str; 11] = [
     PARAM_PROVIDER,
+    PARAM_PROVIDER_SCHEME,
     PARAM_EVENT_BUS_NAME,
     PARAM_RESERVED_CONCURRENCY,
     PARAM_ARCHITECTURE,

@@ -6,8 +6,8 @@ use ebhook_handler::Provider;
 
 use super::{
     FUNCTION_NAME_SUFFIX, MAX_STACK_NAME_LEN, PARAM_ARCHITECTURE, PARAM_EVENT_BUS_NAME,
-    PARAM_LOG_RETENTION_DAYS, PARAM_MEMORY_SIZE, PARAM_PROVIDER, PARAM_PUBLIC_BASE_URL,
-    PARAM_RESERVED_CONCURRENCY,
+    PARAM_LOG_RETENTION_DAYS, PARAM_MEMORY_SIZE, PARAM_PROVIDER, PARAM_PROVIDER_SCHEME,
+    PARAM_PUBLIC_BASE_URL, PARAM_RESERVED_CONCURRENCY,
 };
 use crate::cli::{Arch, StackArgs};
 
@@ -37,6 +37,8 @@ pub struct Settings {
     /// `https://host[/prefix]` the provider calls when the function URL is behind a custom
     /// domain (Twilio signs the URL it called).
     pub public_base_url: Option<String>,
+    /// How a provider described at `init` signs (the scheme flags, as query pairs).
+    pub provider_scheme: Option<String>,
 }
 
 impl Default for Settings {
@@ -49,6 +51,7 @@ impl Default for Settings {
             reserved_concurrency: None,
             memory_size: DEFAULT_MEMORY_SIZE,
             public_base_url: None,
+            provider_scheme: None,
         }
     }
 }
@@ -64,6 +67,7 @@ impl From<&StackArgs> for Settings {
             reserved_concurrency: args.reserved_concurrency,
             memory_size: args.memory_size,
             public_base_url: non_empty(&args.public_base_url),
+            provider_scheme: args.scheme.description(),
         }
     }
 }
@@ -95,6 +99,14 @@ impl Settings {
         Ok(())
     }
 
+    /// `provider` with the description of how it signs, checked: a provider described at
+    /// `init` needs one, and the others take none.
+    pub fn described(&self, provider: Provider) -> Result<Provider, OptionError> {
+        provider
+            .configure(self.provider_scheme.as_deref())
+            .map_err(OptionError::Scheme)
+    }
+
     /// The stack's parameters for these settings and `provider`: every parameter but the
     /// code's location and the secret.
     pub fn parameters(&self, provider: Provider) -> Vec<(&'static str, String)> {
@@ -118,8 +130,12 @@ impl Settings {
             .collect()
     }
 
-    fn setting_parameters(&self) -> [(&'static str, String); 6] {
+    fn setting_parameters(&self) -> [(&'static str, String); 7] {
         [
+            (
+                PARAM_PROVIDER_SCHEME,
+                self.provider_scheme.clone().unwrap_or_default(),
+            ),
             (
                 PARAM_EVENT_BUS_NAME,
                 self.existing_bus.clone().unwrap_or_default(),
@@ -162,6 +178,10 @@ pub enum OptionError {
     EventBus { name: String, reason: &'static str },
     #[error("--public-base-url {url:?} is not valid: {reason}")]
     PublicBaseUrl { url: String, reason: &'static str },
+    #[error(
+        "{0}; the --signature-*, --token-header, --basic-auth, --event-type and --delivery-id options describe it"
+    )]
+    Scheme(String),
     #[error("stack name {name:?} cannot be used: {reason}; choose another --stack-name")]
     StackName { name: String, reason: String },
 }

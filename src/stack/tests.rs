@@ -285,6 +285,7 @@ fn function_gets_the_secret_arn_never_the_secret() {
         keys(vars),
         names(&[
             env::PROVIDER,
+            env::PROVIDER_SCHEME,
             env::EVENT_BUS,
             env::SECRET_ARN,
             env::PUBLIC_BASE_URL,
@@ -453,6 +454,7 @@ fn settings_become_parameters() {
         Settings::default().parameters(named("zendesk")),
         [
             (PARAM_PROVIDER, "zendesk".to_owned()),
+            (PARAM_PROVIDER_SCHEME, String::new()),
             (PARAM_EVENT_BUS_NAME, String::new()),
             (PARAM_RESERVED_CONCURRENCY, "0".to_owned()),
             (PARAM_ARCHITECTURE, "x86_64".to_owned()),
@@ -468,9 +470,10 @@ fn settings_become_parameters() {
         reserved_concurrency: Some(7),
         memory_size: 256,
         public_base_url: Some("https://hooks.example.com".to_owned()),
+        provider_scheme: Some("auth=basic".to_owned()),
     };
     let all = settings.parameters(named("twilio"));
-    assert_eq!(all.len(), 7);
+    assert_eq!(all.len(), 8);
     assert!(all.contains(&(PARAM_RESERVED_CONCURRENCY, "7".to_owned())));
     // The overrides name only what differs from the template's defaults.
     assert_eq!(settings.overrides(Some(named("twilio"))), all);
@@ -597,19 +600,21 @@ fn stack_names() {
     check_stack_name("default", &default_bus).expect("valid");
 }
 
-#[test]
-fn settings_from_options() {
+/// The stack options as `ebhook template` parses them.
+fn args(args: &[&str]) -> crate::cli::StackArgs {
     use clap::Parser;
 
     use crate::cli::{Cli, Command};
 
-    let args = |args: &[&str]| {
-        let cli = Cli::try_parse_from([&["ebhook", "template"], args].concat()).expect("parses");
-        match cli.command {
-            Command::Template(args) => args.stack,
-            other => panic!("parsed as {other:?}"),
-        }
-    };
+    let cli = Cli::try_parse_from([&["ebhook", "template"], args].concat()).expect("parses");
+    match cli.command {
+        Command::Template(args) => args.stack,
+        other => panic!("parsed as {other:?}"),
+    }
+}
+
+#[test]
+fn settings_from_options() {
     assert_eq!(Settings::from(&args(&[])), Settings::default());
     assert_eq!(
         args(&["--provider", "github"]).provider.map(Provider::from),
@@ -640,8 +645,72 @@ fn settings_from_options() {
             reserved_concurrency: Some(3),
             memory_size: 512,
             public_base_url: None,
+            provider_scheme: None,
         }
     );
+}
+
+#[test]
+fn a_generic_provider_is_described_by_its_options_and_the_others_are_not() {
+    let given = |extra: &[&str]| {
+        let mut all = vec!["--provider", "generic"];
+        all.extend_from_slice(extra);
+        Settings::from(&args(&all))
+    };
+    let hmac = given(&[
+        "--signature-header",
+        "X-Signature",
+        "--signature-prefix",
+        "sha256=",
+        "--signed",
+        "timestamp-body",
+        "--signed-delimiter",
+        ".",
+        "--timestamp-header",
+        "X-Timestamp",
+        "--event-type",
+        "json:type",
+    ]);
+    assert_eq!(
+        hmac.provider_scheme.as_deref(),
+        Some(
+            "auth=hmac&header=X-Signature&prefix=sha256%3D&signed=timestamp-body&delimiter=.&timestamp-header=X-Timestamp&event=json%3Atype"
+        )
+    );
+    let described = hmac.described(named("generic")).unwrap();
+    assert!(
+        described
+            .setup_steps("https://u/", "s")
+            .contains("x-signature")
+    );
+    assert!(
+        hmac.parameters(named("generic"))
+            .contains(&(PARAM_PROVIDER_SCHEME, hmac.provider_scheme.clone().unwrap()))
+    );
+    for (extra, needle) in [
+        (&[][..], "EBHOOK_PROVIDER_SCHEME is not set"),
+        (
+            &["--signature-header", "X-S", "--signature-algorithm", "md5"][..],
+            "sha1, sha256 or sha512",
+        ),
+        (
+            &["--signature-header", "X-S", "--signed", "timestamp-body"][..],
+            "needs timestamp-header",
+        ),
+        (
+            &["--token-header", "X-Key", "--event-type", "type"][..],
+            "header:<Name> or json:",
+        ),
+    ] {
+        let e = given(extra).described(named("generic")).unwrap_err();
+        assert!(e.to_string().contains(needle), "{extra:?}: {e}");
+        assert!(e.to_string().contains("--signature-"), "{e}");
+    }
+    // Every other provider signs one way: describing one is a mistake, not ignored.
+    let token = given(&["--token-header", "X-Key"]);
+    assert!(token.described(named("generic")).is_ok());
+    assert!(token.described(named("github")).is_err());
+    assert!(Settings::default().described(named("github")).is_ok());
 }
 
 fn named(name: &str) -> Provider {

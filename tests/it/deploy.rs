@@ -337,6 +337,11 @@ async fn artifact_count(moto: &Moto) -> usize {
 }
 
 async fn round_trip(provider: &str, secret_env: Option<&str>) {
+    round_trip_with(provider, secret_env, &[]).await;
+}
+
+/// [`round_trip`] with more `init` options (a generic provider's description).
+async fn round_trip_with(provider: &str, secret_env: Option<&str>, options: &[&str]) {
     let moto = Moto::start();
     let stack = format!("it-{provider}");
     let mut args = vec![
@@ -351,6 +356,7 @@ async fn round_trip(provider: &str, secret_env: Option<&str>) {
         "--output",
         "json",
     ];
+    args.extend_from_slice(options);
     let env: Vec<(&str, &str)> = secret_env
         .map(|s| vec![("IT_SECRET", s)])
         .unwrap_or_default();
@@ -452,6 +458,123 @@ async fn twilio_init_status_teardown() {
 #[tokio::test]
 async fn zendesk_init_status_teardown() {
     round_trip("zendesk", None).await;
+}
+
+#[tokio::test]
+async fn stripe_init_status_teardown() {
+    round_trip("stripe", None).await;
+}
+
+#[tokio::test]
+async fn slack_init_status_teardown() {
+    round_trip("slack", Some("slack-signing-secret")).await;
+}
+
+#[tokio::test]
+async fn shopify_init_status_teardown() {
+    round_trip("shopify", Some("shopify-client-secret")).await;
+}
+
+#[tokio::test]
+async fn standard_webhooks_init_status_teardown() {
+    round_trip("standard-webhooks", None).await;
+}
+
+#[tokio::test]
+async fn gitlab_init_status_teardown() {
+    round_trip("gitlab", Some("gitlab-secret-token")).await;
+}
+
+#[tokio::test]
+async fn generic_init_status_teardown() {
+    let description = [
+        "--signature-header",
+        "X-Signature",
+        "--signature-prefix",
+        "sha256=",
+        "--event-type",
+        "header:X-Event",
+    ];
+    round_trip_with("generic", Some("generic-secret"), &description).await;
+}
+
+#[tokio::test]
+async fn a_generic_provider_needs_a_description_and_keeps_it_in_the_stack() {
+    let moto = Moto::start();
+    let init = |extra: &[&'static str]| {
+        let mut args = vec![
+            "init",
+            "--bootstrap",
+            prebuilt(),
+            "--provider",
+            "generic",
+            "--stack-name",
+            "it-generic-described",
+            "--yes",
+            "--output",
+            "json",
+            "--secret-env",
+            "IT_SECRET",
+        ];
+        args.extend_from_slice(extra);
+        ebhook(&moto, &args, &[("IT_SECRET", "s3cret")], None)
+    };
+    let undescribed = init(&[]);
+    assert_eq!(undescribed.status, Some(2), "{}", undescribed.stderr);
+    assert!(
+        undescribed.stderr.contains("--signature-"),
+        "{}",
+        undescribed.stderr
+    );
+    let described = init(&["--token-header", "X-Api-Key", "--delivery-id", "json:id"]);
+    described.assert_ok();
+    let conf = moto.sdk_config().await;
+    let stack = aws_sdk_cloudformation::Client::new(&conf)
+        .describe_stacks()
+        .stack_name("it-generic-described")
+        .send()
+        .await
+        .unwrap();
+    let parameters = stack.stacks()[0].parameters();
+    let scheme = parameters
+        .iter()
+        .find(|p| p.parameter_key() == Some("ProviderScheme"))
+        .and_then(|p| p.parameter_value());
+    assert_eq!(
+        scheme,
+        Some("auth=token&header=X-Api-Key&delivery-id=json%3Aid")
+    );
+    // The function reads it from its environment.
+    let function = described.json()["function"].as_str().unwrap().to_owned();
+    let vars = aws_sdk_lambda::Client::new(&conf)
+        .get_function_configuration()
+        .function_name(&function)
+        .send()
+        .await
+        .unwrap()
+        .environment()
+        .and_then(|e| e.variables())
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        vars.get("EBHOOK_PROVIDER_SCHEME").map(String::as_str),
+        scheme
+    );
+    // A provider that signs one way takes no description.
+    let other = ebhook(
+        &moto,
+        &[
+            "init",
+            "--provider",
+            "github",
+            "--token-header",
+            "X",
+            "--yes",
+        ],
+        &[],
+        None,
+    );
+    assert_eq!(other.status, Some(2), "{}", other.stderr);
 }
 
 #[tokio::test]

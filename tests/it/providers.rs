@@ -343,3 +343,73 @@ async fn gitlab_tokens_and_signing_tokens_verify() {
     let (event, _) = check("gitlab", signing, &valid, &refused).await;
     assert_eq!(event["detail"]["ebhook"]["deliveryId"], "idem-2");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_generic_provider_verifies_as_described() {
+    // GitHub's scheme, described rather than known: what EventBridge's own check could do too.
+    let secret = "generic-hmac-secret";
+    let body = json!({"action": "opened", "number": 7}).to_string();
+    let request = |key: &str| {
+        HttpRequest::post(
+            &[
+                JSON,
+                ("X-GitHub-Event", "pull_request"),
+                ("X-GitHub-Delivery", "d-1"),
+                (
+                    "X-Hub-Signature-256",
+                    &ebhook_handler::providers::github::sign(key.as_bytes(), body.as_bytes()),
+                ),
+            ],
+            body.clone(),
+        )
+    };
+    let valid = request(secret);
+    let refused = [
+        ("tampered", tampered(&valid)),
+        ("wrong secret", request("another")),
+        ("unsigned", with(&valid, "X-Hub-Signature-256", None)),
+    ];
+    let description = "auth=hmac&header=X-Hub-Signature-256&prefix=sha256%3D\
+        &event=header%3AX-GitHub-Event&delivery-id=header%3AX-GitHub-Delivery";
+    let f = fixture(
+        "generic",
+        secret,
+        &[("EBHOOK_PROVIDER_SCHEME", description)],
+    )
+    .await;
+    for (name, request) in &refused {
+        assert_eq!(status(&f.send(request).await), 401, "{name}");
+    }
+    f.assert_nothing_arrived().await;
+    assert_eq!(status(&f.send(&valid).await), 200);
+    let arrived = f.arrived_so_far().await;
+    assert_eq!(arrived.len(), 1);
+    assert_eq!(arrived[0]["detail-type"], "pull_request");
+    assert_eq!(arrived[0]["detail"]["ebhook"]["deliveryId"], "d-1");
+    drop(f);
+
+    // Basic auth.
+    let f = fixture(
+        "generic",
+        "user:pa55",
+        &[("EBHOOK_PROVIDER_SCHEME", "auth=basic")],
+    )
+    .await;
+    let basic = |credentials: &str| {
+        HttpRequest::post(&[JSON], "{}").header(
+            "Authorization",
+            &format!(
+                "Basic {}",
+                base64::Engine::encode(&base64::engine::general_purpose::STANDARD, credentials)
+            ),
+        )
+    };
+    assert_eq!(status(&f.send(&basic("user:wrong")).await), 401);
+    assert_eq!(
+        status(&f.send(&HttpRequest::post(&[JSON], "{}")).await),
+        401
+    );
+    f.assert_nothing_arrived().await;
+    assert_eq!(status(&f.send(&basic("user:pa55")).await), 200);
+    assert_eq!(f.arrived_so_far().await.len(), 1);
+}

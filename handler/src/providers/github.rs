@@ -124,7 +124,13 @@ impl Scheme for Github {
         "GitHub: Settings > Webhooks > your webhook > Secret: paste the new secret, Update webhook."
     }
 
-    fn sample(&self, url: &str, secret: &[u8], _now: OffsetDateTime, random: [u8; 16]) -> Sample {
+    fn sample(
+        &'static self,
+        url: &str,
+        secret: &[u8],
+        _now: OffsetDateTime,
+        random: [u8; 16],
+    ) -> Sample {
         let body = serde_json::json!({
             "zen": "Keep it logically awesome.",
             "hook_id": 1,

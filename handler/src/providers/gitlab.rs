@@ -28,13 +28,11 @@
 //! signing token, so it must not.
 
 use http::HeaderName;
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 use time::{Duration, OffsetDateTime};
 
 use super::standard_webhooks::{self, SECRET_PREFIX, verify_parts};
 use super::{Sample, Scheme, SecretOrigin, VerifyOptions};
-use super::{SignedRequest, VerifyError};
+use super::{SignedRequest, VerifyError, first_equal};
 use crate::event::{self, Delivery, Entry, EventSettings, MapError};
 use crate::secrets::{Secret, SecretSet, SecretSlot};
 use std::borrow::Cow;
@@ -137,20 +135,12 @@ pub fn verify(
     })
 }
 
-/// `X-Gitlab-Token` against each secret token. The SHA-256 digests are compared, in constant
-/// time: comparing the values themselves would return at once on a length difference and so
-/// leak the token's length.
+/// `X-Gitlab-Token` against each secret token, in constant time.
 fn verify_token<'s>(
     req: &SignedRequest<'_>,
-    mut secrets: impl Iterator<Item = (SecretSlot, &'s Secret)>,
+    secrets: impl Iterator<Item = (SecretSlot, &'s Secret)>,
 ) -> Result<SecretSlot, VerifyError> {
-    let sent = Sha256::digest(req.header(&TOKEN)?.as_bytes());
-    secrets
-        .find_map(|(slot, secret)| {
-            let stored = Sha256::digest(secret.as_bytes());
-            bool::from(stored.as_slice().ct_eq(sent.as_slice())).then_some(slot)
-        })
-        .ok_or(VerifyError::Mismatch)
+    first_equal(secrets, req.header(&TOKEN)?.as_bytes())
 }
 
 /// GitLab's project, group and system webhooks.
@@ -214,7 +204,13 @@ impl Scheme for Gitlab {
         "GitLab: Settings > Webhooks > your webhook > Edit: paste the new secret as Secret token (or signing token), Save changes."
     }
 
-    fn sample(&self, url: &str, secret: &[u8], now: OffsetDateTime, random: [u8; 16]) -> Sample {
+    fn sample(
+        &'static self,
+        url: &str,
+        secret: &[u8],
+        now: OffsetDateTime,
+        random: [u8; 16],
+    ) -> Sample {
         let body = serde_json::json!({
             "object_kind": "push",
             "event_name": "push",

@@ -7,6 +7,7 @@
 //! verified by [`Scheme::verify`], answered early by [`Scheme::handshake`] or mapped by
 //! [`Scheme::map`] into entries (`event`), and forwarded. Nothing here imports the forwarder.
 
+pub mod generic;
 pub mod github;
 pub mod gitlab;
 pub mod shopify;
@@ -27,7 +28,8 @@ use crate::request::{Inbound, Rejection, Reply};
 use crate::secrets::{SecretSet, SecretSlot};
 pub(crate) use crate::verify::{
     HmacSha1, HmacSha256, MAX_SIGNATURES, SignedRequest, VerifyError, VerifyOptions,
-    decode_base64_mac, first_match, first_match_any, mac_bytes, parse_unix_seconds, within,
+    decode_base64_mac, first_equal, first_match, first_match_any, mac_bytes, parse_unix_seconds,
+    within,
 };
 
 /// Every provider, in the order `ebhook providers` and `init`'s menu list them.
@@ -40,6 +42,7 @@ pub static ALL: &[&dyn Scheme] = &[
     &shopify::Shopify,
     &standard_webhooks::StandardWebhooks,
     &gitlab::Gitlab,
+    &generic::GENERIC,
 ];
 
 /// Everything that is one provider's. Pure: no I/O, no clock (`now` is passed in).
@@ -116,7 +119,26 @@ pub trait Scheme: Sync {
 
     /// A realistic delivery to `url`, signed with `secret` as the provider would sign it at
     /// `now` (`ebhook send-test`, `ebhook dev`'s tests). `random` makes its ids unique.
-    fn sample(&self, url: &str, secret: &[u8], now: OffsetDateTime, random: [u8; 16]) -> Sample;
+    fn sample(
+        &'static self,
+        url: &str,
+        secret: &[u8],
+        now: OffsetDateTime,
+        random: [u8; 16],
+    ) -> Sample;
+
+    /// `this` provider with the description of how it signs given at `init`
+    /// (`EBHOOK_PROVIDER_SCHEME`), for a provider described rather than known in advance.
+    /// Every other provider signs one way and takes none.
+    fn describe(&self, this: Provider, description: Option<&str>) -> Result<Provider, String> {
+        match description {
+            None => Ok(this),
+            Some(_) => Err(format!(
+                "{} signs in one known way: a description of the signing scheme is only for a provider described at init (see `ebhook providers`)",
+                self.name()
+            )),
+        }
+    }
 }
 
 /// Where a provider's signing secret comes from.
@@ -152,6 +174,22 @@ pub struct Sample {
 pub struct Provider(&'static dyn Scheme);
 
 impl Provider {
+    /// A provider configured at start (see [`Scheme::configure`]).
+    pub fn configured(scheme: &'static dyn Scheme) -> Self {
+        Self(scheme)
+    }
+
+    /// The provider with the description of how it signs, if it takes one (see
+    /// [`Scheme::describe`]).
+    pub fn configure(self, description: Option<&str>) -> Result<Provider, String> {
+        self.0.describe(self, description)
+    }
+
+    /// See [`Scheme::sample`].
+    pub fn sample(self, url: &str, secret: &[u8], now: OffsetDateTime, random: [u8; 16]) -> Sample {
+        self.0.sample(url, secret, now, random)
+    }
+
     /// Every provider, from [`ALL`].
     pub fn all() -> impl ExactSizeIterator<Item = Provider> {
         ALL.iter().map(|&scheme| Provider(scheme))

@@ -120,7 +120,13 @@ impl Scheme for Shopify {
         "Shopify: after rotating the client secret Shopify may sign with the old one for up to an hour; keep the grace period at least that long."
     }
 
-    fn sample(&self, url: &str, secret: &[u8], now: OffsetDateTime, random: [u8; 16]) -> Sample {
+    fn sample(
+        &'static self,
+        url: &str,
+        secret: &[u8],
+        now: OffsetDateTime,
+        random: [u8; 16],
+    ) -> Sample {
         let order = u64::from_be_bytes([
             0, 0, 0, random[0], random[1], random[2], random[3], random[4],
         ]);

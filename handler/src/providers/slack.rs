@@ -230,7 +230,13 @@ impl Scheme for Slack {
         "Slack: the Signing Secret you gave is the one Slack now signs with (regenerated under Basic Information); nothing more to do there."
     }
 
-    fn sample(&self, url: &str, secret: &[u8], now: OffsetDateTime, random: [u8; 16]) -> Sample {
+    fn sample(
+        &'static self,
+        url: &str,
+        secret: &[u8],
+        now: OffsetDateTime,
+        random: [u8; 16],
+    ) -> Sample {
         let body = serde_json::json!({
             "token": "ebhook-send-test",
             "team_id": "T0EBHOOK1",

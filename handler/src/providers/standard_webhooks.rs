@@ -232,7 +232,13 @@ impl Scheme for StandardWebhooks {
         "Standard Webhooks senders sign with the old and new secret for a while after rotating; nothing more to do there."
     }
 
-    fn sample(&self, url: &str, secret: &[u8], now: OffsetDateTime, random: [u8; 16]) -> Sample {
+    fn sample(
+        &'static self,
+        url: &str,
+        secret: &[u8],
+        now: OffsetDateTime,
+        random: [u8; 16],
+    ) -> Sample {
         let id = format!("msg_{}", hex::encode(&random[..12]));
         let body = serde_json::json!({
             "type": "invoice.paid",

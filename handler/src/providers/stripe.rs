@@ -170,7 +170,13 @@ impl Scheme for Stripe {
         "Stripe: if you rolled the secret with an expiry, Stripe signs with both until then; nothing more to do there."
     }
 
-    fn sample(&self, url: &str, secret: &[u8], now: OffsetDateTime, random: [u8; 16]) -> Sample {
+    fn sample(
+        &'static self,
+        url: &str,
+        secret: &[u8],
+        now: OffsetDateTime,
+        random: [u8; 16],
+    ) -> Sample {
         let body = serde_json::json!({
             "id": format!("evt_{}", hex::encode(&random[..12])),
             "object": "event",

@@ -425,7 +425,13 @@ impl Scheme for Twilio {
         "Twilio: the Auth Token you gave is what Twilio now signs with; nothing more to do there."
     }
 
-    fn sample(&self, url: &str, secret: &[u8], now: OffsetDateTime, random: [u8; 16]) -> Sample {
+    fn sample(
+        &'static self,
+        url: &str,
+        secret: &[u8],
+        now: OffsetDateTime,
+        random: [u8; 16],
+    ) -> Sample {
         let sid = |prefix: &str| format!("{prefix}{}", hex::encode(random));
         let message = sid("SM");
         let params: Vec<(&str, String)> = vec![

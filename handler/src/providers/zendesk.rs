@@ -158,7 +158,13 @@ impl Scheme for Zendesk {
         "Zendesk: the secret you gave is the webhook's signing secret; nothing more to do there."
     }
 
-    fn sample(&self, url: &str, secret: &[u8], now: OffsetDateTime, random: [u8; 16]) -> Sample {
+    fn sample(
+        &'static self,
+        url: &str,
+        secret: &[u8],
+        now: OffsetDateTime,
+        random: [u8; 16],
+    ) -> Sample {
         let id = uuid::Builder::from_random_bytes(random)
             .into_uuid()
             .to_string();
