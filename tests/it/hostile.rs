@@ -10,7 +10,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use ebhook_handler::Provider;
 use ebhook_handler::config::DEFAULT_MAX_BODY_BYTES;
-use ebhook_handler::providers::{github, twilio, zendesk};
+use ebhook_handler::providers::{
+    github, shopify, slack, standard_webhooks, stripe, twilio, zendesk,
+};
 use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -618,6 +620,307 @@ const CASES: &[Case] = &[
         || method(twilio_sms(TW), "DELETE").to_event(),
         405,
     ),
+    // --- Stripe -------------------------------------------------------------------------
+    case(
+        "stripe",
+        "no signature",
+        || without(stripe_at(ST, 0, STRIPE_BODY), "Stripe-Signature").to_event(),
+        401,
+    ),
+    case(
+        "stripe",
+        "wrong secret",
+        || stripe_at("whsec_other", 0, STRIPE_BODY).to_event(),
+        401,
+    ),
+    case(
+        "stripe",
+        "tampered body",
+        || tampered(stripe_at(ST, 0, STRIPE_BODY)).to_event(),
+        401,
+    ),
+    case(
+        "stripe",
+        "signed 10 minutes ago",
+        || stripe_at(ST, -600, STRIPE_BODY).to_event(),
+        401,
+    ),
+    case(
+        "stripe",
+        "signed 10 minutes ahead",
+        || stripe_at(ST, 600, STRIPE_BODY).to_event(),
+        401,
+    ),
+    case(
+        "stripe",
+        "t is not a number",
+        || {
+            with_header(
+                stripe_at(ST, 0, STRIPE_BODY),
+                "Stripe-Signature",
+                "t=soon,v1=00",
+            )
+            .to_event()
+        },
+        401,
+    ),
+    case(
+        "stripe",
+        "5,000 wrong v1 before the right one",
+        || {
+            let request = stripe_at(ST, 0, STRIPE_BODY);
+            let valid = header_value(&request, "Stripe-Signature");
+            let (t, v1) = valid.split_once(",").unwrap();
+            let many = format!("{t},{}{v1}", format!("v1={},", "0".repeat(64)).repeat(5000));
+            with_header(request, "Stripe-Signature", &many).to_event()
+        },
+        401,
+    ),
+    case(
+        "stripe",
+        "GET",
+        || method(stripe_at(ST, 0, STRIPE_BODY), "GET").to_event(),
+        405,
+    ),
+    case(
+        "stripe",
+        "signed, not JSON",
+        || stripe_at(ST, 0, b"{\"id\":").to_event(),
+        400,
+    ),
+    // --- Slack --------------------------------------------------------------------------
+    case(
+        "slack",
+        "no signature",
+        || without(slack_at(SL, 0, SLACK_BODY), "X-Slack-Signature").to_event(),
+        401,
+    ),
+    case(
+        "slack",
+        "wrong secret",
+        || slack_at("other-secret", 0, SLACK_BODY).to_event(),
+        401,
+    ),
+    case(
+        "slack",
+        "tampered body",
+        || tampered(slack_at(SL, 0, SLACK_BODY)).to_event(),
+        401,
+    ),
+    case(
+        "slack",
+        "signed 10 minutes ago",
+        || slack_at(SL, -600, SLACK_BODY).to_event(),
+        401,
+    ),
+    case(
+        "slack",
+        "signed 10 minutes ahead",
+        || slack_at(SL, 600, SLACK_BODY).to_event(),
+        401,
+    ),
+    case(
+        "slack",
+        "no timestamp",
+        || without(slack_at(SL, 0, SLACK_BODY), "X-Slack-Request-Timestamp").to_event(),
+        401,
+    ),
+    case(
+        "slack",
+        "v1= instead of v0=",
+        || {
+            let request = slack_at(SL, 0, SLACK_BODY);
+            let v1 = header_value(&request, "X-Slack-Signature").replacen("v0=", "v1=", 1);
+            with_header(request, "X-Slack-Signature", &v1).to_event()
+        },
+        401,
+    ),
+    case(
+        "slack",
+        "unsigned url_verification",
+        || {
+            without(
+                slack_at(SL, 0, br#"{"type":"url_verification","challenge":"c"}"#),
+                "X-Slack-Signature",
+            )
+            .to_event()
+        },
+        401,
+    ),
+    case(
+        "slack",
+        "GET",
+        || method(slack_at(SL, 0, SLACK_BODY), "GET").to_event(),
+        405,
+    ),
+    case(
+        "slack",
+        "signed, not JSON",
+        || slack_at(SL, 0, b"{\"type\":").to_event(),
+        400,
+    ),
+    // --- Standard Webhooks --------------------------------------------------------------
+    case(
+        "standard-webhooks",
+        "no signature",
+        || without(webhook_at(SW, 0, SW_BODY), "webhook-signature").to_event(),
+        401,
+    ),
+    case(
+        "standard-webhooks",
+        "wrong secret",
+        || webhook_at("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD", 0, SW_BODY).to_event(),
+        401,
+    ),
+    case(
+        "standard-webhooks",
+        "tampered body",
+        || tampered(webhook_at(SW, 0, SW_BODY)).to_event(),
+        401,
+    ),
+    case(
+        "standard-webhooks",
+        "signed 10 minutes ago",
+        || webhook_at(SW, -600, SW_BODY).to_event(),
+        401,
+    ),
+    case(
+        "standard-webhooks",
+        "signed 10 minutes ahead",
+        || webhook_at(SW, 600, SW_BODY).to_event(),
+        401,
+    ),
+    case(
+        "standard-webhooks",
+        "another webhook-id",
+        || with_header(webhook_at(SW, 0, SW_BODY), "webhook-id", "msg_other").to_event(),
+        401,
+    ),
+    case(
+        "standard-webhooks",
+        "5,000 wrong signatures before the right one",
+        || {
+            let request = webhook_at(SW, 0, SW_BODY);
+            let valid = header_value(&request, "webhook-signature");
+            let many = format!(
+                "{}{valid}",
+                format!("v1,{} ", B64.encode([0u8; 32])).repeat(5000)
+            );
+            with_header(request, "webhook-signature", &many).to_event()
+        },
+        401,
+    ),
+    case(
+        "standard-webhooks",
+        "v1a only",
+        || {
+            let request = webhook_at(SW, 0, SW_BODY);
+            let v1a = header_value(&request, "webhook-signature").replacen("v1,", "v1a,", 1);
+            with_header(request, "webhook-signature", &v1a).to_event()
+        },
+        401,
+    ),
+    case(
+        "standard-webhooks",
+        "GET",
+        || method(webhook_at(SW, 0, SW_BODY), "GET").to_event(),
+        405,
+    ),
+    case(
+        "standard-webhooks",
+        "signed, not JSON",
+        || webhook_at(SW, 0, b"[1,").to_event(),
+        400,
+    ),
+    // --- Shopify ------------------------------------------------------------------------
+    case(
+        "shopify",
+        "no signature",
+        || without(shopify_signed(SH, SHOPIFY_BODY), "X-Shopify-Hmac-Sha256").to_event(),
+        401,
+    ),
+    case(
+        "shopify",
+        "wrong secret",
+        || shopify_signed("other", SHOPIFY_BODY).to_event(),
+        401,
+    ),
+    case(
+        "shopify",
+        "tampered body",
+        || tampered(shopify_signed(SH, SHOPIFY_BODY)).to_event(),
+        401,
+    ),
+    case(
+        "shopify",
+        "hex instead of base64",
+        || {
+            let request = shopify_signed(SH, SHOPIFY_BODY);
+            let hex = hex_of_base64(&header_value(&request, "X-Shopify-Hmac-Sha256"));
+            with_header(request, "X-Shopify-Hmac-Sha256", &hex).to_event()
+        },
+        401,
+    ),
+    case(
+        "shopify",
+        "GET",
+        || method(shopify_signed(SH, SHOPIFY_BODY), "GET").to_event(),
+        405,
+    ),
+    case(
+        "shopify",
+        "signed, not JSON",
+        || shopify_signed(SH, b"{\"id\"").to_event(),
+        400,
+    ),
+    // --- GitLab -------------------------------------------------------------------------
+    case(
+        "gitlab",
+        "no token",
+        || without(gitlab_with(GL, GITLAB_BODY), "X-Gitlab-Token").to_event(),
+        401,
+    ),
+    case(
+        "gitlab",
+        "wrong token",
+        || gitlab_with("other-token", GITLAB_BODY).to_event(),
+        401,
+    ),
+    case(
+        "gitlab",
+        "token with a byte more",
+        || gitlab_with("gl-token!", GITLAB_BODY).to_event(),
+        401,
+    ),
+    case(
+        "gitlab",
+        "a Standard Webhooks signature instead of the token",
+        || {
+            let request = without(gitlab_with(GL, GITLAB_BODY), "X-Gitlab-Token");
+            let at = OffsetDateTime::now_utc().unix_timestamp().to_string();
+            request
+                .header("webhook-id", "msg_1")
+                .header("webhook-timestamp", &at)
+                .header(
+                    "webhook-signature",
+                    &format!("v1,{}", B64.encode([1u8; 32])),
+                )
+                .to_event()
+        },
+        401,
+    ),
+    case(
+        "gitlab",
+        "GET",
+        || method(gitlab_with(GL, GITLAB_BODY), "GET").to_event(),
+        405,
+    ),
+    case(
+        "gitlab",
+        "right token, not JSON",
+        || gitlab_with(GL, b"{").to_event(),
+        400,
+    ),
 ];
 
 const INVALID_UTF8: &[u8] = b"{\"text\":\"caf\xe9 \xff\xfe\"}";
@@ -697,6 +1000,88 @@ fn truncated_base64(request: HttpRequest) -> Value {
     let body = event["body"].as_str().unwrap().to_owned();
     event["body"] = body[..body.len() - 3].into();
     event
+}
+
+const ST: &str = "whsec_hostile_stripe";
+const SL: &str = "hostile-slack-secret";
+const SW: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+const SH: &str = "hostile-shopify-secret";
+const GL: &str = "gl-token";
+const STRIPE_BODY: &[u8] = br#"{"id":"evt_1","object":"event","type":"invoice.paid","data":{}}"#;
+const SLACK_BODY: &[u8] =
+    br#"{"type":"event_callback","event_id":"Ev1","event":{"type":"app_mention"}}"#;
+const SW_BODY: &[u8] = br#"{"type":"user.created","data":{}}"#;
+const SHOPIFY_BODY: &[u8] = br#"{"id":1,"total_price":"1.00"}"#;
+const GITLAB_BODY: &[u8] = br#"{"object_kind":"push"}"#;
+
+fn unix_now(skew: i64) -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp() + skew
+}
+
+/// `request` with `name` set to `value` alone.
+fn with_header(request: HttpRequest, name: &str, value: &str) -> HttpRequest {
+    without(request, name).header(name, value)
+}
+
+fn json_request(headers: &[(&str, &str)], body: &[u8]) -> HttpRequest {
+    let mut all = vec![("Content-Type", "application/json")];
+    all.extend_from_slice(headers);
+    HttpRequest::post(&all, body.to_vec())
+}
+
+/// A Stripe event signed `skew` seconds from now.
+fn stripe_at(secret: &str, skew: i64, body: &[u8]) -> HttpRequest {
+    let signature = stripe::sign(secret.as_bytes(), unix_now(skew), body);
+    json_request(&[("Stripe-Signature", &signature)], body)
+}
+
+/// A Slack event signed `skew` seconds from now.
+fn slack_at(secret: &str, skew: i64, body: &[u8]) -> HttpRequest {
+    let at = unix_now(skew).to_string();
+    let signature = slack::sign(secret.as_bytes(), &at, body);
+    json_request(
+        &[
+            ("X-Slack-Request-Timestamp", &at),
+            ("X-Slack-Signature", &signature),
+        ],
+        body,
+    )
+}
+
+/// A Standard Webhooks message signed `skew` seconds from now.
+fn webhook_at(secret: &str, skew: i64, body: &[u8]) -> HttpRequest {
+    let at = unix_now(skew);
+    let signature = standard_webhooks::sign(secret.as_bytes(), "msg_hostile", at, body).unwrap();
+    json_request(
+        &[
+            ("webhook-id", "msg_hostile"),
+            ("webhook-timestamp", &at.to_string()),
+            ("webhook-signature", &signature),
+        ],
+        body,
+    )
+}
+
+fn shopify_signed(secret: &str, body: &[u8]) -> HttpRequest {
+    let signature = shopify::sign(secret.as_bytes(), body);
+    json_request(
+        &[
+            ("X-Shopify-Topic", "orders/create"),
+            ("X-Shopify-Hmac-Sha256", &signature),
+        ],
+        body,
+    )
+}
+
+fn gitlab_with(token: &str, body: &[u8]) -> HttpRequest {
+    json_request(
+        &[("X-Gitlab-Event", "Push Hook"), ("X-Gitlab-Token", token)],
+        body,
+    )
+}
+
+fn hex_of_base64(text: &str) -> String {
+    B64.decode(text).map(hex::encode).unwrap_or_default()
 }
 
 /// `request` with its form body padded past the body limit; the function URL base64-encodes
@@ -959,4 +1344,29 @@ async fn hostile_zendesk_requests_get_4xx_and_nothing_reaches_the_bus() {
 #[tokio::test]
 async fn hostile_twilio_requests_get_4xx_and_nothing_reaches_the_bus() {
     run_table("twilio", TW, || twilio_sms(TW)).await;
+}
+
+#[tokio::test]
+async fn hostile_stripe_requests_get_4xx_and_nothing_reaches_the_bus() {
+    run_table("stripe", ST, || stripe_at(ST, 0, STRIPE_BODY)).await;
+}
+
+#[tokio::test]
+async fn hostile_slack_requests_get_4xx_and_nothing_reaches_the_bus() {
+    run_table("slack", SL, || slack_at(SL, 0, SLACK_BODY)).await;
+}
+
+#[tokio::test]
+async fn hostile_standard_webhooks_requests_get_4xx_and_nothing_reaches_the_bus() {
+    run_table("standard-webhooks", SW, || webhook_at(SW, 0, SW_BODY)).await;
+}
+
+#[tokio::test]
+async fn hostile_shopify_requests_get_4xx_and_nothing_reaches_the_bus() {
+    run_table("shopify", SH, || shopify_signed(SH, SHOPIFY_BODY)).await;
+}
+
+#[tokio::test]
+async fn hostile_gitlab_requests_get_4xx_and_nothing_reaches_the_bus() {
+    run_table("gitlab", GL, || gitlab_with(GL, GITLAB_BODY)).await;
 }
