@@ -443,8 +443,22 @@ async fn zendesk_signed_request_prints_its_entry() {
 
 #[test]
 fn send_test_against_dev_succeeds_for_each_provider() {
-    for provider in ["zendesk", "github", "twilio"] {
-        let dev = Dev::start(provider, "shared-secret", &[], &[]);
+    // Text for the HMAC keys, base64 after `whsec_` where the key is decoded.
+    const SHARED: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    for provider in ebhook_handler::Provider::all() {
+        let provider = provider.as_str();
+        // A provider described at init is described the same way to both.
+        let described: &[&str] = if provider == "generic" {
+            &[
+                "--signature-header",
+                "X-Signature",
+                "--event-type",
+                "json:type",
+            ]
+        } else {
+            &[]
+        };
+        let dev = Dev::start(provider, SHARED, described, &[]);
         let out = Command::new(env!("CARGO_BIN_EXE_ebhook"))
             .args([
                 "send-test",
@@ -453,8 +467,9 @@ fn send_test_against_dev_succeeds_for_each_provider() {
                 "--provider",
                 provider,
             ])
+            .args(described)
             .args(["--secret-env", SECRET_VAR])
-            .env(SECRET_VAR, "shared-secret")
+            .env(SECRET_VAR, SHARED)
             .stdin(Stdio::null())
             .output()
             .expect("run ebhook send-test");
@@ -480,8 +495,9 @@ fn send_test_against_dev_succeeds_for_each_provider() {
                 "--provider",
                 provider,
             ])
+            .args(described)
             .args(["--secret-env", SECRET_VAR])
-            .env(SECRET_VAR, "wrong-secret")
+            .env(SECRET_VAR, "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD")
             .stdin(Stdio::null())
             .output()
             .expect("run ebhook send-test");
@@ -489,6 +505,85 @@ fn send_test_against_dev_succeeds_for_each_provider() {
         assert!(String::from_utf8_lossy(&out.stdout).starts_with("HTTP 401"));
         assert_eq!(dev.entries().len(), 1);
     }
+}
+
+#[tokio::test]
+async fn slack_stripe_and_standard_webhooks_sdk_signatures_pass_through_dev() {
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    // Slack: the url_verification handshake is answered, and an event is printed.
+    let secret = "dev-slack-signing-secret";
+    let dev = Dev::start("slack", secret, &[], &[]);
+    for (body, expected) in [
+        (
+            r#"{"token":"t","challenge":"dev-challenge-1","type":"url_verification"}"#,
+            "dev-challenge-1",
+        ),
+        (
+            r#"{"type":"event_callback","event_id":"EvDEV","event":{"type":"reaction_added"}}"#,
+            "",
+        ),
+    ] {
+        let signed = &sdk_sign(&json!([{"slack": {"secret": secret, "body": body}}]))[0];
+        let answer = post(
+            &dev.url("/slack/events"),
+            &[
+                ("content-type", "application/json"),
+                ("x-slack-signature", signed["signature"].as_str().unwrap()),
+                (
+                    "x-slack-request-timestamp",
+                    signed["timestamp"].as_str().unwrap(),
+                ),
+            ],
+            body,
+        )
+        .await;
+        assert_eq!(answer.status, 200, "{}\n{}", answer.body, dev.stderr());
+        if !expected.is_empty() {
+            assert_eq!(answer.body, expected);
+            assert!(dev.entries().is_empty(), "the handshake is not an event");
+        }
+    }
+    let entries = dev.wait_entries(1);
+    assert_eq!(entries[0]["DetailType"], "reaction_added");
+    drop(dev);
+
+    // Stripe.
+    let secret = "whsec_dev_stripe";
+    let dev = Dev::start("stripe", secret, &[], &[]);
+    let body = r#"{"id":"evt_dev","type":"charge.refunded","data":{}}"#;
+    let header = &sdk_sign(&json!([{"stripe": {"secret": secret, "payload": body}}]))[0]["header"];
+    let answer = post(
+        &dev.url("/"),
+        &[
+            ("content-type", "application/json"),
+            ("stripe-signature", header.as_str().unwrap()),
+        ],
+        body,
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", dev.stderr());
+    assert_eq!(dev.wait_entries(1)[0]["DetailType"], "charge.refunded");
+    drop(dev);
+
+    // Standard Webhooks.
+    let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let dev = Dev::start("standard-webhooks", secret, &[], &[]);
+    let body = r#"{"type":"invoice.created","data":{"id":"in_dev"}}"#;
+    let job = json!([{"standardwebhooks": {"secret": secret, "id": "msg_dev", "timestamp": now, "payload": body}}]);
+    let signature = &sdk_sign(&job)[0]["signature"];
+    let answer = post(
+        &dev.url("/"),
+        &[
+            ("content-type", "application/json"),
+            ("webhook-id", "msg_dev"),
+            ("webhook-timestamp", &now.to_string()),
+            ("webhook-signature", signature.as_str().unwrap()),
+        ],
+        body,
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", dev.stderr());
+    assert_eq!(dev.wait_entries(1)[0]["DetailType"], "invoice.created");
 }
 
 #[tokio::test]

@@ -344,3 +344,74 @@ async fn update_function_deploys_a_changed_handler_and_skips_an_unchanged_one() 
     again.assert_ok();
     assert_eq!(again.json()["outcome"], "unchanged");
 }
+
+#[tokio::test]
+async fn every_new_provider_rotates_with_a_grace_period_and_says_what_to_do_there() {
+    let moto = Moto::start();
+    for provider in ebhook_handler::Provider::all() {
+        let name = provider.as_str();
+        if ["zendesk", "github", "twilio"].contains(&name) {
+            continue; // The tests above.
+        }
+        let stack = format!("rot-{name}");
+        let mut init_args = vec![
+            "init",
+            "--bootstrap",
+            prebuilt(),
+            "--provider",
+            name,
+            "--stack-name",
+            &stack,
+            "--yes",
+            "--output",
+            "json",
+            "--secret-env",
+            "S",
+        ];
+        if name == "generic" {
+            init_args.extend(["--token-header", "X-Key"]);
+        }
+        let init = ebhook(
+            &moto,
+            &init_args,
+            &[("S", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")],
+            None,
+        );
+        init.assert_ok();
+        let arn = init.json()["secretArn"].as_str().unwrap().to_owned();
+        let rotate = ebhook(
+            &moto,
+            &[
+                "rotate-secret",
+                "--stack-name",
+                &stack,
+                "--secret-env",
+                "NEW",
+                "--yes",
+            ],
+            &[("NEW", "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD")],
+            None,
+        );
+        rotate.assert_ok();
+        assert!(
+            rotate.stdout.contains("keeps verifying until"),
+            "{name}: {}",
+            rotate.stdout
+        );
+        assert!(
+            rotate.stdout.contains(provider.after_rotation()),
+            "{name}: {}",
+            rotate.stdout
+        );
+        let stored = stored_secret(&moto, &arn).await;
+        assert_eq!(
+            stored["current"], "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
+            "{name}"
+        );
+        assert_eq!(
+            stored["previous"], "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            "{name}"
+        );
+        assert!(stored["previousExpiresAt"].is_string(), "{name}: {stored}");
+    }
+}
