@@ -12,7 +12,7 @@ use std::borrow::Cow;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
-use hmac::Hmac;
+
 use http::HeaderName;
 use time::OffsetDateTime;
 
@@ -24,7 +24,7 @@ use super::{
 use crate::event::{self, Delivery, Entry, EventSettings, MapError};
 use crate::secrets::{SecretSet, SecretSlot};
 
-type HmacSha512 = Hmac<sha2::Sha512>;
+type HmacSha512 = hmac::Hmac<sha2::Sha512>;
 
 /// Where the description comes from, for messages.
 const SCHEME_VAR: &str = "EBHOOK_PROVIDER_SCHEME";
@@ -50,23 +50,29 @@ pub enum Signed {
     IdTimestampBody,
 }
 
+/// An HMAC signature as the sender writes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hmac {
+    pub header: HeaderName,
+    pub prefix: Cow<'static, str>,
+    pub algorithm: Algorithm,
+    pub encoding: Encoding,
+    pub signed: Signed,
+    pub delimiter: Cow<'static, str>,
+    pub timestamp_header: Option<HeaderName>,
+    pub id_header: Option<HeaderName>,
+    /// Set when the header may carry several signatures, separated by this.
+    pub separator: Option<char>,
+}
+
 /// How a request proves where it comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Auth {
-    Hmac {
-        header: HeaderName,
-        prefix: Cow<'static, str>,
-        algorithm: Algorithm,
-        encoding: Encoding,
-        signed: Signed,
-        delimiter: Cow<'static, str>,
-        timestamp_header: Option<HeaderName>,
-        id_header: Option<HeaderName>,
-        /// Set when the header may carry several signatures, separated by this.
-        separator: Option<char>,
-    },
+    Hmac(Hmac),
     /// The secret itself, in this header.
-    Token { header: HeaderName },
+    Token {
+        header: HeaderName,
+    },
     /// `Authorization: Basic base64(user:password)`, the secret being `user:password`.
     Basic,
 }
@@ -91,7 +97,7 @@ pub struct Generic {
 /// common scheme, a hex HMAC-SHA256 of the body in `X-Signature`, the event named by the
 /// payload's `type` and identified by its `id`.
 pub static GENERIC: Generic = Generic {
-    auth: Auth::Hmac {
+    auth: Auth::Hmac(Hmac {
         header: HeaderName::from_static("x-signature"),
         prefix: Cow::Borrowed(""),
         algorithm: Algorithm::Sha256,
@@ -101,7 +107,7 @@ pub static GENERIC: Generic = Generic {
         timestamp_header: None,
         id_header: None,
         separator: None,
-    },
+    }),
     event: Some(Field::Json(Cow::Borrowed("type"))),
     delivery_id: Some(Field::Json(Cow::Borrowed("id"))),
 };
@@ -195,7 +201,7 @@ impl Generic {
                         }
                     }
                 };
-                Auth::Hmac {
+                Auth::Hmac(Hmac {
                     header: header(
                         "header",
                         &take("header").ok_or_else(|| bad("auth=hmac needs header"))?,
@@ -208,7 +214,7 @@ impl Generic {
                     timestamp_header,
                     id_header,
                     separator,
-                }
+                })
             }
             Some("token") => Auth::Token {
                 header: header(
@@ -238,7 +244,7 @@ impl Generic {
     pub fn to_text(&self) -> String {
         let mut out = form_urlencoded::Serializer::new(String::new());
         match &self.auth {
-            Auth::Hmac {
+            Auth::Hmac(Hmac {
                 header,
                 prefix,
                 algorithm,
@@ -248,7 +254,7 @@ impl Generic {
                 timestamp_header,
                 id_header,
                 separator,
-            } => {
+            }) => {
                 out.append_pair("auth", "hmac");
                 out.append_pair("header", header.as_str());
                 if !prefix.is_empty() {
@@ -358,13 +364,13 @@ fn encode(encoding: Encoding, bytes: &[u8]) -> String {
 
 impl Generic {
     fn verify_hmac(
-        &self,
+        hmac: &Hmac,
         req: &SignedRequest<'_>,
         secrets: &SecretSet,
         options: &VerifyOptions,
         now: OffsetDateTime,
     ) -> Result<SecretSlot, VerifyError> {
-        let Auth::Hmac {
+        let Hmac {
             header,
             prefix,
             algorithm,
@@ -374,10 +380,7 @@ impl Generic {
             timestamp_header,
             id_header,
             separator,
-        } = &self.auth
-        else {
-            return Err(VerifyError::Mismatch);
-        };
+        } = hmac;
         let value = req
             .headers
             .get(header)
@@ -474,7 +477,7 @@ impl Scheme for Generic {
         now: OffsetDateTime,
     ) -> Result<SecretSlot, VerifyError> {
         match &self.auth {
-            Auth::Hmac { .. } => self.verify_hmac(request, secrets, options, now),
+            Auth::Hmac(hmac) => Self::verify_hmac(hmac, request, secrets, options, now),
             Auth::Token { header } => {
                 let sent = request
                     .headers
@@ -556,7 +559,7 @@ impl Scheme for Generic {
 
     fn setup_steps(&self, url: &str, _stack: &str) -> String {
         let how = match &self.auth {
-            Auth::Hmac { header, .. } => {
+            Auth::Hmac(Hmac { header, .. }) => {
                 format!("signing with the secret you gave ebhook (ebhook checks {header})")
             }
             Auth::Token { header } => {
@@ -604,7 +607,7 @@ impl Scheme for Generic {
         named(&self.event, "sample.created");
         named(&self.delivery_id, &id);
         match &self.auth {
-            Auth::Hmac {
+            Auth::Hmac(Hmac {
                 header,
                 prefix,
                 algorithm,
@@ -614,7 +617,7 @@ impl Scheme for Generic {
                 timestamp_header,
                 id_header,
                 ..
-            } => {
+            }) => {
                 let timestamp = now.unix_timestamp().to_string();
                 let parts = Self::signed_parts(*signed, delimiter, &timestamp, &id, &body);
                 let signature = encode(*encoding, &mac(*algorithm, secret, &parts));

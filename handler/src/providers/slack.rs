@@ -12,7 +12,9 @@ use http::HeaderName;
 use serde::Deserialize;
 use time::{Duration, OffsetDateTime};
 
-use super::{HmacSha256, SignedRequest, VerifyError, first_match, mac_bytes};
+use super::{
+    HmacSha256, SignedRequest, VerifyError, first_match, mac_bytes, parse_unix_seconds, within,
+};
 use super::{Sample, Scheme, SecretOrigin, VerifyOptions};
 use crate::event::{self, BodyKind, Delivery, Entry, EventSettings, JsonPayload, MapError};
 use crate::request::Reply;
@@ -51,16 +53,6 @@ fn signed_parts<'a>(timestamp: &'a str, body: &'a [u8]) -> [&'a [u8]; 4] {
     [b"v0:", timestamp.as_bytes(), b":", body]
 }
 
-/// Unix seconds as Slack sends them. Only digits, and at most 12 of them: anything else is
-/// refused before it is parsed, and the text that is signed is the number that is checked.
-fn parse_unix_seconds(text: &str) -> Result<OffsetDateTime, VerifyError> {
-    if text.is_empty() || text.len() > 12 || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(VerifyError::MalformedTimestamp);
-    }
-    let seconds: i64 = text.parse().map_err(|_| VerifyError::MalformedTimestamp)?;
-    OffsetDateTime::from_unix_timestamp(seconds).map_err(|_| VerifyError::MalformedTimestamp)
-}
-
 /// Verify a Slack request signed within `tolerance` of `now` (either way).
 pub fn verify(
     req: &SignedRequest<'_>,
@@ -73,8 +65,8 @@ pub fn verify(
     }
     let signature = req.header(&SIGNATURE)?;
     let timestamp = req.header(&TIMESTAMP)?;
-    let signed_at = parse_unix_seconds(timestamp)?;
-    if (now - signed_at).abs() > tolerance {
+    let signed_at = parse_unix_seconds(timestamp).ok_or(VerifyError::MalformedTimestamp)?;
+    if !within(signed_at, now, tolerance) {
         return Err(VerifyError::StaleTimestamp);
     }
     // One `v0=` and exactly 64 hex digits, decoded onto the stack.
