@@ -81,6 +81,15 @@ pub fn insert_headers<'a>(
     }
 }
 
+/// Append the pairs HTTP can carry (a name already present gets a second value).
+pub fn append_headers(map: &mut HeaderMap, pairs: &[(String, String)]) {
+    for (name, value) in pairs {
+        if let Some((name, value)) = header(name, value) {
+            map.append(name, value);
+        }
+    }
+}
+
 /// The first value of a header as text, the way every reader in the handler takes it.
 pub fn header_text<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name).and_then(|v| v.to_str().ok())
