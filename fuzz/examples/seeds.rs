@@ -18,7 +18,10 @@ use arbitrary::{Arbitrary, Unstructured};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use ebhook_fuzz::function_url_event::SECRET;
-use ebhook_fuzz::{Bytes, entry_builder, form_query, verify_github, verify_twilio, verify_zendesk};
+use ebhook_fuzz::{
+    Bytes, entry_builder, form_query, verify_github, verify_twilio, verify_twilio_shared_key,
+    verify_zendesk,
+};
 use ebhook_handler::providers::{github, twilio};
 use serde_json::{Value, json};
 
@@ -252,6 +255,59 @@ fn twilio_seeds(w: &Writer) {
         seed(2, 0, false, 0, Some(cloudevents)),
         &input(2, 0, false, 0, Some(cloudevents)),
     );
+}
+
+fn twilio_shared_key_seeds(w: &Writer) {
+    use verify_twilio_shared_key::Input;
+    let t = "verify_twilio_shared_key";
+    // algorithm, spelling, 2 options, then a `verify_twilio` input: vector, previous, expired,
+    // plain_http, port, shuffle (u64), flip_at (u16), flip_mask, 9 options, custom_body, body.
+    let seed = |algorithm: u8, spelling: u8, vector: u8, port: u8| {
+        Seed::default()
+            .u8(algorithm)
+            .u8(spelling)
+            .none(2)
+            .u8(vector)
+            .bool(false)
+            .bool(false)
+            .bool(false)
+            .u8(port)
+            .int(&[7, 0, 0, 0, 0, 0, 0, 0])
+            .int(&[0, 0])
+            .u8(0)
+            .none(9)
+            .bool(false)
+            .rest(b"")
+    };
+    let input = |algorithm: u8, spelling: u8, vector: u8, port: u8| Input {
+        algorithm,
+        spelling,
+        twilio: verify_twilio::Input {
+            vector,
+            port,
+            shuffle: 7,
+            ..verify_twilio::Input::default()
+        },
+        ..Input::default()
+    };
+    for algorithm in 0..6 {
+        for vector in [0, 2, 4, 5] {
+            w.structured(
+                t,
+                &format!("algorithm-{algorithm}-vector-{vector}"),
+                seed(algorithm, 0, vector, 0),
+                &input(algorithm, 0, vector, 0),
+            );
+        }
+    }
+    for spelling in [1, 2, 4, 8, 15, 0x1f, 0x2f, 0x3f, 0x4f, 0x5f] {
+        w.structured(
+            t,
+            &format!("spelling-{spelling:02x}"),
+            seed(if spelling > 0x0f { 2 } else { 0 }, spelling, 0, 1),
+            &input(if spelling > 0x0f { 2 } else { 0 }, spelling, 0, 1),
+        );
+    }
 }
 
 fn entry_seeds(w: &Writer) {
@@ -565,6 +621,7 @@ fn main() {
     zendesk(&w);
     github_seeds(&w);
     twilio_seeds(&w);
+    twilio_shared_key_seeds(&w);
     entry_seeds(&w);
     form_seeds(&w);
     function_url_seeds(&w);
