@@ -19,8 +19,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use ebhook_fuzz::function_url_event::SECRET;
 use ebhook_fuzz::{
-    Bytes, entry_builder, form_query, verify_github, verify_twilio, verify_twilio_shared_key,
-    verify_zendesk,
+    Bytes, entry_builder, form_query, verify_github, verify_stripe, verify_twilio,
+    verify_twilio_shared_key, verify_zendesk,
 };
 use ebhook_handler::providers::{github, twilio};
 use serde_json::{Value, json};
@@ -255,6 +255,68 @@ fn twilio_seeds(w: &Writer) {
         seed(2, 0, false, 0, Some(cloudevents)),
         &input(2, 0, false, 0, Some(cloudevents)),
     );
+}
+
+fn stripe_seeds(w: &Writer) {
+    use verify_stripe::Input;
+    let t = "verify_stripe";
+    // vector, style, skew (i16), tolerance?, previous, expired, flip_at (u16), flip_mask,
+    // 4 options, custom_body, body.
+    let seed =
+        |vector: u8, style: u8, skew: i16, previous: bool, expired: bool, body: Option<&[u8]>| {
+            Seed::default()
+                .u8(vector)
+                .u8(style)
+                .int(&skew.to_le_bytes())
+                .none(1)
+                .bool(previous)
+                .bool(expired)
+                .int(&[0, 0])
+                .u8(0)
+                .none(4)
+                .bool(body.is_some())
+                .rest(body.unwrap_or_default())
+        };
+    let input =
+        |vector: u8, style: u8, skew: i16, previous: bool, expired: bool, body: Option<&[u8]>| {
+            Input {
+                vector,
+                style,
+                skew_seconds: skew,
+                previous_slot: previous,
+                previous_expired: expired,
+                custom_body: body.is_some(),
+                body: Bytes(body.unwrap_or_default().to_vec()),
+                ..Input::default()
+            }
+        };
+    let write = |name: &str, vector, style, skew, previous, expired, body| {
+        w.structured(
+            t,
+            name,
+            seed(vector, style, skew, previous, expired, body),
+            &input(vector, style, skew, previous, expired, body),
+        );
+    };
+    for v in 0..verify_stripe::VECTORS.len() as u8 {
+        for style in 0..6 {
+            write(
+                &format!("vector-{v}-style-{style}"),
+                v,
+                style,
+                0,
+                false,
+                false,
+                None,
+            );
+        }
+    }
+    write("previous-slot", 2, 0, 0, true, false, None);
+    write("previous-expired", 2, 0, 0, true, true, None);
+    write("stale", 0, 0, 514, false, false, None);
+    write("future", 0, 0, -514, false, false, None);
+    let session: &[u8] = br#"{"id":"evt_1Q2w3E4r","object":"event","type":"checkout.session.completed","data":{"object":{"id":"cs_test_a1","object":"checkout.session","amount_total":1500,"currency":"eur","customer_details":{"email":"a@example.com"}}}}"#;
+    write("checkout-session", 2, 0, 0, false, false, Some(session));
 }
 
 fn twilio_shared_key_seeds(w: &Writer) {
@@ -621,6 +683,7 @@ fn main() {
     zendesk(&w);
     github_seeds(&w);
     twilio_seeds(&w);
+    stripe_seeds(&w);
     twilio_shared_key_seeds(&w);
     entry_seeds(&w);
     form_seeds(&w);
