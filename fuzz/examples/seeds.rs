@@ -19,7 +19,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use ebhook_fuzz::function_url_event::SECRET;
 use ebhook_fuzz::{
-    Bytes, entry_builder, form_query, verify_github, verify_stripe, verify_twilio,
+    Bytes, entry_builder, form_query, verify_github, verify_slack, verify_stripe, verify_twilio,
     verify_twilio_shared_key, verify_zendesk,
 };
 use ebhook_handler::providers::{github, twilio};
@@ -317,6 +317,61 @@ fn stripe_seeds(w: &Writer) {
     write("future", 0, 0, -514, false, false, None);
     let session: &[u8] = br#"{"id":"evt_1Q2w3E4r","object":"event","type":"checkout.session.completed","data":{"object":{"id":"cs_test_a1","object":"checkout.session","amount_total":1500,"currency":"eur","customer_details":{"email":"a@example.com"}}}}"#;
     write("checkout-session", 2, 0, 0, false, false, Some(session));
+}
+
+fn slack_seeds(w: &Writer) {
+    use verify_slack::Input;
+    let t = "verify_slack";
+    // vector, style, skew (i16), tolerance?, previous, expired, flip_at (u16), flip_mask,
+    // 5 options, custom_body, body.
+    let seed = |vector: u8, style: u8, skew: i16, previous: bool, body: Option<&[u8]>| {
+        Seed::default()
+            .u8(vector)
+            .u8(style)
+            .int(&skew.to_le_bytes())
+            .none(1)
+            .bool(previous)
+            .bool(false)
+            .int(&[0, 0])
+            .u8(0)
+            .none(5)
+            .bool(body.is_some())
+            .rest(body.unwrap_or_default())
+    };
+    let input = |vector: u8, style: u8, skew: i16, previous: bool, body: Option<&[u8]>| Input {
+        vector,
+        style,
+        skew_seconds: skew,
+        previous_slot: previous,
+        custom_body: body.is_some(),
+        body: Bytes(body.unwrap_or_default().to_vec()),
+        ..Input::default()
+    };
+    let write = |name: &str, vector, style, skew, previous, body| {
+        w.structured(
+            t,
+            name,
+            seed(vector, style, skew, previous, body),
+            &input(vector, style, skew, previous, body),
+        );
+    };
+    for v in 0..verify_slack::VECTORS.len() as u8 {
+        for style in 0..3 {
+            write(
+                &format!("vector-{v}-style-{style}"),
+                v,
+                style,
+                0,
+                false,
+                None,
+            );
+        }
+    }
+    write("previous-slot", 5, 0, 0, true, None);
+    write("stale", 5, 0, 301, false, None);
+    write("future", 5, 0, -301, false, None);
+    let command: &[u8] = b"token=gIkuvaNzQIHg97ATvDxqgjtO&team_id=T0001&team_domain=example&channel_id=C2147483705&channel_name=test&user_id=U2147483697&user_name=Steve&command=%2Fweather&text=94070&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2F1234%2F5678&trigger_id=13345224609.738474920.8088930838d88f008e0";
+    write("slash-command", 5, 0, 0, false, Some(command));
 }
 
 fn twilio_shared_key_seeds(w: &Writer) {
@@ -684,6 +739,7 @@ fn main() {
     github_seeds(&w);
     twilio_seeds(&w);
     stripe_seeds(&w);
+    slack_seeds(&w);
     twilio_shared_key_seeds(&w);
     entry_seeds(&w);
     form_seeds(&w);
