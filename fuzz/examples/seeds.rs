@@ -19,8 +19,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use ebhook_fuzz::function_url_event::SECRET;
 use ebhook_fuzz::{
-    Bytes, entry_builder, form_query, verify_github, verify_slack, verify_stripe, verify_twilio,
-    verify_twilio_shared_key, verify_zendesk,
+    Bytes, entry_builder, form_query, verify_github, verify_shopify, verify_slack, verify_stripe,
+    verify_twilio, verify_twilio_shared_key, verify_zendesk,
 };
 use ebhook_handler::providers::{github, twilio};
 use serde_json::{Value, json};
@@ -372,6 +372,60 @@ fn slack_seeds(w: &Writer) {
     write("future", 5, 0, -301, false, None);
     let command: &[u8] = b"token=gIkuvaNzQIHg97ATvDxqgjtO&team_id=T0001&team_domain=example&channel_id=C2147483705&channel_name=test&user_id=U2147483697&user_name=Steve&command=%2Fweather&text=94070&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2F1234%2F5678&trigger_id=13345224609.738474920.8088930838d88f008e0";
     write("slash-command", 5, 0, 0, false, Some(command));
+}
+
+fn shopify_seeds(w: &Writer) {
+    use verify_shopify::Input;
+    let t = "verify_shopify";
+    // vector, style, tolerance (u16), previous, expired, flip_at (u16), flip_mask, 4 options,
+    // custom_body, body.
+    let seed = |vector: u8, style: u8, previous: bool, expired: bool, body: Option<&[u8]>| {
+        Seed::default()
+            .u8(vector)
+            .u8(style)
+            .int(&[0, 0])
+            .bool(previous)
+            .bool(expired)
+            .int(&[0, 0])
+            .u8(0)
+            .none(4)
+            .bool(body.is_some())
+            .rest(body.unwrap_or_default())
+    };
+    let input = |vector: u8, style: u8, previous: bool, expired: bool, body: Option<&[u8]>| Input {
+        vector,
+        style,
+        previous_slot: previous,
+        previous_expired: expired,
+        custom_body: body.is_some(),
+        body: Bytes(body.unwrap_or_default().to_vec()),
+        ..Input::default()
+    };
+    let write = |name: &str, vector, style, previous, expired, body| {
+        w.structured(
+            t,
+            name,
+            seed(vector, style, previous, expired, body),
+            &input(vector, style, previous, expired, body),
+        );
+    };
+    for v in 0..verify_shopify::VECTORS.len() as u8 {
+        for style in 0..2 {
+            write(
+                &format!("vector-{v}-style-{style}"),
+                v,
+                style,
+                false,
+                false,
+                None,
+            );
+        }
+    }
+    write("previous-slot", 2, 0, true, false, None);
+    write("previous-expired", 2, 0, true, true, None);
+    let customer: &[u8] = br#"{"id":706405506930370084,"email":"bob@biller.com","first_name":"Bob","last_name":"Biller","state":"disabled","tags":"","currency":"USD","addresses":[]}"#;
+    write("customers-create", 2, 0, false, false, Some(customer));
+    write("empty-body", 2, 0, false, false, Some(b""));
 }
 
 fn twilio_shared_key_seeds(w: &Writer) {
@@ -740,6 +794,7 @@ fn main() {
     twilio_seeds(&w);
     stripe_seeds(&w);
     slack_seeds(&w);
+    shopify_seeds(&w);
     twilio_shared_key_seeds(&w);
     entry_seeds(&w);
     form_seeds(&w);

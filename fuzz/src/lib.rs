@@ -11,6 +11,7 @@ pub mod form_query;
 pub mod function_url_event;
 pub mod oracle;
 pub mod verify_github;
+pub mod verify_shopify;
 pub mod verify_slack;
 pub mod verify_stripe;
 pub mod verify_twilio;
