@@ -19,8 +19,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use ebhook_fuzz::function_url_event::SECRET;
 use ebhook_fuzz::{
-    Bytes, entry_builder, form_query, verify_github, verify_shopify, verify_slack, verify_stripe,
-    verify_twilio, verify_twilio_shared_key, verify_zendesk,
+    Bytes, entry_builder, form_query, verify_github, verify_shopify, verify_slack,
+    verify_standard_webhooks, verify_stripe, verify_twilio, verify_twilio_shared_key,
+    verify_zendesk,
 };
 use ebhook_handler::providers::{github, twilio};
 use serde_json::{Value, json};
@@ -428,6 +429,85 @@ fn shopify_seeds(w: &Writer) {
     write("empty-body", 2, 0, false, false, Some(b""));
 }
 
+fn standard_webhooks_seeds(w: &Writer) {
+    use verify_standard_webhooks::Input;
+    let t = "verify_standard_webhooks";
+    // vector, style, secret_style, skew (i16), tolerance?, previous, expired, flip_at (u16),
+    // flip_mask, 7 options, custom_body, body.
+    let seed = |vector: u8,
+                style: u8,
+                secret_style: u8,
+                skew: i16,
+                previous: bool,
+                body: Option<&[u8]>| {
+        Seed::default()
+            .u8(vector)
+            .u8(style)
+            .u8(secret_style)
+            .int(&skew.to_le_bytes())
+            .none(1)
+            .bool(previous)
+            .bool(false)
+            .int(&[0, 0])
+            .u8(0)
+            .none(7)
+            .bool(body.is_some())
+            .rest(body.unwrap_or_default())
+    };
+    let input = |vector: u8,
+                 style: u8,
+                 secret_style: u8,
+                 skew: i16,
+                 previous: bool,
+                 body: Option<&[u8]>| Input {
+        vector,
+        style,
+        secret_style,
+        skew_seconds: skew,
+        previous_slot: previous,
+        custom_body: body.is_some(),
+        body: Bytes(body.unwrap_or_default().to_vec()),
+        ..Input::default()
+    };
+    let write = |name: &str, vector, style, secret_style, skew, previous, body| {
+        w.structured(
+            t,
+            name,
+            seed(vector, style, secret_style, skew, previous, body),
+            &input(vector, style, secret_style, skew, previous, body),
+        );
+    };
+    for v in 0..verify_standard_webhooks::VECTORS.len() as u8 {
+        for style in 0..4 {
+            write(
+                &format!("vector-{v}-style-{style}"),
+                v,
+                style,
+                0,
+                0,
+                false,
+                None,
+            );
+        }
+        for secret_style in 1..4 {
+            write(
+                &format!("vector-{v}-secret-{secret_style}"),
+                v,
+                0,
+                secret_style,
+                0,
+                false,
+                None,
+            );
+        }
+    }
+    write("previous-slot", 2, 0, 0, 0, true, None);
+    write("stale", 1, 0, 0, 301, false, None);
+    write("future", 1, 0, 0, -301, false, None);
+    let svix: &[u8] = br#"{"type":"message.attempt.exhausted","timestamp":"2026-11-22T12:00:00Z","data":{"appId":"app_1srOrx2ZWZBpBUvZwXKQmoEYga2","msgId":"msg_p5jXN8AQM9LWM0D4loKWxJek","lastAttempt":{"responseStatusCode":500}}}"#;
+    write("svix-event", 2, 0, 0, 0, false, Some(svix));
+}
+
 fn twilio_shared_key_seeds(w: &Writer) {
     use verify_twilio_shared_key::Input;
     let t = "verify_twilio_shared_key";
@@ -795,6 +875,7 @@ fn main() {
     stripe_seeds(&w);
     slack_seeds(&w);
     shopify_seeds(&w);
+    standard_webhooks_seeds(&w);
     twilio_shared_key_seeds(&w);
     entry_seeds(&w);
     form_seeds(&w);

@@ -13,6 +13,7 @@ pub mod oracle;
 pub mod verify_github;
 pub mod verify_shopify;
 pub mod verify_slack;
+pub mod verify_standard_webhooks;
 pub mod verify_stripe;
 pub mod verify_twilio;
 pub mod verify_twilio_shared_key;
