@@ -19,7 +19,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use ebhook_fuzz::function_url_event::SECRET;
 use ebhook_fuzz::{
-    Bytes, entry_builder, form_query, verify_github, verify_shopify, verify_slack,
+    Bytes, entry_builder, form_query, verify_github, verify_gitlab, verify_shopify, verify_slack,
     verify_standard_webhooks, verify_stripe, verify_twilio, verify_twilio_shared_key,
     verify_zendesk,
 };
@@ -508,6 +508,93 @@ fn standard_webhooks_seeds(w: &Writer) {
     write("svix-event", 2, 0, 0, 0, false, Some(svix));
 }
 
+fn gitlab_seeds(w: &Writer) {
+    use verify_gitlab::Input;
+    let t = "verify_gitlab";
+    // vector, signing, other_signing, both, skew (i16), tolerance?, previous, expired,
+    // flip_at (u16), flip_mask, 7 options, custom_body, body.
+    let seed = |vector: u8,
+                other_signing: bool,
+                both: bool,
+                skew: i16,
+                previous: bool,
+                body: Option<&[u8]>| {
+        Seed::default()
+            .u8(vector)
+            .bool(false)
+            .bool(other_signing)
+            .bool(both)
+            .int(&skew.to_le_bytes())
+            .none(1)
+            .bool(previous)
+            .bool(false)
+            .int(&[0, 0])
+            .u8(0)
+            .none(7)
+            .bool(body.is_some())
+            .rest(body.unwrap_or_default())
+    };
+    let input = |vector: u8,
+                 other_signing: bool,
+                 both: bool,
+                 skew: i16,
+                 previous: bool,
+                 body: Option<&[u8]>| Input {
+        vector,
+        other_signing,
+        both,
+        skew_seconds: skew,
+        previous_slot: previous,
+        custom_body: body.is_some(),
+        body: Bytes(body.unwrap_or_default().to_vec()),
+        ..Input::default()
+    };
+    let write = |name: &str, vector, other_signing, both, skew, previous, body| {
+        w.structured(
+            t,
+            name,
+            seed(vector, other_signing, both, skew, previous, body),
+            &input(vector, other_signing, both, skew, previous, body),
+        );
+    };
+    for v in 0..verify_gitlab::VECTORS.len() as u8 {
+        write(&format!("vector-{v}"), v, false, false, 0, false, None);
+        // The other secret of the other kind, sent too and kept as the current one.
+        let other_signing = v % 2 == 1;
+        write(
+            &format!("vector-{v}-both"),
+            v,
+            other_signing,
+            true,
+            0,
+            false,
+            None,
+        );
+        write(
+            &format!("vector-{v}-rotation"),
+            v,
+            other_signing,
+            false,
+            0,
+            true,
+            None,
+        );
+    }
+    write("stale", 0, false, false, 301, false, None);
+    write("future", 2, false, false, -301, false, None);
+    let merge: &[u8] = br#"{"object_kind":"merge_request","event_type":"merge_request","user":{"username":"root"},"project":{"id":1,"path_with_namespace":"gitlabhq/gitlab-test"},"object_attributes":{"id":99,"iid":1,"action":"open","state":"opened","source_branch":"ms-viewport","target_branch":"master"}}"#;
+    write("merge-request", 3, false, false, 0, false, Some(merge));
+    write(
+        "merge-request-signed",
+        2,
+        false,
+        false,
+        0,
+        false,
+        Some(merge),
+    );
+}
+
 fn twilio_shared_key_seeds(w: &Writer) {
     use verify_twilio_shared_key::Input;
     let t = "verify_twilio_shared_key";
@@ -876,6 +963,7 @@ fn main() {
     slack_seeds(&w);
     shopify_seeds(&w);
     standard_webhooks_seeds(&w);
+    gitlab_seeds(&w);
     twilio_shared_key_seeds(&w);
     entry_seeds(&w);
     form_seeds(&w);

@@ -11,6 +11,7 @@ pub mod form_query;
 pub mod function_url_event;
 pub mod oracle;
 pub mod verify_github;
+pub mod verify_gitlab;
 pub mod verify_shopify;
 pub mod verify_slack;
 pub mod verify_standard_webhooks;
@@ -29,8 +30,8 @@ use ebhook_handler::event::{Entry, EventSettings, RESERVED_KEY, clean_detail_typ
 use http::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 
-/// The providers these targets model (their oracles are written per provider). The verifiers
-/// of the others are fuzzed by `verify_*` targets of their own, as they are added.
+/// The providers the request and mapping targets model (their oracles are written per
+/// provider). Every provider's verifier has a `verify_*` target of its own.
 pub const MODELLED: [&str; 3] = ["zendesk", "github", "twilio"];
 
 /// A provider by name (the handler's list names them; the models here are per provider).
