@@ -18,7 +18,11 @@ use arbitrary::{Arbitrary, Unstructured};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use ebhook_fuzz::function_url_event::SECRET;
-use ebhook_fuzz::{Bytes, entry_builder, form_query, verify_github, verify_twilio, verify_zendesk};
+use ebhook_fuzz::{
+    Bytes, entry_builder, form_query, verify_github, verify_gitlab, verify_shopify, verify_slack,
+    verify_standard_webhooks, verify_stripe, verify_twilio, verify_twilio_shared_key,
+    verify_zendesk,
+};
 use ebhook_handler::providers::{github, twilio};
 use serde_json::{Value, json};
 
@@ -252,6 +256,396 @@ fn twilio_seeds(w: &Writer) {
         seed(2, 0, false, 0, Some(cloudevents)),
         &input(2, 0, false, 0, Some(cloudevents)),
     );
+}
+
+fn stripe_seeds(w: &Writer) {
+    use verify_stripe::Input;
+    let t = "verify_stripe";
+    // vector, style, skew (i16), tolerance?, previous, expired, flip_at (u16), flip_mask,
+    // 4 options, custom_body, body.
+    let seed =
+        |vector: u8, style: u8, skew: i16, previous: bool, expired: bool, body: Option<&[u8]>| {
+            Seed::default()
+                .u8(vector)
+                .u8(style)
+                .int(&skew.to_le_bytes())
+                .none(1)
+                .bool(previous)
+                .bool(expired)
+                .int(&[0, 0])
+                .u8(0)
+                .none(4)
+                .bool(body.is_some())
+                .rest(body.unwrap_or_default())
+        };
+    let input =
+        |vector: u8, style: u8, skew: i16, previous: bool, expired: bool, body: Option<&[u8]>| {
+            Input {
+                vector,
+                style,
+                skew_seconds: skew,
+                previous_slot: previous,
+                previous_expired: expired,
+                custom_body: body.is_some(),
+                body: Bytes(body.unwrap_or_default().to_vec()),
+                ..Input::default()
+            }
+        };
+    let write = |name: &str, vector, style, skew, previous, expired, body| {
+        w.structured(
+            t,
+            name,
+            seed(vector, style, skew, previous, expired, body),
+            &input(vector, style, skew, previous, expired, body),
+        );
+    };
+    for v in 0..verify_stripe::VECTORS.len() as u8 {
+        for style in 0..6 {
+            write(
+                &format!("vector-{v}-style-{style}"),
+                v,
+                style,
+                0,
+                false,
+                false,
+                None,
+            );
+        }
+    }
+    write("previous-slot", 2, 0, 0, true, false, None);
+    write("previous-expired", 2, 0, 0, true, true, None);
+    write("stale", 0, 0, 514, false, false, None);
+    write("future", 0, 0, -514, false, false, None);
+    let session: &[u8] = br#"{"id":"evt_1Q2w3E4r","object":"event","type":"checkout.session.completed","data":{"object":{"id":"cs_test_a1","object":"checkout.session","amount_total":1500,"currency":"eur","customer_details":{"email":"a@example.com"}}}}"#;
+    write("checkout-session", 2, 0, 0, false, false, Some(session));
+}
+
+fn slack_seeds(w: &Writer) {
+    use verify_slack::Input;
+    let t = "verify_slack";
+    // vector, style, skew (i16), tolerance?, previous, expired, flip_at (u16), flip_mask,
+    // 5 options, custom_body, body.
+    let seed = |vector: u8, style: u8, skew: i16, previous: bool, body: Option<&[u8]>| {
+        Seed::default()
+            .u8(vector)
+            .u8(style)
+            .int(&skew.to_le_bytes())
+            .none(1)
+            .bool(previous)
+            .bool(false)
+            .int(&[0, 0])
+            .u8(0)
+            .none(5)
+            .bool(body.is_some())
+            .rest(body.unwrap_or_default())
+    };
+    let input = |vector: u8, style: u8, skew: i16, previous: bool, body: Option<&[u8]>| Input {
+        vector,
+        style,
+        skew_seconds: skew,
+        previous_slot: previous,
+        custom_body: body.is_some(),
+        body: Bytes(body.unwrap_or_default().to_vec()),
+        ..Input::default()
+    };
+    let write = |name: &str, vector, style, skew, previous, body| {
+        w.structured(
+            t,
+            name,
+            seed(vector, style, skew, previous, body),
+            &input(vector, style, skew, previous, body),
+        );
+    };
+    for v in 0..verify_slack::VECTORS.len() as u8 {
+        for style in 0..3 {
+            write(
+                &format!("vector-{v}-style-{style}"),
+                v,
+                style,
+                0,
+                false,
+                None,
+            );
+        }
+    }
+    write("previous-slot", 5, 0, 0, true, None);
+    write("stale", 5, 0, 301, false, None);
+    write("future", 5, 0, -301, false, None);
+    let command: &[u8] = b"token=gIkuvaNzQIHg97ATvDxqgjtO&team_id=T0001&team_domain=example&channel_id=C2147483705&channel_name=test&user_id=U2147483697&user_name=Steve&command=%2Fweather&text=94070&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2F1234%2F5678&trigger_id=13345224609.738474920.8088930838d88f008e0";
+    write("slash-command", 5, 0, 0, false, Some(command));
+}
+
+fn shopify_seeds(w: &Writer) {
+    use verify_shopify::Input;
+    let t = "verify_shopify";
+    // vector, style, tolerance (u16), previous, expired, flip_at (u16), flip_mask, 4 options,
+    // custom_body, body.
+    let seed = |vector: u8, style: u8, previous: bool, expired: bool, body: Option<&[u8]>| {
+        Seed::default()
+            .u8(vector)
+            .u8(style)
+            .int(&[0, 0])
+            .bool(previous)
+            .bool(expired)
+            .int(&[0, 0])
+            .u8(0)
+            .none(4)
+            .bool(body.is_some())
+            .rest(body.unwrap_or_default())
+    };
+    let input = |vector: u8, style: u8, previous: bool, expired: bool, body: Option<&[u8]>| Input {
+        vector,
+        style,
+        previous_slot: previous,
+        previous_expired: expired,
+        custom_body: body.is_some(),
+        body: Bytes(body.unwrap_or_default().to_vec()),
+        ..Input::default()
+    };
+    let write = |name: &str, vector, style, previous, expired, body| {
+        w.structured(
+            t,
+            name,
+            seed(vector, style, previous, expired, body),
+            &input(vector, style, previous, expired, body),
+        );
+    };
+    for v in 0..verify_shopify::VECTORS.len() as u8 {
+        for style in 0..2 {
+            write(
+                &format!("vector-{v}-style-{style}"),
+                v,
+                style,
+                false,
+                false,
+                None,
+            );
+        }
+    }
+    write("previous-slot", 2, 0, true, false, None);
+    write("previous-expired", 2, 0, true, true, None);
+    let customer: &[u8] = br#"{"id":706405506930370084,"email":"bob@biller.com","first_name":"Bob","last_name":"Biller","state":"disabled","tags":"","currency":"USD","addresses":[]}"#;
+    write("customers-create", 2, 0, false, false, Some(customer));
+    write("empty-body", 2, 0, false, false, Some(b""));
+}
+
+fn standard_webhooks_seeds(w: &Writer) {
+    use verify_standard_webhooks::Input;
+    let t = "verify_standard_webhooks";
+    // vector, style, secret_style, skew (i16), tolerance?, previous, expired, flip_at (u16),
+    // flip_mask, 7 options, custom_body, body.
+    let seed = |vector: u8,
+                style: u8,
+                secret_style: u8,
+                skew: i16,
+                previous: bool,
+                body: Option<&[u8]>| {
+        Seed::default()
+            .u8(vector)
+            .u8(style)
+            .u8(secret_style)
+            .int(&skew.to_le_bytes())
+            .none(1)
+            .bool(previous)
+            .bool(false)
+            .int(&[0, 0])
+            .u8(0)
+            .none(7)
+            .bool(body.is_some())
+            .rest(body.unwrap_or_default())
+    };
+    let input = |vector: u8,
+                 style: u8,
+                 secret_style: u8,
+                 skew: i16,
+                 previous: bool,
+                 body: Option<&[u8]>| Input {
+        vector,
+        style,
+        secret_style,
+        skew_seconds: skew,
+        previous_slot: previous,
+        custom_body: body.is_some(),
+        body: Bytes(body.unwrap_or_default().to_vec()),
+        ..Input::default()
+    };
+    let write = |name: &str, vector, style, secret_style, skew, previous, body| {
+        w.structured(
+            t,
+            name,
+            seed(vector, style, secret_style, skew, previous, body),
+            &input(vector, style, secret_style, skew, previous, body),
+        );
+    };
+    for v in 0..verify_standard_webhooks::VECTORS.len() as u8 {
+        for style in 0..4 {
+            write(
+                &format!("vector-{v}-style-{style}"),
+                v,
+                style,
+                0,
+                0,
+                false,
+                None,
+            );
+        }
+        for secret_style in 1..4 {
+            write(
+                &format!("vector-{v}-secret-{secret_style}"),
+                v,
+                0,
+                secret_style,
+                0,
+                false,
+                None,
+            );
+        }
+    }
+    write("previous-slot", 2, 0, 0, 0, true, None);
+    write("stale", 1, 0, 0, 301, false, None);
+    write("future", 1, 0, 0, -301, false, None);
+    let svix: &[u8] = br#"{"type":"message.attempt.exhausted","timestamp":"2026-11-22T12:00:00Z","data":{"appId":"app_1srOrx2ZWZBpBUvZwXKQmoEYga2","msgId":"msg_p5jXN8AQM9LWM0D4loKWxJek","lastAttempt":{"responseStatusCode":500}}}"#;
+    write("svix-event", 2, 0, 0, 0, false, Some(svix));
+}
+
+fn gitlab_seeds(w: &Writer) {
+    use verify_gitlab::Input;
+    let t = "verify_gitlab";
+    // vector, signing, other_signing, both, skew (i16), tolerance?, previous, expired,
+    // flip_at (u16), flip_mask, 7 options, custom_body, body.
+    let seed = |vector: u8,
+                other_signing: bool,
+                both: bool,
+                skew: i16,
+                previous: bool,
+                body: Option<&[u8]>| {
+        Seed::default()
+            .u8(vector)
+            .bool(false)
+            .bool(other_signing)
+            .bool(both)
+            .int(&skew.to_le_bytes())
+            .none(1)
+            .bool(previous)
+            .bool(false)
+            .int(&[0, 0])
+            .u8(0)
+            .none(7)
+            .bool(body.is_some())
+            .rest(body.unwrap_or_default())
+    };
+    let input = |vector: u8,
+                 other_signing: bool,
+                 both: bool,
+                 skew: i16,
+                 previous: bool,
+                 body: Option<&[u8]>| Input {
+        vector,
+        other_signing,
+        both,
+        skew_seconds: skew,
+        previous_slot: previous,
+        custom_body: body.is_some(),
+        body: Bytes(body.unwrap_or_default().to_vec()),
+        ..Input::default()
+    };
+    let write = |name: &str, vector, other_signing, both, skew, previous, body| {
+        w.structured(
+            t,
+            name,
+            seed(vector, other_signing, both, skew, previous, body),
+            &input(vector, other_signing, both, skew, previous, body),
+        );
+    };
+    for v in 0..verify_gitlab::VECTORS.len() as u8 {
+        write(&format!("vector-{v}"), v, false, false, 0, false, None);
+        // The other secret of the other kind, sent too and kept as the current one.
+        let other_signing = v % 2 == 1;
+        write(
+            &format!("vector-{v}-both"),
+            v,
+            other_signing,
+            true,
+            0,
+            false,
+            None,
+        );
+        write(
+            &format!("vector-{v}-rotation"),
+            v,
+            other_signing,
+            false,
+            0,
+            true,
+            None,
+        );
+    }
+    write("stale", 0, false, false, 301, false, None);
+    write("future", 2, false, false, -301, false, None);
+    let merge: &[u8] = br#"{"object_kind":"merge_request","event_type":"merge_request","user":{"username":"root"},"project":{"id":1,"path_with_namespace":"gitlabhq/gitlab-test"},"object_attributes":{"id":99,"iid":1,"action":"open","state":"opened","source_branch":"ms-viewport","target_branch":"master"}}"#;
+    write("merge-request", 3, false, false, 0, false, Some(merge));
+    write(
+        "merge-request-signed",
+        2,
+        false,
+        false,
+        0,
+        false,
+        Some(merge),
+    );
+}
+
+fn twilio_shared_key_seeds(w: &Writer) {
+    use verify_twilio_shared_key::Input;
+    let t = "verify_twilio_shared_key";
+    // algorithm, spelling, 2 options, then a `verify_twilio` input: vector, previous, expired,
+    // plain_http, port, shuffle (u64), flip_at (u16), flip_mask, 9 options, custom_body, body.
+    let seed = |algorithm: u8, spelling: u8, vector: u8, port: u8| {
+        Seed::default()
+            .u8(algorithm)
+            .u8(spelling)
+            .none(2)
+            .u8(vector)
+            .bool(false)
+            .bool(false)
+            .bool(false)
+            .u8(port)
+            .int(&[7, 0, 0, 0, 0, 0, 0, 0])
+            .int(&[0, 0])
+            .u8(0)
+            .none(9)
+            .bool(false)
+            .rest(b"")
+    };
+    let input = |algorithm: u8, spelling: u8, vector: u8, port: u8| Input {
+        algorithm,
+        spelling,
+        twilio: verify_twilio::Input {
+            vector,
+            port,
+            shuffle: 7,
+            ..verify_twilio::Input::default()
+        },
+        ..Input::default()
+    };
+    for algorithm in 0..6 {
+        for vector in [0, 2, 4, 5] {
+            w.structured(
+                t,
+                &format!("algorithm-{algorithm}-vector-{vector}"),
+                seed(algorithm, 0, vector, 0),
+                &input(algorithm, 0, vector, 0),
+            );
+        }
+    }
+    for spelling in [1, 2, 4, 8, 15, 0x1f, 0x2f, 0x3f, 0x4f, 0x5f] {
+        w.structured(
+            t,
+            &format!("spelling-{spelling:02x}"),
+            seed(if spelling > 0x0f { 2 } else { 0 }, spelling, 0, 1),
+            &input(if spelling > 0x0f { 2 } else { 0 }, spelling, 0, 1),
+        );
+    }
 }
 
 fn entry_seeds(w: &Writer) {
@@ -565,6 +959,12 @@ fn main() {
     zendesk(&w);
     github_seeds(&w);
     twilio_seeds(&w);
+    stripe_seeds(&w);
+    slack_seeds(&w);
+    shopify_seeds(&w);
+    standard_webhooks_seeds(&w);
+    gitlab_seeds(&w);
+    twilio_shared_key_seeds(&w);
     entry_seeds(&w);
     form_seeds(&w);
     function_url_seeds(&w);

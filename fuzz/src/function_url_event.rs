@@ -13,7 +13,8 @@
 //! - A refused request gets a 4xx, never a 5xx (the secret is at hand), with a JSON error body
 //!   (and `Allow` on a 405), and the pipeline refuses what `Inbound` refuses, the same way.
 //! - The same event, signed correctly with the provider's `sign` (as the provider would: Twilio
-//!   hashes a non-form body into `bodySHA256`), is never refused as unauthorised: it maps, or
+//!   hashes a non-form body into `bodySHA256` and, signing with the auth token, sends no
+//!   SharedKey settings header), is never refused as unauthorised: it maps, or
 //!   its body is malformed or too large. Accepted entries pass [`crate::check_entry`] and make a
 //!   200 answer (TwiML for Twilio).
 //! - `Pipeline::prepare` (what the Lambda handler runs) agrees with `entries`: the same entries
@@ -389,6 +390,9 @@ pub fn signed(
                 url = format!("{url}?{query}");
             }
             headers.push((twilio::SIGNATURE_HEADER, twilio::sign(secret, &url, params)));
+            // Signed with the auth token, as Twilio sends it: no SharedKey settings header,
+            // which would name another hash (or none) for this signature.
+            signed.headers.remove(twilio::SIGNATURE_SETTINGS_HEADER);
         }
         // A provider this target has no signer for: nothing to sign.
         _ => return None,

@@ -11,7 +11,13 @@ pub mod form_query;
 pub mod function_url_event;
 pub mod oracle;
 pub mod verify_github;
+pub mod verify_gitlab;
+pub mod verify_shopify;
+pub mod verify_slack;
+pub mod verify_standard_webhooks;
+pub mod verify_stripe;
 pub mod verify_twilio;
+pub mod verify_twilio_shared_key;
 pub mod verify_zendesk;
 
 use std::future::Future;
@@ -24,8 +30,8 @@ use ebhook_handler::event::{Entry, EventSettings, RESERVED_KEY, clean_detail_typ
 use http::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 
-/// The providers these targets model (their oracles are written per provider). The verifiers
-/// of the others are fuzzed by `verify_*` targets of their own, as they are added.
+/// The providers the request and mapping targets model (their oracles are written per
+/// provider). Every provider's verifier has a `verify_*` target of its own.
 pub const MODELLED: [&str; 3] = ["zendesk", "github", "twilio"];
 
 /// A provider by name (the handler's list names them; the models here are per provider).
@@ -77,6 +83,15 @@ pub fn insert_headers<'a>(
     for (name, value) in pairs {
         if let Some((name, value)) = header(name, value) {
             map.insert(name, value);
+        }
+    }
+}
+
+/// Append the pairs HTTP can carry (a name already present gets a second value).
+pub fn append_headers(map: &mut HeaderMap, pairs: &[(String, String)]) {
+    for (name, value) in pairs {
+        if let Some((name, value)) = header(name, value) {
+            map.append(name, value);
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Independent models the properties are checked against: HMACs computed with the `hmac` crate
-//! directly, which secrets are active, and Twilio's URL and parameter rules written afresh.
+//! directly, which secrets are active, Unix-seconds timestamps, Standard Webhooks keys, and
+//! Twilio's URL and parameter rules written afresh.
 
 use std::collections::BTreeSet;
 
@@ -118,6 +119,44 @@ impl Keys {
             .find(|(_, key)| same_hmac_key(hash, key, signer))
             .map(|(slot, _)| slot)
     }
+}
+
+/// A signed Unix time in whole seconds as Stripe, Slack and Standard Webhooks senders write it:
+/// ASCII digits only (no sign, space or fraction), at most `max_digits` of them, and a time the
+/// calendar can hold. Anything else is refused, so the text signed is the number checked.
+pub fn unix_seconds(text: &str, max_digits: usize) -> Option<OffsetDateTime> {
+    if text.is_empty() || text.len() > max_digits || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    OffsetDateTime::from_unix_timestamp(text.parse().ok()?).ok()
+}
+
+/// Whether `signed_at` is within `tolerance` of `now`, either way (the window is inclusive).
+pub fn in_window(signed_at: OffsetDateTime, now: OffsetDateTime, tolerance: Duration) -> bool {
+    (now - signed_at).abs() <= tolerance
+}
+
+/// The most signatures the handler reads from one header (Stripe's `v1=`, Standard Webhooks'
+/// `v1,`); later ones are not examined. Repeated here so the model does not borrow the handler's.
+pub const MAX_SIGNATURES: usize = 16;
+
+/// The Standard Webhooks HMAC key of a stored secret: what follows an optional `whsec_`, without
+/// surrounding ASCII whitespace, base64-decoded with or without `=` padding. `None` (the secret
+/// verifies nothing) when that is not base64 or decodes to nothing.
+pub fn standard_webhooks_key(secret: &[u8]) -> Option<Vec<u8>> {
+    use base64::Engine;
+    use base64::alphabet;
+    use base64::engine::DecodePaddingMode;
+    use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &alphabet::STANDARD,
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    let text = secret
+        .strip_prefix(b"whsec_")
+        .unwrap_or(secret)
+        .trim_ascii();
+    LENIENT.decode(text).ok().filter(|key| !key.is_empty())
 }
 
 /// Twilio's parameter order, modelled with a set: every distinct (name, value) pair once,

@@ -11,7 +11,9 @@
 //!   into `&` between two halves of one invalid UTF-8 sequence, each decoded to U+FFFD), as can
 //!   the equivalent spellings of form encoding. A flipped query byte never verifies. A
 //!   different token verifies only if it is the same HMAC key.
-//! - Whatever the request, the answer equals an independent model of Twilio's rule.
+//! - Whatever the request, the answer equals an independent model of Twilio's rule, including
+//!   an `X-Twilio-Webhooks-Signature-Settings` header among the junk headers (it selects the
+//!   hash; see `verify_twilio_shared_key`, which runs these same properties with SharedKeys).
 
 use std::borrow::Cow;
 
@@ -19,7 +21,10 @@ use arbitrary::Arbitrary;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use ebhook_handler::SecretSlot;
-use ebhook_handler::providers::twilio::{BODY_HASH_PARAM, SIGNATURE_HEADER, body_hash, sign};
+use ebhook_handler::providers::twilio::{
+    Algorithm, BODY_HASH_PARAM, SIGNATURE_HEADER, SIGNATURE_SETTINGS_HEADER, body_hash, sign,
+    sign_with,
+};
 use ebhook_handler::verify::{SignedRequest, VerifyError, VerifyOptions};
 use http::HeaderMap;
 use sha2::{Digest, Sha256};
@@ -31,6 +36,84 @@ use crate::{Bytes, flipped, header_text, insert_headers};
 
 const NOW: OffsetDateTime = datetime!(2026-11-22 12:00 UTC);
 const FORM: &str = "application/x-www-form-urlencoded";
+
+/// The most comma-separated entries the handler reads from the settings header (Twilio sends
+/// two); a longer header is refused.
+const MAX_SETTINGS_ENTRIES: usize = 8;
+
+/// The hash `X-Twilio-Webhooks-Signature-Settings` selects, written from Twilio's Webhooks
+/// configuration documentation and SDKs (`key=<id>,algorithm=<name>`, the name in any case),
+/// with the handler's documented refusals: the header sent twice, not text, over
+/// [`MAX_SETTINGS_ENTRIES`] entries, an entry without `=` or with an empty name or value, `key`
+/// or `algorithm` given twice, or no algorithm, is malformed; an algorithm other than
+/// HMAC_SHA1 and HMAC_SHA256 is unsupported. No header is the auth token's HMAC-SHA1.
+pub fn settings_hash(headers: &HeaderMap) -> Result<Hash, VerifyError> {
+    let mut values = headers.get_all(SIGNATURE_SETTINGS_HEADER).iter();
+    let Some(value) = values.next() else {
+        return Ok(Hash::Sha1);
+    };
+    if values.next().is_some() {
+        return Err(VerifyError::MalformedSignature);
+    }
+    let text = value
+        .to_str()
+        .map_err(|_| VerifyError::MalformedSignature)?;
+    let entries: Vec<&str> = text.split(',').collect();
+    if entries.len() > MAX_SETTINGS_ENTRIES {
+        return Err(VerifyError::MalformedSignature);
+    }
+    let (mut key, mut algorithm) = (None, None);
+    for entry in entries {
+        let (name, value) = entry
+            .split_once('=')
+            .ok_or(VerifyError::MalformedSignature)?;
+        let (name, value) = (name.trim(), value.trim());
+        if name.is_empty() || value.is_empty() {
+            return Err(VerifyError::MalformedSignature);
+        }
+        let slot = match name {
+            "key" => &mut key,
+            "algorithm" => &mut algorithm,
+            _ => continue,
+        };
+        if slot.replace(value).is_some() {
+            return Err(VerifyError::MalformedSignature);
+        }
+    }
+    match algorithm.ok_or(VerifyError::MalformedSignature)? {
+        a if a.eq_ignore_ascii_case("HMAC_SHA1") => Ok(Hash::Sha1),
+        a if a.eq_ignore_ascii_case("HMAC_SHA256") => Ok(Hash::Sha256),
+        _ => Err(VerifyError::UnsupportedAlgorithm),
+    }
+}
+
+/// How Twilio signed a request: with the auth token (HMAC-SHA1, no settings header,
+/// [`Signing::AUTH_TOKEN`]) or with a SharedKey named in the settings header.
+#[derive(Clone, Debug)]
+pub struct Signing {
+    /// The hash the signature was made with.
+    pub hash: Hash,
+    /// The `X-Twilio-Webhooks-Signature-Settings` value sent, if any.
+    pub settings: Option<String>,
+    /// What the settings header makes of the request: `Ok` when it names `hash` (or is absent
+    /// and `hash` is SHA-1), else the error every such request gets once a secret is set.
+    pub outcome: Result<(), VerifyError>,
+}
+
+impl Signing {
+    pub const AUTH_TOKEN: Self = Self {
+        hash: Hash::Sha1,
+        settings: None,
+        outcome: Ok(()),
+    };
+
+    fn algorithm(&self) -> Algorithm {
+        match self.hash {
+            Hash::Sha1 => Algorithm::HmacSha1,
+            Hash::Sha256 => Algorithm::HmacSha256,
+        }
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -207,21 +290,26 @@ impl Request {
         }
         let signature = header_text(&self.headers, SIGNATURE_HEADER)
             .ok_or(VerifyError::MissingHeader(SIGNATURE_HEADER))?;
+        let hash = settings_hash(&self.headers)?;
+        let mac_len = match hash {
+            Hash::Sha1 => 20,
+            Hash::Sha256 => 32,
+        };
         let mac = B64
             .decode(signature.trim())
             .ok()
-            .filter(|m| m.len() == 20)
+            .filter(|m| m.len() == mac_len)
             .ok_or(VerifyError::MalformedSignature)?;
-        let hash = form_urlencoded::parse(self.query.as_bytes())
+        let body_hash = form_urlencoded::parse(self.query.as_bytes())
             .find(|(k, _)| k == BODY_HASH_PARAM)
             .map(|(_, v)| v.into_owned());
         let is_form = header_text(&self.headers, "content-type")
             .and_then(|ct| ct.split(';').next())
             .is_some_and(|m| m.trim().eq_ignore_ascii_case(FORM));
-        let params = match hash {
-            Some(hash) => {
+        let params = match body_hash {
+            Some(body_hash) => {
                 let digest = Sha256::digest(&self.body);
-                if hex::decode(hash).ok().as_deref() != Some(digest.as_slice()) {
+                if hex::decode(body_hash).ok().as_deref() != Some(digest.as_slice()) {
                     return Err(VerifyError::BodyHashMismatch);
                 }
                 Vec::new()
@@ -234,7 +322,7 @@ impl Request {
             let message = twilio_message(&url, &params);
             if let Some((slot, _)) = candidates
                 .iter()
-                .find(|(_, key)| hmac(Hash::Sha1, key, &[message.as_bytes()]) == mac)
+                .find(|(_, key)| hmac(hash, key, &[message.as_bytes()]) == mac)
             {
                 return Ok(*slot);
             }
@@ -275,6 +363,11 @@ fn encode(params: &[(String, String)]) -> Vec<u8> {
 }
 
 pub fn check(input: &Input) {
+    check_signed(input, &Signing::AUTH_TOKEN);
+}
+
+/// The properties for a request Twilio signed as `signing` says.
+pub fn check_signed(input: &Input, signing: &Signing) {
     let v = &VECTORS[usize::from(input.vector) % VECTORS.len()];
     let token = input.token.as_deref().unwrap_or(v.token.as_bytes());
     let other = input
@@ -351,11 +444,14 @@ pub fn check(input: &Input) {
             .map(|(k, v)| (Cow::Owned(k.clone()), Cow::Owned(v.clone())))
             .collect()
     };
-    let signature = sign(token, &signed_url, cow(&params));
+    let signature = sign_with(signing.algorithm(), token, &signed_url, cow(&params));
+    if signing.hash == Hash::Sha1 {
+        assert_eq!(signature, sign(token, &signed_url, cow(&params)));
+    }
     assert_eq!(
         B64.decode(&signature).ok(),
         Some(hmac(
-            Hash::Sha1,
+            signing.hash,
             token,
             &[twilio_message(
                 &signed_url,
@@ -363,12 +459,15 @@ pub fn check(input: &Input) {
             )
             .as_bytes()]
         )),
-        "sign() is HMAC-SHA1 over the URL and the sorted parameters"
+        "sign() is the HMAC over the URL and the sorted parameters"
     );
     // Sending the parameters in any order, or twice, signs the same.
     let mut twice = shuffled(&params, input.shuffle);
     twice.extend(params.iter().cloned());
-    assert_eq!(signature, sign(token, &signed_url, cow(&twice)));
+    assert_eq!(
+        signature,
+        sign_with(signing.algorithm(), token, &signed_url, cow(&twice))
+    );
 
     let untouched = input.token.is_none()
         && input.host.is_none()
@@ -377,13 +476,20 @@ pub fn check(input: &Input) {
         && input.params.is_none()
         && !input.custom_body
         && !input.plain_http;
-    if untouched && let Some(published) = v.signatures[usize::from(signed_with_port)] {
+    // The published signatures are the auth token's.
+    if untouched
+        && signing.settings.is_none()
+        && let Some(published) = v.signatures[usize::from(signed_with_port)]
+    {
         assert_eq!(signature, published, "vector {}", input.vector);
     }
 
     let mut headers = vec![(SIGNATURE_HEADER, signature.as_str())];
     if !content_type.is_empty() {
         headers.push(("content-type", content_type));
+    }
+    if let Some(settings) = &signing.settings {
+        headers.push((SIGNATURE_SETTINGS_HEADER, settings));
     }
     insert_headers(&mut request.headers, headers);
 
@@ -394,19 +500,26 @@ pub fn check(input: &Input) {
     };
     let got = request.run(&keys);
     assert_eq!(got, request.model(&keys), "round trip");
+    // Settings that do not name the hash the request was signed with fail every request,
+    // whatever else it holds: an unknown algorithm fails closed.
+    if let Err(refused) = &signing.outcome
+        && !keys.active().is_empty()
+    {
+        assert_eq!(got, Err(refused.clone()), "settings {:?}", signing.settings);
+    }
     // Where the request is one Twilio would really send, it must verify.
     let user_query = input.query.as_deref().unwrap_or(v.query);
     let realistic = v.content_type == content_type
         && !form_urlencoded::parse(user_query.as_bytes()).any(|(k, _)| k == BODY_HASH_PARAM)
         && (signed_with_port == sent_with_port
             || (plain_host(host) && (path.is_empty() || path.starts_with(['/', '?', '#']))));
-    if realistic && !keys.active().is_empty() {
+    if realistic && signing.outcome.is_ok() && !keys.active().is_empty() {
         assert_eq!(
             got.clone().ok(),
-            keys.slot_for(Hash::Sha1, token),
+            keys.slot_for(signing.hash, token),
             "round trip to {signed_url}"
         );
-        if keys.slot_for(Hash::Sha1, token).is_none() {
+        if keys.slot_for(signing.hash, token).is_none() {
             assert_eq!(got, Err(VerifyError::Mismatch));
         }
     }
@@ -446,7 +559,7 @@ pub fn check(input: &Input) {
     let got_wrong = request.run(&wrong);
     assert_eq!(got_wrong, request.model(&wrong), "different token");
     if got_wrong.is_ok() {
-        assert!(crate::oracle::same_hmac_key(Hash::Sha1, other, token));
+        assert!(crate::oracle::same_hmac_key(signing.hash, other, token));
     }
 
     // Anything else in the headers.

@@ -1,0 +1,7 @@
+//! See `ebhook_fuzz::verify_shopify` for what this target checks.
+#![no_main]
+
+use ebhook_fuzz::verify_shopify::{Input, check};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|input: Input| check(&input));
