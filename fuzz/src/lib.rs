@@ -169,8 +169,32 @@ pub fn check_entry(entry: &Entry, provider: Provider, settings: &EventSettings) 
     let alone: Value = serde_json::from_str(&entry.metadata).expect("metadata is JSON");
     assert_eq!(&alone, &object[RESERVED_KEY], "the metadata kept alone");
     for (key, value) in meta {
-        // Metadata is strings only: nothing of the payload leaks into it as structure.
-        assert!(value.is_string(), "metadata {key} is {value}");
+        match key.as_str() {
+            // The URL's parameters (kept since Zendesk's GET webhooks carry their data there):
+            // an object of strings, a repeated name an array of its strings, and `query` only
+            // where the signature covers the URL.
+            "query" | "unsignedQuery" => {
+                assert_eq!(
+                    key == "query",
+                    provider.signs_query(),
+                    "metadata {key} for {provider}"
+                );
+                let params = value
+                    .as_object()
+                    .unwrap_or_else(|| panic!("metadata {key} is {value}"));
+                for v in params.values() {
+                    let strings = match v {
+                        Value::String(_) => true,
+                        Value::Array(all) => all.len() > 1 && all.iter().all(Value::is_string),
+                        _ => false,
+                    };
+                    assert!(strings, "metadata {key} holds {v}");
+                }
+            }
+            // Everything else is strings only: nothing of the payload leaks into it as
+            // structure.
+            _ => assert!(value.is_string(), "metadata {key} is {value}"),
+        }
     }
     detail
 }
