@@ -6,11 +6,14 @@
 //!   the order its form parameters are sent in, and when Twilio signed the URL with the default
 //!   port and the request names none (or the reverse).
 //! - A flipped body byte: a JSON body fails on its hash; a form body fails exactly when the
-//!   text Twilio signs changes. That text is the sorted names and values run together with no
-//!   separator, so different parameters can sign the same (`a=bc` and `ab=c`; a byte turned
-//!   into `&` between two halves of one invalid UTF-8 sequence, each decoded to U+FFFD), as can
-//!   the equivalent spellings of form encoding. A flipped query byte never verifies. A
-//!   different token verifies only if it is the same HMAC key.
+//!   message Twilio signed is not among those the verifier tries: the URL, with and without the
+//!   port, then the sorted names and values run together with no separator. So different
+//!   parameters can sign the same (`a=bc` and `ab=c`; a byte turned into `&` between two halves
+//!   of one invalid UTF-8 sequence, each decoded to U+FFFD), as can the equivalent spellings of
+//!   form encoding, and, for a URL that ends with its authority, a parameter name starting with
+//!   what the port variant drops (`https://h:` signed with no parameters, sent as `https://h`
+//!   with a parameter `:`). A flipped query byte never verifies. A different token verifies
+//!   only if it is the same HMAC key.
 //! - Whatever the request, the answer equals an independent model of Twilio's rule, including
 //!   an `X-Twilio-Webhooks-Signature-Settings` header among the junk headers (it selects the
 //!   hash; see `verify_twilio_shared_key`, which runs these same properties with SharedKeys).
@@ -336,10 +339,15 @@ fn form_params(body: &[u8]) -> Vec<(String, String)> {
     canonical(pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref())))
 }
 
-/// The part of Twilio's signed message a form body contributes: every distinct pair, sorted,
-/// names and values run together.
-fn signed_text(body: &[u8]) -> String {
-    twilio_message("", &form_params(body))
+/// The messages the verifier tries for a form POST to `url` with this body: the URL with and
+/// without the port, each followed by every distinct pair, sorted, names and values run
+/// together.
+fn tried_messages(url: &str, body: &[u8]) -> Vec<String> {
+    let params = form_params(body);
+    twilio_urls(url)
+        .iter()
+        .map(|u| twilio_message(u, &params))
+        .collect()
 }
 
 /// A permutation of `items` drawn from `seed` (a small xorshift; any order will do).
@@ -448,17 +456,14 @@ pub fn check_signed(input: &Input, signing: &Signing) {
     if signing.hash == Hash::Sha1 {
         assert_eq!(signature, sign(token, &signed_url, cow(&params)));
     }
+    // What Twilio signed: the URL as it addressed it, then the sorted parameters.
+    let signed_message = twilio_message(
+        &signed_url,
+        &canonical(params.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+    );
     assert_eq!(
         B64.decode(&signature).ok(),
-        Some(hmac(
-            signing.hash,
-            token,
-            &[twilio_message(
-                &signed_url,
-                &canonical(params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            )
-            .as_bytes()]
-        )),
+        Some(hmac(signing.hash, token, &[signed_message.as_bytes()])),
         "sign() is the HMAC over the URL and the sorted parameters"
     );
     // Sending the parameters in any order, or twice, signs the same.
@@ -534,8 +539,8 @@ pub fn check_signed(input: &Input, signing: &Signing) {
         if got.is_ok() {
             if hashed {
                 assert_eq!(after, Err(VerifyError::BodyHashMismatch));
-            } else if signed_text(&request.body) == signed_text(&original) {
-                assert_eq!(after, got, "same signed text, spelt differently");
+            } else if tried_messages(&request.url(), &request.body).contains(&signed_message) {
+                assert_eq!(after, got, "the signed message, spelt differently");
             } else {
                 assert!(after.is_err(), "tampered body verified: {after:?}");
             }
