@@ -210,7 +210,14 @@ pub fn stored_payload_key(provider: &str, received_at: &str, sha256: &str) -> St
 pub fn pointer_entry(oversized: &Entry, stored: &StoredPayload<'_>) -> Entry {
     let location = serde_json::to_string(stored).unwrap_or_default();
     let mut metadata = String::with_capacity(oversized.metadata.len() + location.len() + 20);
-    metadata.push_str(oversized.metadata.trim_end_matches('}'));
+    // Exactly the object's own closing brace: the metadata may end with a nested object (the
+    // query parameters), whose braces must stay.
+    metadata.push_str(
+        oversized
+            .metadata
+            .strip_suffix('}')
+            .unwrap_or(&oversized.metadata),
+    );
     metadata.push_str(",\"storedPayload\":");
     metadata.push_str(&location);
     metadata.push('}');
@@ -564,6 +571,28 @@ mod tests {
                 size: s.max_entry_bytes + 1,
                 limit: s.max_entry_bytes
             }
+        );
+    }
+
+    #[test]
+    fn a_pointer_event_keeps_query_parameters_that_end_the_metadata() {
+        let mut s = settings();
+        s.max_entry_bytes = usize::MAX;
+        let e = map("github", "POST", &[JSON], "source=ci", b"{}", &s).unwrap();
+        let stored = StoredPayload {
+            bucket: "b",
+            key: "k",
+            size: 2,
+            sha256: "ab",
+            content_type: None,
+        };
+        let pointer = pointer_entry(&e[0], &stored);
+        let d: Value = serde_json::from_str(&pointer.detail).expect("valid JSON");
+        assert_eq!(d["ebhook"]["unsignedQuery"], json!({"source": "ci"}));
+        assert_eq!(d["ebhook"]["storedPayload"]["bucket"], "b");
+        assert_eq!(
+            serde_json::from_str::<Value>(&pointer.metadata).unwrap(),
+            d["ebhook"]
         );
     }
 
