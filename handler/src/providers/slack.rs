@@ -181,10 +181,10 @@ impl Scheme for Slack {
             }
             _ => {
                 let text = if d.body.is_empty() { "{}" } else { d.text()? };
-                // Checked (and held to serde_json's nesting limit) by `json_event` first.
-                let envelope = JsonPayload::parse(text)
-                    .ok()
-                    .and_then(|_| serde_json::from_str::<Envelope<'_>>(text).ok());
+                // Only the inner event's name and the id: serde_json skips everything else
+                // without recursing; `json_event` then validates the body and holds it to
+                // serde_json's nesting limit.
+                let envelope = serde_json::from_str::<Envelope<'_>>(text).ok();
                 let (inner, event_id) = match envelope {
                     Some(e) => (e.event.and_then(|i| i.kind), e.event_id),
                     None => (None, None),
