@@ -132,6 +132,21 @@ pub enum MapError {
         "event of {size} bytes exceeds the {limit}-byte PutEvents entry limit (EBHOOK_MAX_ENTRY_BYTES)"
     )]
     TooLarge { size: usize, limit: usize },
+    #[error(
+        "form of more than {limit} fields: no provider sends that many, and splitting it would take more memory than the function may have"
+    )]
+    TooManyFields { limit: usize },
+}
+
+/// More form fields (or query parameters) than any provider sends (Twilio's richest callbacks
+/// have under a hundred). Splitting a form costs about a hundred bytes a field, so a 6 MB body
+/// of empty fields would otherwise take hundreds of MB: more than the function has.
+pub const MAX_FORM_FIELDS: usize = 1_000;
+
+/// At least as many as the fields of a form (or query string), counted without decoding it:
+/// one more than its `&`s (empty pieces are not fields, so this may count more, never fewer).
+pub fn form_fields_bound(text: &[u8]) -> usize {
+    1 + text.iter().filter(|&&b| b == b'&').count()
 }
 
 pub fn malformed(reason: impl Into<Cow<'static, str>>) -> MapError {
@@ -389,19 +404,26 @@ impl<'t> JsonPayload<'t> {
     }
 }
 
-/// Form fields as a JSON object; a repeated name becomes an array of its values in order.
+/// Form fields as a JSON object; a repeated name becomes an array of its values in order. More
+/// than [`MAX_FORM_FIELDS`] is refused, after reading no more than that.
 pub fn form_detail<'p>(
     params: impl Iterator<Item = (Cow<'p, str>, Cow<'p, str>)>,
     meta: &mut Metadata<'_>,
-) -> Detail {
-    let object = form_object(params);
+) -> Result<Detail, MapError> {
+    let mut params = params.peekable();
+    let object = form_object(params.by_ref().take(MAX_FORM_FIELDS));
+    if params.peek().is_some() {
+        return Err(MapError::TooManyFields {
+            limit: MAX_FORM_FIELDS,
+        });
+    }
     let has_reserved = object.contains_key(RESERVED_KEY);
     let json = serde_json::Value::Object(object).to_string();
-    if has_reserved {
+    Ok(if has_reserved {
         wrapped("payload", &json, meta)
     } else {
         object_with_metadata(&json, meta)
-    }
+    })
 }
 
 /// Form fields (or query parameters) as a JSON object; a repeated name becomes an array of its
@@ -477,6 +499,43 @@ mod tests {
             };
             assert_eq!(body_kind(&d), kind, "{content_type}");
         }
+    }
+
+    /// A verified form is split only up to the field limit, whoever sends it: a form of a
+    /// million empty fields would take more memory than the function has.
+    #[test]
+    fn a_form_of_more_fields_than_any_provider_sends_is_refused() {
+        use crate::providers::testing::FORM;
+        let at_limit = vec!["a=1"; MAX_FORM_FIELDS].join("&");
+        let over = "a=&".repeat(MAX_FORM_FIELDS + 1);
+        for provider in ["zendesk", "slack", "twilio", "generic"] {
+            let settings = settings();
+            let ok = map(
+                provider,
+                "POST",
+                &[FORM],
+                "",
+                at_limit.as_bytes(),
+                &settings,
+            );
+            assert!(ok.is_ok(), "{provider}: {ok:?}");
+            let refused = map(provider, "POST", &[FORM], "", over.as_bytes(), &settings);
+            assert_eq!(
+                refused.map(|_| ()),
+                Err(MapError::TooManyFields {
+                    limit: MAX_FORM_FIELDS
+                }),
+                "{provider}"
+            );
+        }
+        // A Twilio GET carries its fields in the query string.
+        let query = "a=&".repeat(MAX_FORM_FIELDS + 1);
+        assert!(matches!(
+            map("twilio", "GET", &[], &query, b"", &settings()),
+            Err(MapError::TooManyFields { .. })
+        ));
+        assert_eq!(form_fields_bound(b""), 1);
+        assert_eq!(form_fields_bound(b"a=1&b=2&&"), 4);
     }
 
     #[test]

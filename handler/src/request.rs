@@ -10,7 +10,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use http::{HeaderMap, HeaderValue, header};
 
-use crate::event::{Delivery, MapError};
+use crate::event::{Delivery, MAX_FORM_FIELDS, MapError, form_fields_bound};
 use crate::verify::{SignedRequest, VerifyError};
 
 /// A request after the function URL's encoding is undone.
@@ -73,6 +73,16 @@ impl<'a> Inbound<'a> {
         let method = event.request_context.http.method.as_deref().unwrap_or("");
         if !methods.contains(&method) {
             return Err(Rejection::MethodNotAllowed { allowed: methods });
+        }
+        // Every event carries its query parameters as an object: more of them than any
+        // provider sends is refused before anything splits them.
+        let raw_query = event.raw_query_string.as_deref().unwrap_or("");
+        let count = form_fields_bound(raw_query.as_bytes());
+        if !raw_query.is_empty() && count > MAX_FORM_FIELDS {
+            return Err(Rejection::TooManyParameters {
+                count,
+                limit: MAX_FORM_FIELDS,
+            });
         }
         let raw = event.body.as_deref().unwrap_or("");
         let body = if event.is_base64_encoded {
@@ -231,6 +241,10 @@ impl From<MapError> for Rejection {
         match e {
             MapError::Malformed(reason) => Self::Malformed(reason.into_owned()),
             MapError::TooLarge { size, limit } => Self::EntryTooLarge { size, limit },
+            MapError::TooManyFields { limit } => Self::TooManyParameters {
+                count: limit + 1,
+                limit,
+            },
         }
     }
 }
@@ -445,6 +459,16 @@ mod tests {
             Inbound::from_function_url(&e, POST, 100).unwrap_err(),
             Rejection::BadEncoding
         );
+
+        // Query parameters past what any provider sends are refused before anything splits
+        // them (every event carries them as an object).
+        let mut e = event("POST", Some("{}"), false);
+        e.raw_query_string = Some(vec!["a="; MAX_FORM_FIELDS].join("&"));
+        assert!(Inbound::from_function_url(&e, POST, 100).is_ok());
+        e.raw_query_string = Some("a=&".repeat(MAX_FORM_FIELDS + 1));
+        let r = Inbound::from_function_url(&e, POST, 100).unwrap_err();
+        assert_eq!(r.status(), 413);
+        assert!(matches!(r, Rejection::TooManyParameters { .. }));
 
         let big = "x".repeat(101);
         let e = event("POST", Some(&big), false);

@@ -176,7 +176,7 @@ impl Scheme for Slack {
                 }
                 meta.event = Cow::Borrowed("slash_command");
                 let detail =
-                    event::form_detail(form_urlencoded::parse(d.body.as_bytes()), &mut meta);
+                    event::form_detail(form_urlencoded::parse(d.body.as_bytes()), &mut meta)?;
                 Ok(vec![event::entry(settings, &meta, detail)])
             }
             _ => {

@@ -121,7 +121,7 @@ impl Scheme for Zendesk {
                 payload.into_detail(&mut meta)?
             }
             BodyKind::Form => {
-                event::form_detail(form_urlencoded::parse(d.body.as_bytes()), &mut meta)
+                event::form_detail(form_urlencoded::parse(d.body.as_bytes()), &mut meta)?
             }
             // GET and DELETE webhooks carry their data in the URL parameters, which the
             // metadata holds (as unsigned).
