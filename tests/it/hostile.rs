@@ -192,6 +192,16 @@ const CASES: &[Case] = &[
     ),
     case(
         "github",
+        "unsigned, with a query of 1,001 parameters",
+        || {
+            let mut request = github_json(None, b"{}");
+            request.query = vec!["a="; 1_001].join("&");
+            request.to_event()
+        },
+        413,
+    ),
+    case(
+        "github",
         "base64 form body over the limit",
         || oversized_base64(github_form(None, "{}")),
         413,
@@ -221,6 +231,25 @@ const CASES: &[Case] = &[
         405,
     ),
     // --- Zendesk ------------------------------------------------------------------------
+    case(
+        "zendesk",
+        "signed form of 1,001 fields",
+        || {
+            let at = now_ts();
+            let body = vec!["f="; 1_001].join("&");
+            let signature = zendesk::sign(ZD.as_bytes(), &at, body.as_bytes());
+            HttpRequest::post(
+                &[
+                    ("Content-Type", "application/x-www-form-urlencoded"),
+                    ("X-Zendesk-Webhook-Signature-Timestamp", &at),
+                    ("X-Zendesk-Webhook-Signature", &signature),
+                ],
+                body,
+            )
+            .to_event()
+        },
+        413,
+    ),
     case(
         "zendesk",
         "no signature",
