@@ -4,6 +4,7 @@
 //! printed (with generated local event ids) or really put on a bus through a [`Forwarder`].
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 pub use aws_lambda_events::event::lambda_function_urls::{
     LambdaFunctionUrlRequest as Request, LambdaFunctionUrlResponse as Response,
@@ -207,6 +208,101 @@ pub fn put_events_entry(entry: &Entry, bus: &str) -> serde_json::Value {
     })
 }
 
+/// Why a local server answered a request itself, before the pipeline: its body could not be
+/// read whole. Lambda's function URL never hands such a request to the function, so these
+/// answers are the local server's own; the rest of the body is left unread, so each closes the
+/// connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BodyRefusal {
+    /// Over `limit` bytes, by its Content-Length or by what arrived.
+    TooLarge { limit: usize },
+    /// Not complete `after` its headers.
+    Timeout { after: Duration },
+    /// Not readable as HTTP framing (a bad chunk size), or cut off by the client.
+    Unreadable(String),
+}
+
+impl BodyRefusal {
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::TooLarge { .. } => 413,
+            Self::Timeout { .. } => 408,
+            Self::Unreadable(_) => 400,
+        }
+    }
+
+    /// The log category, as [`Rejection::category`] names the pipeline's.
+    pub fn category(&self) -> &'static str {
+        match self {
+            Self::TooLarge { .. } => "body_too_large",
+            Self::Timeout { .. } => "body_timeout",
+            Self::Unreadable(_) => "bad_body",
+        }
+    }
+
+    pub fn response(&self) -> LambdaFunctionUrlResponse {
+        let mut response = match self {
+            // The function URL's own answer to a body over the limit.
+            Self::TooLarge { limit } => Rejection::BodyTooLarge {
+                size: limit.saturating_add(1),
+                limit: *limit,
+            }
+            .response(),
+            Self::Timeout { after } => request::json_response(
+                self.status(),
+                serde_json::json!({
+                    "error": format!(
+                        "request body not complete within {}s; send it whole and retry",
+                        after.as_secs_f64()
+                    )
+                })
+                .to_string(),
+            ),
+            Self::Unreadable(reason) => request::json_response(
+                self.status(),
+                serde_json::json!({ "error": format!("request body unreadable: {reason}") })
+                    .to_string(),
+            ),
+        };
+        response
+            .headers
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        response
+    }
+}
+
+/// The first pause after a failed `accept`, doubled after each further failure up to
+/// [`ACCEPT_BACKOFF_MAX`].
+pub const ACCEPT_BACKOFF_FIRST: Duration = Duration::from_millis(100);
+pub const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
+
+/// Pauses between failed `accept`s. When file descriptors run out the listener stays ready and
+/// each retry fails at once, so a loop that neither waits nor stays quiet spins and floods the
+/// log; a burst of failures is logged once, when it starts.
+#[derive(Debug, Default)]
+pub struct AcceptBackoff {
+    failures: u32,
+}
+
+impl AcceptBackoff {
+    /// One more failure: how long to wait before accepting again, and whether this failure
+    /// starts a burst (the one worth logging).
+    pub fn failed(&mut self) -> (Duration, bool) {
+        let first = self.failures == 0;
+        let doublings = self.failures.min(16);
+        let delay = ACCEPT_BACKOFF_FIRST
+            .saturating_mul(1 << doublings)
+            .min(ACCEPT_BACKOFF_MAX);
+        self.failures = self.failures.saturating_add(1);
+        (delay, first)
+    }
+
+    /// A connection was accepted: ends any burst, returning how many failures it had.
+    pub fn succeeded(&mut self) -> u32 {
+        std::mem::take(&mut self.failures)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,5 +357,68 @@ mod tests {
         assert_eq!(id.len(), 36, "{id}");
         assert_eq!(id.matches('-').count(), 4, "{id}");
         assert_ne!(id, local_id());
+    }
+
+    #[test]
+    fn body_refusals_close_the_connection_with_their_status() {
+        let cases = [
+            (BodyRefusal::TooLarge { limit: 10 }, 413, "body_too_large"),
+            (
+                BodyRefusal::Timeout {
+                    after: Duration::from_millis(1500),
+                },
+                408,
+                "body_timeout",
+            ),
+            (
+                BodyRefusal::Unreadable("bad chunk size".into()),
+                400,
+                "bad_body",
+            ),
+        ];
+        for (refusal, status, category) in cases {
+            let response = refusal.response();
+            assert_eq!(response.status_code, i64::from(status));
+            assert_eq!(refusal.status(), status);
+            assert_eq!(refusal.category(), category);
+            assert_eq!(response.headers[header::CONNECTION], "close");
+            let body: serde_json::Value =
+                serde_json::from_str(response.body.as_deref().unwrap_or_default()).unwrap();
+            assert!(body["error"].is_string(), "{body}");
+        }
+        let timeout = BodyRefusal::Timeout {
+            after: Duration::from_millis(1500),
+        };
+        assert!(
+            timeout
+                .response()
+                .body
+                .unwrap_or_default()
+                .contains("within 1.5s")
+        );
+        assert_eq!(
+            BodyRefusal::TooLarge { limit: 10 }
+                .response()
+                .body
+                .as_deref(),
+            Some(r#"{"error":"body exceeds 10 bytes"}"#)
+        );
+    }
+
+    #[test]
+    fn accept_backoff_doubles_to_a_second_and_logs_once_per_burst() {
+        let mut backoff = AcceptBackoff::default();
+        let burst: Vec<(Duration, bool)> = (0..7).map(|_| backoff.failed()).collect();
+        let ms: Vec<u128> = burst.iter().map(|(d, _)| d.as_millis()).collect();
+        assert_eq!(ms, [100, 200, 400, 800, 1000, 1000, 1000]);
+        let logged: Vec<bool> = burst.iter().map(|(_, log)| *log).collect();
+        assert_eq!(logged, [true, false, false, false, false, false, false]);
+        assert_eq!(backoff.succeeded(), 7);
+        assert_eq!(backoff.succeeded(), 0);
+        assert_eq!(backoff.failed(), (Duration::from_millis(100), true));
+        for _ in 0..100 {
+            backoff.failed();
+        }
+        assert_eq!(backoff.failed(), (ACCEPT_BACKOFF_MAX, false));
     }
 }

@@ -376,7 +376,7 @@ fn answered(
     response
 }
 
-fn json_response(status: u16, body: String) -> LambdaFunctionUrlResponse {
+pub(crate) fn json_response(status: u16, body: String) -> LambdaFunctionUrlResponse {
     let mut response = LambdaFunctionUrlResponse::default();
     response.status_code = i64::from(status);
     response.headers.insert(

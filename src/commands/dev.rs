@@ -7,21 +7,23 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use clap::Args;
 use ebhook_handler::Provider;
 use ebhook_handler::config::{self, Config};
 use ebhook_handler::handler::{Pipeline, forwarder};
 use ebhook_handler::local::{
-    Local, LocalRequest, Response as LambdaResponse, function_url_event, put_events_entry,
+    ACCEPT_BACKOFF_MAX, AcceptBackoff, BodyRefusal, Local, LocalRequest,
+    Response as LambdaResponse, function_url_event, put_events_entry,
 };
-use ebhook_handler::request::Rejection;
 use ebhook_handler::secret_store::SecretStore;
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::{Bytes, Incoming};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper::body::{Body as _, Bytes, Incoming};
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 
 use crate::cli::{ProviderArg, SchemeArgs};
 use crate::commands::common::AwsArgs;
@@ -30,6 +32,11 @@ use crate::secret_input::{self, SecretArgs, SecretError};
 
 /// The bus named in printed entries when events are not forwarded.
 const DEFAULT_BUS: &str = "default";
+
+/// Out of file descriptors: this process's (EMFILE) or the system's (ENFILE), as Linux and
+/// macOS number them.
+const EMFILE: i32 = 24;
+const ENFILE: i32 = 23;
 
 #[derive(Debug, Args)]
 pub struct DevArgs {
@@ -51,10 +58,31 @@ pub struct DevArgs {
     /// server; Twilio signs the URL it called. Default: http://<Host header>.
     #[arg(long)]
     pub public_base_url: Option<String>,
+    /// Close a connection whose request headers are not complete this long after it opened
+    /// or after its last answer (1s, 500ms, ...).
+    #[arg(long, default_value = "10s", value_parser = positive_duration)]
+    pub header_timeout: Duration,
+    /// Answer 408 and close the connection when a request body is not complete this long
+    /// after its headers.
+    #[arg(long, default_value = "30s", value_parser = positive_duration)]
+    pub body_timeout: Duration,
+    /// Connections served at once; further ones wait until one closes.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
     #[command(flatten)]
     pub scheme: SchemeArgs,
     #[command(flatten)]
     pub aws: AwsArgs,
+}
+
+/// A duration for a timeout flag: humantime's syntax, and more than zero, as a zero timeout
+/// would refuse every request.
+fn positive_duration(text: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(text) {
+        Ok(d) if d.is_zero() => Err("must be more than zero (e.g. 10s)".into()),
+        Ok(d) => Ok(d),
+        Err(e) => Err(format!("{e} (write e.g. 10s or 500ms)")),
+    }
 }
 
 /// The handler configuration: the handler's own EBHOOK_* variables (source, tolerance,
@@ -105,6 +133,7 @@ pub async fn run(args: DevArgs) -> Result<(), Error> {
         bus,
         printing: args.event_bus.is_none(),
         counter: AtomicU64::new(0),
+        body_timeout: args.body_timeout,
     });
 
     let listener = TcpListener::bind(SocketAddr::new(args.bind, args.port))
@@ -130,31 +159,78 @@ pub async fn run(args: DevArgs) -> Result<(), Error> {
         }
     );
 
+    let mut http = hyper::server::conn::http1::Builder::new();
+    // hyper's own header timeout covers a connection from when it opens, and from each answer
+    // to the next request, until the headers are complete; it needs a timer to run.
+    http.timer(TokioTimer::new())
+        .header_read_timeout(args.header_timeout);
+    let header_timeout = args.header_timeout;
+    // Permits are taken before accepting: connections beyond the cap wait in the kernel's
+    // accept queue, costing this process no descriptor and no memory.
+    let permits = Arc::new(Semaphore::new(args.max_connections as usize));
+    let mut backoff = AcceptBackoff::default();
+
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     loop {
-        tokio::select! {
+        let permit = tokio::select! {
             () = &mut shutdown => break,
-            accepted = listener.accept() => {
-                let (stream, peer) = match accepted {
-                    Ok(pair) => pair,
-                    Err(e) => {
-                        eprintln!("accept failed: {e}");
-                        continue;
-                    }
-                };
-                let server = Arc::clone(&local);
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |request| {
-                        let server = Arc::clone(&server);
-                        async move { Ok::<_, std::convert::Infallible>(server.serve(request, peer).await) }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
+            permit = Arc::clone(&permits).acquire_owned() => match permit {
+                Ok(permit) => permit,
+                // Never closed; if it were, no connection could be served.
+                Err(_) => break,
+            },
+        };
+        let accepted = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => accepted,
+        };
+        let (stream, peer) = match accepted {
+            Ok(pair) => pair,
+            Err(e) if is_connection_error(&e) => continue,
+            Err(e) => {
+                let (delay, first) = backoff.failed();
+                if first {
+                    let hint = if cfg!(unix) && matches!(e.raw_os_error(), Some(EMFILE | ENFILE)) {
+                        "; raise the limit of open files (`ulimit -n`) or lower --max-connections"
+                    } else {
+                        ""
+                    };
+                    eprintln!(
+                        "cannot accept connections: {e}{hint}. Retrying, at most {}s apart, \
+                         until it works.",
+                        ACCEPT_BACKOFF_MAX.as_secs()
+                    );
+                }
+                tokio::select! {
+                    () = &mut shutdown => break,
+                    () = tokio::time::sleep(delay) => continue,
+                }
             }
+        };
+        let failures = backoff.succeeded();
+        if failures > 0 {
+            eprintln!("accepting connections again after {failures} failed attempt(s)");
         }
+        let server = Arc::clone(&local);
+        let http = http.clone();
+        tokio::spawn(async move {
+            // Held while the connection lives: its share of --max-connections.
+            let _permit = permit;
+            let service = hyper::service::service_fn(move |request| {
+                let server = Arc::clone(&server);
+                async move { Ok::<_, std::convert::Infallible>(server.serve(request, peer).await) }
+            });
+            if let Err(e) = http.serve_connection(TokioIo::new(stream), service).await
+                && e.is_timeout()
+            {
+                eprintln!(
+                    "{peer}: connection closed: request headers not complete within {}s \
+                     (--header-timeout)",
+                    header_timeout.as_secs_f64()
+                );
+            }
+        });
     }
     eprintln!("Stopped.");
     Ok(())
@@ -187,28 +263,28 @@ struct Server {
     bus: String,
     printing: bool,
     counter: AtomicU64,
+    body_timeout: Duration,
 }
 
 impl Server {
     async fn serve(&self, request: Request<Incoming>, peer: SocketAddr) -> Response<Full<Bytes>> {
         let max = self.local.pipeline.config().max_body_bytes;
         let (parts, body) = request.into_parts();
-        // One byte over the limit is enough for the pipeline to answer 413 as Lambda would.
-        let body = match Limited::new(body, max.saturating_add(1)).collect().await {
-            Ok(collected) => collected.to_bytes(),
-            Err(_) => {
+        let body = match self.read_body(body, max).await {
+            Ok(body) => body,
+            Err(refusal) => {
+                let detail = match &refusal {
+                    BodyRefusal::Unreadable(reason) => format!(": {reason}"),
+                    _ => String::new(),
+                };
                 eprintln!(
-                    "{} {} -> 413 rejected (body_too_large)",
+                    "{} {} -> {} rejected ({}){detail}",
                     parts.method,
-                    parts.uri.path()
+                    parts.uri.path(),
+                    refusal.status(),
+                    refusal.category()
                 );
-                return to_http(
-                    Rejection::BodyTooLarge {
-                        size: max.saturating_add(1),
-                        limit: max,
-                    }
-                    .response(),
-                );
+                return to_http(refusal.response());
             }
         };
         let n = self.counter.fetch_add(1, Ordering::Relaxed) + 1;
@@ -262,6 +338,47 @@ impl Server {
         }
         to_http(outcome.response)
     }
+
+    /// The whole body, at most one byte over `max` (enough for the pipeline to answer 413 as
+    /// Lambda would), or why it is refused before the pipeline sees it.
+    async fn read_body(&self, body: Incoming, max: usize) -> Result<Bytes, BodyRefusal> {
+        // A Content-Length over the limit is refused before a byte of the body is read.
+        if body.size_hint().lower() > u64::try_from(max).unwrap_or(u64::MAX) {
+            return Err(BodyRefusal::TooLarge { limit: max });
+        }
+        let read = Limited::new(body, max.saturating_add(1)).collect();
+        match tokio::time::timeout(self.body_timeout, read).await {
+            Ok(Ok(collected)) => Ok(collected.to_bytes()),
+            Ok(Err(e)) if e.is::<LengthLimitError>() => Err(BodyRefusal::TooLarge { limit: max }),
+            Ok(Err(e)) => Err(BodyRefusal::Unreadable(error_chain(e.as_ref()))),
+            Err(_) => Err(BodyRefusal::Timeout {
+                after: self.body_timeout,
+            }),
+        }
+    }
+}
+
+/// An error and its causes, as one line ("error reading a body from connection: Invalid chunk
+/// size line: Invalid Size"): hyper puts the useful part in the source.
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Accept errors that concern one connection only (it was reset before it was accepted):
+/// nothing to wait for before accepting the next.
+fn is_connection_error(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset, Interrupted};
+    matches!(
+        e.kind(),
+        ConnectionAborted | ConnectionRefused | ConnectionReset | Interrupted
+    )
 }
 
 fn to_http(lambda: LambdaResponse) -> Response<Full<Bytes>> {

@@ -3,8 +3,12 @@
 //! (GitHub's, checked against its published vectors; Zendesk has no official signer) are
 //! accepted and printed as PutEvents entries; tampered ones get 401 and print nothing; with
 //! `--event-bus` the event really arrives on the bus (moto, read back through SQS).
+//! Clients that misbehave on the wire (partial headers or bodies, bad chunks, oversized
+//! lengths, more connections than allowed or than descriptors) are cut off or answered, and
+//! never stop the server.
 
 use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
@@ -69,7 +73,35 @@ impl Dev {
     /// `ebhook dev --provider P --port 0 --secret-env VAR ARGS`, with a cleared environment
     /// plus PATH, the secret and `env`.
     fn start(provider: &str, secret: &str, args: &[&str], env: &[(String, String)]) -> Dev {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ebhook"))
+        Dev::spawn(
+            Command::new(env!("CARGO_BIN_EXE_ebhook")),
+            provider,
+            secret,
+            args,
+            env,
+        )
+    }
+
+    /// `start` with at most `files` open file descriptors (`ulimit -n`), set by a shell that
+    /// then becomes `ebhook dev`.
+    fn start_with_file_limit(provider: &str, secret: &str, files: u32) -> Dev {
+        let mut shell = Command::new("sh");
+        shell.args([
+            "-c",
+            &format!("ulimit -n {files} && exec \"$0\" \"$@\""),
+            env!("CARGO_BIN_EXE_ebhook"),
+        ]);
+        Dev::spawn(shell, provider, secret, &[], &[])
+    }
+
+    fn spawn(
+        mut command: Command,
+        provider: &str,
+        secret: &str,
+        args: &[&str],
+        env: &[(String, String)],
+    ) -> Dev {
+        let mut child = command
             .args(["dev", "--provider", provider, "--port", "0"])
             .args(["--secret-env", SECRET_VAR])
             .args(args)
@@ -851,4 +883,221 @@ async fn unreachable_bus_answers_503_as_lambda_would() {
         "{logs}"
     );
     assert!(dev.entries().is_empty());
+}
+
+/// A raw connection to `ebhook dev`, for requests no well-behaved client sends.
+fn connect(dev: &Dev) -> TcpStream {
+    TcpStream::connect(("127.0.0.1", dev.port)).expect("connect to ebhook dev")
+}
+
+/// What the server sent on `stream` until it closed the connection or `limit` passed, and
+/// whether it closed it.
+fn read_until_closed(stream: &mut TcpStream, limit: Duration) -> (String, bool) {
+    let deadline = Instant::now() + limit;
+    let mut received = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return (String::from_utf8_lossy(&received).into_owned(), false);
+        }
+        stream.set_read_timeout(Some(left)).unwrap();
+        match stream.read(&mut buf) {
+            Ok(0) => return (String::from_utf8_lossy(&received).into_owned(), true),
+            Ok(n) => received.extend_from_slice(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted
+                ) =>
+            {
+                return (String::from_utf8_lossy(&received).into_owned(), true);
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+/// The head of the first response on `stream` (up to the blank line), or what arrived before
+/// `limit` passed.
+fn read_head(stream: &mut TcpStream, limit: Duration) -> String {
+    let deadline = Instant::now() + limit;
+    let mut received = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !received.windows(4).any(|w| w == b"\r\n\r\n") {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        stream.set_read_timeout(Some(left)).unwrap();
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => received.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {}
+            Err(_) => break,
+        }
+    }
+    String::from_utf8_lossy(&received).into_owned()
+}
+
+const GET: &[u8] = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+
+#[test]
+fn partial_headers_are_cut_off_after_the_header_timeout() {
+    let dev = Dev::start("github", "s", &["--header-timeout", "1s"], &[]);
+    let mut stream = connect(&dev);
+    let started = Instant::now();
+    stream
+        .write_all(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Ty")
+        .unwrap();
+    let (answer, closed) = read_until_closed(&mut stream, Duration::from_secs(10));
+    let elapsed = started.elapsed();
+    assert!(closed, "still open after 10 s:\n{}", dev.stderr());
+    assert!(
+        elapsed >= Duration::from_millis(900),
+        "closed after {elapsed:?}"
+    );
+    assert!(answer.is_empty(), "{answer}");
+    let logs = dev.wait_stderr("request headers");
+    assert!(logs.contains("request headers"), "{logs}");
+}
+
+#[test]
+fn a_partial_body_gets_408_after_the_body_timeout() {
+    let dev = Dev::start("github", "s", &["--body-timeout", "1s"], &[]);
+    let mut stream = connect(&dev);
+    let started = Instant::now();
+    stream
+        .write_all(
+            b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+              Content-Length: 100\r\n\r\n{\"zen\":",
+        )
+        .unwrap();
+    let (answer, closed) = read_until_closed(&mut stream, Duration::from_secs(10));
+    let elapsed = started.elapsed();
+    assert!(
+        answer.starts_with("HTTP/1.1 408 "),
+        "{answer:?}\n{}",
+        dev.stderr()
+    );
+    assert!(
+        answer.to_ascii_lowercase().contains("connection: close"),
+        "{answer}"
+    );
+    assert!(closed, "still open after 10 s");
+    assert!(
+        elapsed >= Duration::from_millis(900),
+        "answered after {elapsed:?}"
+    );
+    let logs = dev.wait_stderr("-> 408");
+    assert!(
+        logs.contains("POST / -> 408 rejected (body_timeout)"),
+        "{logs}"
+    );
+}
+
+#[test]
+fn a_bad_chunk_size_gets_400() {
+    let dev = Dev::start("github", "s", &[], &[]);
+    let mut stream = connect(&dev);
+    stream
+        .write_all(
+            b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+              Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+        )
+        .unwrap();
+    let (answer, closed) = read_until_closed(&mut stream, Duration::from_secs(10));
+    assert!(
+        answer.starts_with("HTTP/1.1 400 "),
+        "{answer:?}\n{}",
+        dev.stderr()
+    );
+    assert!(
+        answer.to_ascii_lowercase().contains("connection: close"),
+        "{answer}"
+    );
+    assert!(closed, "still open after 10 s");
+    let logs = dev.wait_stderr("-> 400");
+    assert!(logs.contains("POST / -> 400 rejected (bad_body)"), "{logs}");
+}
+
+#[test]
+fn an_oversized_content_length_gets_413_before_the_body_is_sent() {
+    let dev = Dev::start("github", "s", &[], &[]);
+    let mut stream = connect(&dev);
+    let started = Instant::now();
+    // One byte over the default limit of 6 MiB, and no body at all.
+    stream
+        .write_all(
+            b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+              Content-Length: 6291457\r\n\r\n",
+        )
+        .unwrap();
+    let (answer, closed) = read_until_closed(&mut stream, Duration::from_secs(10));
+    assert!(
+        answer.starts_with("HTTP/1.1 413 "),
+        "{answer:?}\n{}",
+        dev.stderr()
+    );
+    assert!(
+        answer.to_ascii_lowercase().contains("connection: close"),
+        "{answer}"
+    );
+    assert!(closed, "still open after 10 s");
+    // Well before the body timeout (30 s): the server did not wait for the body.
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let logs = dev.wait_stderr("-> 413");
+    assert!(
+        logs.contains("POST / -> 413 rejected (body_too_large)"),
+        "{logs}"
+    );
+}
+
+#[test]
+fn connections_beyond_max_connections_wait_for_one_to_close() {
+    let dev = Dev::start("github", "s", &["--max-connections", "2"], &[]);
+    // Two kept-alive connections, each answered once so the server surely holds both.
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut stream = connect(&dev);
+        stream.write_all(GET).unwrap();
+        let head = read_head(&mut stream, Duration::from_secs(10));
+        assert!(head.starts_with("HTTP/1.1 "), "{head:?}\n{}", dev.stderr());
+        held.push(stream);
+    }
+    let mut third = connect(&dev);
+    third.write_all(GET).unwrap();
+    let early = read_head(&mut third, Duration::from_secs(1));
+    assert!(early.is_empty(), "a third connection was served: {early:?}");
+    let closed_at = Instant::now();
+    drop(held.remove(0));
+    let head = read_head(&mut third, Duration::from_secs(10));
+    assert!(head.starts_with("HTTP/1.1 "), "{head:?}\n{}", dev.stderr());
+    assert!(closed_at.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn running_out_of_file_descriptors_neither_floods_the_log_nor_stops_serving() {
+    let dev = Dev::start_with_file_limit("github", "s", 32);
+    let banner = dev.wait_stderr("Ctrl-C to stop.").lines().count();
+    // More connections than the server has descriptors: the rest wait in the accept queue,
+    // and accepting fails until some close.
+    let held: Vec<TcpStream> = (0..64).map(|_| connect(&dev)).collect();
+    let logs = dev.wait_stderr("accept");
+    assert!(logs.contains("accept"), "no accept failure logged:\n{logs}");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let logs = dev.stderr();
+    let lines = logs.lines().count() - banner;
+    assert!(
+        lines < 20,
+        "{lines} log lines while out of descriptors; the first ones:\n{}",
+        logs.lines().take(40).collect::<Vec<_>>().join("\n")
+    );
+    drop(held);
+    let answer = tokio::time::timeout(Duration::from_secs(15), post(&dev.url("/"), &[], "{}"))
+        .await
+        .unwrap_or_else(|_| panic!("not served after the connections closed:\n{}", dev.stderr()));
+    // Unsigned, so refused: the pipeline answered.
+    assert!((400..500).contains(&answer.status), "{}", answer.status);
 }
