@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use clap::Args;
@@ -217,15 +217,22 @@ pub async fn run(args: DevArgs) -> Result<(), Error> {
         tokio::spawn(async move {
             // Held while the connection lives: its share of --max-connections.
             let _permit = permit;
+            // hyper's header timeout also closes a kept-alive connection left idle after its
+            // answers, which is normal client behaviour: only a connection that never sent a
+            // whole request is worth a line.
+            let served = Arc::new(AtomicBool::new(false));
+            let seen = Arc::clone(&served);
             let service = hyper::service::service_fn(move |request| {
+                seen.store(true, Ordering::Relaxed);
                 let server = Arc::clone(&server);
                 async move { Ok::<_, std::convert::Infallible>(server.serve(request, peer).await) }
             });
             if let Err(e) = http.serve_connection(TokioIo::new(stream), service).await
                 && e.is_timeout()
+                && !served.load(Ordering::Relaxed)
             {
                 eprintln!(
-                    "{peer}: connection closed: request headers not complete within {}s \
+                    "{peer}: connection closed: no complete request headers within {}s \
                      (--header-timeout)",
                     header_timeout.as_secs_f64()
                 );
