@@ -961,6 +961,25 @@ fn partial_headers_are_cut_off_after_the_header_timeout() {
     assert!(answer.is_empty(), "{answer}");
     let logs = dev.wait_stderr("request headers");
     assert!(logs.contains("request headers"), "{logs}");
+
+    // A kept-alive connection left idle after its answer is closed too, as clients expect,
+    // and not logged as a stuck one.
+    let mut idle = connect(&dev);
+    let idle_line = format!("{}: connection closed", idle.local_addr().unwrap());
+    idle.write_all(GET).unwrap();
+    let (answer, closed) = read_until_closed(&mut idle, Duration::from_secs(10));
+    assert!(answer.starts_with("HTTP/1.1 405 "), "{answer:?}");
+    assert!(closed, "idle connection still open after 10 s");
+    // A second stuck connection, timed out after the idle one closed: once its line is in
+    // the log, a line about the idle one would be too.
+    let mut stuck = connect(&dev);
+    let stuck_line = format!("{}: connection closed", stuck.local_addr().unwrap());
+    stuck.write_all(b"POST / HTTP/1.1\r\n").unwrap();
+    let (_, closed) = read_until_closed(&mut stuck, Duration::from_secs(10));
+    assert!(closed, "second stuck connection still open after 10 s");
+    let logs = dev.wait_stderr(&stuck_line);
+    assert!(logs.contains(&stuck_line), "{logs}");
+    assert!(!logs.contains(&idle_line), "{logs}");
 }
 
 #[test]
