@@ -168,16 +168,10 @@ async fn code_changed_behind_ebhooks_back_is_reported_and_restored() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_planted_artifact_or_a_foreign_bucket_is_refused_before_deploying() {
-    let moto = Moto::start();
-    let first = init(&moto, STACK);
-    first.assert_ok();
-    let sha256 = first.json()["artifactSha256"].as_str().unwrap().to_owned();
-    let key = format!("ebhook/handler-{sha256}.zip");
+/// The artifacts bucket's name, from its stack.
+async fn artifacts_bucket(moto: &Moto) -> String {
     let conf = moto.sdk_config().await;
-    let s3 = s3_client(&conf);
-    let bucket = aws_sdk_cloudformation::Client::new(&conf)
+    aws_sdk_cloudformation::Client::new(&conf)
         .describe_stacks()
         .stack_name("ebhook-artifacts")
         .send()
@@ -189,7 +183,19 @@ async fn a_planted_artifact_or_a_foreign_bucket_is_refused_before_deploying() {
         .find(|o| o.output_key() == Some("BucketName"))
         .and_then(|o| o.output_value())
         .unwrap()
-        .to_owned();
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_planted_artifact_is_refused_before_deploying() {
+    let moto = Moto::start();
+    let first = init(&moto, STACK);
+    first.assert_ok();
+    let sha256 = first.json()["artifactSha256"].as_str().unwrap().to_owned();
+    let key = format!("ebhook/handler-{sha256}.zip");
+    let conf = moto.sdk_config().await;
+    let s3 = s3_client(&conf);
+    let bucket = artifacts_bucket(&moto).await;
 
     // Other bytes under the key of this build: neither a new stack nor an update deploys them.
     s3.put_object()
@@ -224,6 +230,15 @@ async fn a_planted_artifact_or_a_foreign_bucket_is_refused_before_deploying() {
         .await
         .unwrap();
     init(&moto, "it-code-planted").assert_ok();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_artifacts_bucket_of_another_account_is_refused_before_deploying() {
+    let moto = Moto::start();
+    init(&moto, STACK).assert_ok();
+    let conf = moto.sdk_config().await;
+    let s3 = s3_client(&conf);
+    let bucket = artifacts_bucket(&moto).await;
 
     // The artifacts bucket now stands for a bucket of that name in another account (the
     // emulator's owner tag): S3 refuses every call that names this account as the owner.
