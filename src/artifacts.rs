@@ -223,6 +223,14 @@ pub async fn restore_code(
     Ok(())
 }
 
+/// A code hash as Lambda gives it (base64), shown as ebhook names artifacts: short hex.
+pub fn describe_code(base64_digest: Option<&str>) -> String {
+    base64_digest.and_then(|d| B64.decode(d).ok()).map_or_else(
+        || "no code hash".to_owned(),
+        |d| format!("sha256 {}", short(&hex::encode(d))),
+    )
+}
+
 /// The hex SHA-256 an artifact key names (`ebhook/handler-<sha256>.zip`).
 pub fn key_sha256(key: &str) -> Option<&str> {
     key.strip_prefix("ebhook/handler-")?
@@ -241,5 +249,10 @@ mod tests {
         );
         assert_eq!(super::key_sha256("ebhook/handler-xyz.zip"), None);
         assert_eq!(super::key_sha256("other/handler.zip"), None);
+        assert_eq!(
+            super::describe_code(Some("47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=")),
+            "sha256 e3b0c44298fc"
+        );
+        assert_eq!(super::describe_code(None), "no code hash");
     }
 }

@@ -173,7 +173,7 @@ async fn check_code(
         ui.step(format!(
             "WARNING: function {function} runs other code ({}) than this build (sha256 {}): run `ebhook \
              update-function --stack-name {}` to restore it",
-            running.as_deref().unwrap_or("no code hash"),
+            artifacts::describe_code(running.as_deref()),
             artifacts::short(&artifact.sha256),
             stack.name
         ));

@@ -105,7 +105,7 @@ pub async fn run(args: UpdateFunctionArgs) -> Result<(), Error> {
         ui.step(format!(
             "Function {function} ran other code than the handler ebhook deployed ({}): \
              restoring handler {}",
-            running.as_deref().unwrap_or("no code hash"),
+            artifacts::describe_code(running.as_deref()),
             artifacts::short(&artifact.sha256)
         ));
         artifacts::restore_code(&aws, &function, &bucket, &key).await?;
