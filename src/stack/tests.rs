@@ -405,7 +405,7 @@ fn only_the_function_role_writes_to_the_payload_bucket() {
     let statements = policy["Statement"].as_sequence().expect("statements");
     let deny = statements
         .iter()
-        .find(|s| s["Sid"] == Value::from("OnlyTheHandlerWrites"))
+        .find(|s| s["Sid"] == "OnlyTheHandlerWrites")
         .expect("a statement denying other writers");
     assert_eq!(deny["Effect"], Value::from("Deny"));
     assert_eq!(deny["Principal"], parse("AWS: '*'"));
