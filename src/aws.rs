@@ -26,6 +26,8 @@ pub struct Aws {
     pub lambda: aws_sdk_lambda::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
     pub sts: aws_sdk_sts::Client,
+    /// The caller's account, read once: every S3 call names it as the bucket's expected owner.
+    account: std::sync::OnceLock<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -58,6 +60,7 @@ impl Aws {
             lambda: aws_sdk_lambda::Client::new(&config),
             secrets: aws_sdk_secretsmanager::Client::new(&config),
             sts: aws_sdk_sts::Client::new(&config),
+            account: std::sync::OnceLock::new(),
             config,
         })
     }
@@ -77,10 +80,32 @@ impl Aws {
             .send()
             .await
             .map_err(|e| aws_error("checking your AWS credentials", &e))?;
+        let account = out.account().unwrap_or_default().to_owned();
+        if !account.is_empty() {
+            let _ = self.account.set(account.clone());
+        }
         Ok(Identity {
-            account: out.account().unwrap_or_default().to_owned(),
+            account,
             arn: out.arn().unwrap_or_default().to_owned(),
         })
+    }
+
+    /// The account every bucket ebhook touches must belong to, for S3's `ExpectedBucketOwner`:
+    /// a bucket of the same name in another account is then refused by S3 instead of being
+    /// written to or read from.
+    pub async fn account_id(&self) -> Result<String, AwsError> {
+        if let Some(account) = self.account.get() {
+            return Ok(account.clone());
+        }
+        let account = self.identity().await?.account;
+        if account.is_empty() {
+            return Err(AwsError {
+                action: "checking your AWS credentials".to_owned(),
+                detail: "STS named no account for them; check AWS_PROFILE or `aws configure`"
+                    .to_owned(),
+            });
+        }
+        Ok(account)
     }
 }
 
@@ -136,4 +161,24 @@ where
 pub fn is_missing_stack<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> bool {
     matches!(error, SdkError::ServiceError(s)
         if s.err().message().is_some_and(|m| m.contains("does not exist")))
+}
+
+/// [`aws_error`] for an S3 call that names the bucket's expected owner: S3 answers 403 (with no
+/// message to a HEAD) when the bucket is another account's, so say that too.
+pub fn s3_error<E>(action: &str, error: &SdkError<E, HttpResponse>, owner: &str) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let mut e = aws_error(action, error);
+    if error
+        .raw_response()
+        .is_some_and(|r| r.status().as_u16() == 403)
+    {
+        e.detail = format!(
+            "{}, or the bucket is not in account {owner} (S3 then refuses every request that \
+             expects it there): check that the bucket is yours",
+            e.detail
+        );
+    }
+    e
 }

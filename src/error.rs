@@ -86,6 +86,18 @@ pub enum Error {
     )]
     ReplayIncomplete { failed: u64, last: String },
     #[error(
+        "s3://{bucket}/{key} is not the handler this ebhook built (its SHA-256 differs from the \
+         one its key names), so it was not deployed: delete that object (someone or something \
+         else wrote it) and run the command again, or use an artifacts bucket only ebhook \
+         writes to"
+    )]
+    ArtifactMismatch { bucket: String, key: String },
+    #[error(
+        "{refused} dead-letter messages were refused and not put on the bus ({last}); they stay \
+         in the queue: look at them in the SQS console, and delete any you did not expect"
+    )]
+    ReplayRefused { refused: u64, last: String },
+    #[error(
         "teardown finished but these remain: {}; delete them in the AWS console, or run \
          `ebhook teardown` again",
         .0.join(", ")
@@ -145,6 +157,8 @@ impl Error {
             | Self::Deploy(_)
             | Self::Stack(_)
             | Self::ReplayIncomplete { .. }
+            | Self::ArtifactMismatch { .. }
+            | Self::ReplayRefused { .. }
             | Self::LeftBehind(_) => EXIT_AWS,
             Self::Secret(_)
             | Self::Package(_)
@@ -260,6 +274,14 @@ mod tests {
                 last: "ResourceNotFoundException".into(),
             },
             Error::LeftBehind(vec!["stack s".into()]),
+            Error::ArtifactMismatch {
+                bucket: "b".into(),
+                key: "ebhook/handler-00.zip".into(),
+            },
+            Error::ReplayRefused {
+                refused: 1,
+                last: "another bucket".into(),
+            },
         ] {
             assert_eq!(error.exit_code(), EXIT_AWS, "{error}");
         }

@@ -180,6 +180,12 @@ impl Artifact {
     pub fn key(&self) -> String {
         format!("ebhook/handler-{}.zip", self.sha256)
     }
+
+    /// The zip's SHA-256 as S3's checksums and Lambda's `CodeSha256` spell it (base64).
+    pub fn sha256_base64(&self) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&self.zip))
+    }
 }
 
 /// How the handler gets built.

@@ -18,6 +18,11 @@ server starts. The sections:
    DescribeStackResources), failure handling and rollback.
 6. EventBridge rule targets: a target that cannot take an event (an SQS
    queue refuses a message over 1 MiB) does not fail PutEvents.
+7. S3's ExpectedBucketOwner (the x-amz-expected-bucket-owner header): a
+   request naming another account than the bucket's gets 403 AccessDenied,
+   as on AWS; moto ignored the header. A bucket tagged
+   `ebhook-emulator:owner` = ACCOUNT counts as owned by ACCOUNT, so a test
+   can stand in for a bucket of the same name in someone else's account.
 
 Smaller gaps met on the way are fixed too: Ref of AWS::Events::EventBus (the
 bus name), bucket policy Conditions in moto's S3 policy enforcement (a policy
@@ -1736,6 +1741,12 @@ def install() -> None:
     response.list_stack_resources = _response_list_stack_resources
     cfn_responses.StackResourceDTO.__init__ = _resource_dto_init
 
+    # 7.
+    from moto.s3 import responses as s3_responses
+
+    for name in ("_bucket_response", "_key_response"):
+        setattr(s3_responses.S3Response, name, _checks_expected_owner(getattr(s3_responses.S3Response, name)))
+
     # 6.
     for deliver in ("_send_to_sqs_queue", "_send_to_cw_log_group"):
         setattr(events_models.Rule, deliver, _delivery_failure_stays_with_the_target(getattr(events_models.Rule, deliver)))
@@ -1761,3 +1772,45 @@ def _delivery_failure_stays_with_the_target(deliver: Any) -> Any:
             logger.warning("rule %s could not deliver to %s: %s", self.name, resource_id, _error_text(error))
 
     return deliver_or_log
+
+
+# ---------------------------------------------------------------------------
+# 7. S3's ExpectedBucketOwner
+# ---------------------------------------------------------------------------
+
+# The tag that makes a bucket count as another account's (see the docstring).
+OWNER_TAG = "ebhook-emulator:owner"
+
+
+def _bucket_owner(backend: Any, bucket_name: str) -> str | None:
+    """The account a bucket belongs to; None when there is no such bucket
+    (moto's own handling then answers NoSuchBucket)."""
+    from moto.s3.exceptions import S3ClientError
+
+    try:
+        bucket = backend.get_bucket(bucket_name)
+        tags = backend.tagger.list_tags_for_resource(bucket.arn).get("Tags", [])
+    except S3ClientError:
+        return None
+    for tag in tags:
+        if tag.get("Key") == OWNER_TAG:
+            return str(tag.get("Value"))
+    return str(bucket.account_id)
+
+
+def _checks_expected_owner(original: Any) -> Any:
+    """Wraps S3Response._bucket_response/_key_response (whose callers turn an
+    S3ClientError into its XML answer): AWS refuses a request whose
+    ExpectedBucketOwner is not the bucket's account with 403 AccessDenied."""
+    from moto.s3.exceptions import S3AccessDeniedError
+
+    def response(self: Any, request: Any, full_url: str, *args: Any, **kwargs: Any) -> Any:
+        expected = request.headers.get("x-amz-expected-bucket-owner")
+        bucket_name = self.parse_bucket_name_from_url(request, full_url)
+        if expected and bucket_name:
+            owner = _bucket_owner(self.backend, bucket_name)
+            if owner is not None and owner != expected:
+                raise S3AccessDeniedError()
+        return original(self, request, full_url, *args, **kwargs)
+
+    return response

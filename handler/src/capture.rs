@@ -39,6 +39,7 @@ pub struct Capture {
     s3: aws_sdk_s3::Client,
     sqs: aws_sdk_sqs::Client,
     bucket: Option<String>,
+    bucket_owner: Option<String>,
     queue_url: Option<String>,
 }
 
@@ -77,6 +78,7 @@ impl Capture {
             s3: aws_sdk_s3::Client::from_conf(s3),
             sqs: aws_sdk_sqs::Client::from_conf(sqs),
             bucket: config.payload_bucket.clone(),
+            bucket_owner: config.payload_bucket_owner.clone(),
             queue_url: config.dead_letter_queue_url.clone(),
         }
     }
@@ -102,6 +104,7 @@ impl Capture {
             .put_object()
             .bucket(bucket)
             .key(key)
+            .set_expected_bucket_owner(self.bucket_owner.clone())
             .set_content_type(content_type.map(str::to_owned))
             .checksum_sha256(sha256_base64)
             .body(ByteStream::from(body))

@@ -42,6 +42,9 @@ pub struct Config {
     /// The S3 bucket for bodies too large for one PutEvents entry, and for dead-letter records
     /// too large for one SQS message.
     pub payload_bucket: Option<String>,
+    /// The account the payload bucket must belong to (S3's `ExpectedBucketOwner`), so that a
+    /// bucket of that name in another account is never written to.
+    pub payload_bucket_owner: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -85,6 +88,7 @@ pub const SECRET_RETRY: &str = "EBHOOK_SECRET_MIN_REFETCH_SECONDS";
 pub const FORWARD_BUDGET: &str = "EBHOOK_FORWARD_BUDGET_MS";
 pub const DEAD_LETTER_QUEUE_URL: &str = "EBHOOK_DEAD_LETTER_QUEUE_URL";
 pub const PAYLOAD_BUCKET: &str = "EBHOOK_PAYLOAD_BUCKET";
+pub const PAYLOAD_BUCKET_OWNER: &str = "EBHOOK_PAYLOAD_BUCKET_OWNER";
 
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -193,6 +197,7 @@ impl Config {
             forward_budget: Duration::from_millis(budget),
             dead_letter_queue_url: get(DEAD_LETTER_QUEUE_URL).map(str::to_owned),
             payload_bucket: get(PAYLOAD_BUCKET).map(str::to_owned),
+            payload_bucket_owner: get(PAYLOAD_BUCKET_OWNER).map(str::to_owned),
         })
     }
 }
@@ -225,6 +230,7 @@ mod tests {
         assert!(matches!(c.secret, SecretSource::SecretsManager { .. }));
         assert_eq!(c.dead_letter_queue_url, None);
         assert_eq!(c.payload_bucket, None);
+        assert_eq!(c.payload_bucket_owner, None);
         let c = Config::from_map(&vars(&[
             (PROVIDER, "zendesk"),
             (
@@ -232,6 +238,7 @@ mod tests {
                 "https://sqs.us-east-1.amazonaws.com/1/q",
             ),
             (PAYLOAD_BUCKET, " b "),
+            (PAYLOAD_BUCKET_OWNER, "123456789012"),
         ]))
         .unwrap();
         assert_eq!(
@@ -239,6 +246,7 @@ mod tests {
             Some("https://sqs.us-east-1.amazonaws.com/1/q")
         );
         assert_eq!(c.payload_bucket.as_deref(), Some("b"));
+        assert_eq!(c.payload_bucket_owner.as_deref(), Some("123456789012"));
     }
 
     #[test]

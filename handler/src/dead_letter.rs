@@ -165,9 +165,47 @@ pub fn spill_key(provider: &str, received_at: &str, id: &str) -> String {
     format!("dead-letter/{provider}/{day}/{id}.json")
 }
 
+/// The SHA-256 (lower-case hex) that a key made by [`spill_key`] names, so a reader can check the
+/// object it fetches; `None` for any other key.
+pub fn spill_key_sha256(key: &str) -> Option<&str> {
+    let mut parts = key.split('/');
+    let (Some("dead-letter"), Some(provider), Some(day), Some(name), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    let hex = name.strip_suffix(".json")?;
+    let well_formed = !provider.is_empty()
+        && !day.is_empty()
+        && hex.len() == 64
+        && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    well_formed.then_some(hex)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spill_keys_name_the_hash_of_their_record() {
+        let hex = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        let key = spill_key("github", "2026-11-22T12:00:00Z", hex);
+        assert_eq!(spill_key_sha256(&key), Some(hex));
+        for other in [
+            "oversized/github/2026-11-22/x.json".to_owned(),
+            format!("dead-letter/github/2026-11-22/{}.json", &hex[1..]),
+            format!("dead-letter/github/2026-11-22/{}.json", hex.to_uppercase()),
+            format!("dead-letter/github/2026-11-22/x/{hex}.json"),
+            format!("dead-letter//2026-11-22/{hex}.json"),
+            format!("dead-letter/github/2026-11-22/{hex}"),
+        ] {
+            assert_eq!(spill_key_sha256(&other), None, "{other}");
+        }
+    }
 
     fn record(body: &[u8]) -> Record {
         let entry = Entry {

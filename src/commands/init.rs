@@ -5,6 +5,7 @@ use ebhook_handler::providers::SecretOrigin;
 use ebhook_handler::{Provider, SecretSet};
 use serde_json::json;
 
+use crate::artifacts;
 use crate::cli::StackArgs;
 use crate::commands::common::{AwsArgs, HandlerArgs, OutputFormat, package_and_upload};
 use crate::deploy::{self, Outcome, ParamValue, StackChange};
@@ -157,6 +158,29 @@ fn secret_plan(
     }
 }
 
+/// Whether the function runs this build. An unchanged stack is not redeployed, so code changed
+/// behind ebhook's back would stay unnoticed: say so, and how to put the build back.
+async fn check_code(
+    aws: &crate::aws::Aws,
+    ui: &Ui,
+    stack: &stack::Stack,
+    artifact: &crate::package::Artifact,
+) -> Result<bool, Error> {
+    let function = stack.output(stack::OUTPUT_FUNCTION_NAME)?;
+    let running = artifacts::deployed_code(aws, function).await?;
+    let matches = running.as_deref() == Some(artifact.sha256_base64().as_str());
+    if !matches {
+        ui.step(format!(
+            "WARNING: function {function} runs other code ({}) than this build (sha256 {}): run `ebhook \
+             update-function --stack-name {}` to restore it",
+            artifacts::describe_code(running.as_deref()),
+            artifacts::short(&artifact.sha256),
+            stack.name
+        ));
+    }
+    Ok(matches)
+}
+
 pub async fn run(args: InitArgs) -> Result<(), Error> {
     let ui = Ui::new(args.yes);
     let choices = choose(&args, &ui)?;
@@ -259,6 +283,8 @@ pub async fn run(args: InitArgs) -> Result<(), Error> {
         }
     }
 
+    let code_matches = check_code(&aws, &ui, &stack, &artifact).await?;
+
     if args.output == OutputFormat::Json {
         let get = |k: &str| stack.outputs.get(k).cloned();
         println!(
@@ -275,6 +301,7 @@ pub async fn run(args: InitArgs) -> Result<(), Error> {
                 "function": get(stack::OUTPUT_FUNCTION_NAME),
                 "secretArn": get(stack::OUTPUT_SECRET_ARN),
                 "artifactSha256": artifact.sha256,
+                "codeMatchesArtifact": code_matches,
             })
         );
     }

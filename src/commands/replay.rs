@@ -8,11 +8,12 @@ use std::time::Duration;
 
 use aws_sdk_sqs::types::{Message as SqsMessage, QueueAttributeName};
 use clap::Args;
-use ebhook_handler::dead_letter::{Message, Record};
+use ebhook_handler::dead_letter::{Message, Record, spill_key_sha256};
 use ebhook_handler::forward::Attempts;
 use serde_json::json;
+use sha2::{Digest, Sha256};
 
-use crate::aws::{Aws, AwsError, aws_error};
+use crate::aws::{Aws, AwsError, aws_error, s3_error};
 use crate::commands::common::{AwsArgs, OutputFormat, no_such_stack};
 use crate::error::Error;
 use crate::stack;
@@ -37,10 +38,11 @@ pub struct ReplayArgs {
 pub struct DeadLetters {
     pub queue_url: String,
     pub bus: String,
+    /// The only bucket a spilled record may be read from.
+    pub payload_bucket: Option<String>,
 }
 
-/// The stack's dead-letter queue and bus, from its outputs. (A spilled record names its own
-/// bucket.)
+/// The stack's dead-letter queue, bus and payload bucket, from its outputs.
 pub async fn dead_letters(aws: &Aws, stack_name: &str) -> Result<DeadLetters, Error> {
     let stack = stack::describe(aws, stack_name)
         .await?
@@ -52,7 +54,11 @@ pub async fn dead_letters(aws: &Aws, stack_name: &str) -> Result<DeadLetters, Er
     ) else {
         return Err(Error::NoDeadLetterQueue(stack_name.to_owned()));
     };
-    Ok(DeadLetters { queue_url, bus })
+    Ok(DeadLetters {
+        queue_url,
+        bus,
+        payload_bucket: output(stack::OUTPUT_PAYLOAD_BUCKET),
+    })
 }
 
 /// Messages waiting, and messages being read by someone right now.
@@ -84,7 +90,9 @@ struct Tally {
     events: u64,
     failed: u64,
     unreadable: u64,
+    refused: u64,
     last_failure: Option<String>,
+    last_refusal: Option<String>,
 }
 
 pub async fn run(args: ReplayArgs) -> Result<(), Error> {
@@ -118,7 +126,7 @@ pub async fn run(args: ReplayArgs) -> Result<(), Error> {
             break;
         }
         for message in messages {
-            match replay_one(&aws, &forwarder, message).await {
+            match replay_one(&aws, &forwarder, dl.payload_bucket.as_deref(), message).await {
                 Ok((events, spilled)) => {
                     delete(&aws, &dl.queue_url, message, spilled.as_ref()).await?;
                     tally.deliveries += 1;
@@ -130,6 +138,14 @@ pub async fn run(args: ReplayArgs) -> Result<(), Error> {
                         "    skipped message {}: {why}",
                         message.message_id().unwrap_or("?")
                     ));
+                }
+                Err(Failure::Refused(why)) => {
+                    tally.refused += 1;
+                    spinner.println(format!(
+                        "    refused message {}: {why}",
+                        message.message_id().unwrap_or("?")
+                    ));
+                    tally.last_refusal = Some(why);
                 }
                 Err(Failure::Bus(why)) => {
                     tally.failed += 1;
@@ -144,8 +160,15 @@ pub async fn run(args: ReplayArgs) -> Result<(), Error> {
     }
     let (left, in_flight) = queue_depth(&aws, &dl.queue_url).await?;
     spinner.finish(format!(
-        "Replayed {} deliveries ({} events); {} failed, {} unreadable; {} waiting, {} in flight",
-        tally.deliveries, tally.events, tally.failed, tally.unreadable, left, in_flight
+        "Replayed {} deliveries ({} events); {} failed, {} unreadable, {} refused; {} waiting, {} \
+         in flight",
+        tally.deliveries,
+        tally.events,
+        tally.failed,
+        tally.unreadable,
+        tally.refused,
+        left,
+        in_flight
     ));
     if args.output == OutputFormat::Json {
         println!(
@@ -155,6 +178,7 @@ pub async fn run(args: ReplayArgs) -> Result<(), Error> {
                 "events": tally.events,
                 "failed": tally.failed,
                 "unreadable": tally.unreadable,
+                "refused": tally.refused,
                 "waiting": left,
                 "inFlight": in_flight,
             })
@@ -166,12 +190,21 @@ pub async fn run(args: ReplayArgs) -> Result<(), Error> {
             last: tally.last_failure.unwrap_or_default(),
         });
     }
+    if tally.refused > 0 {
+        return Err(Error::ReplayRefused {
+            refused: tally.refused,
+            last: tally.last_refusal.unwrap_or_default(),
+        });
+    }
     Ok(())
 }
 
 enum Failure {
     /// Not an ebhook record: left in the queue for a person to look at.
     Unreadable(String),
+    /// It points somewhere ebhook never writes, or its content is not what its key names: not
+    /// put on the bus, left in the queue for a person to look at.
+    Refused(String),
     /// EventBridge did not take it (this time).
     Bus(String),
 }
@@ -185,13 +218,26 @@ struct Spilled {
 async fn replay_one(
     aws: &Aws,
     forwarder: &ebhook_handler::forward::Forwarder,
+    payload_bucket: Option<&str>,
     message: &SqsMessage,
 ) -> Result<(u64, Option<Spilled>), Failure> {
     let text = message.body().unwrap_or_default();
     let (record, spilled) = match Message::parse(text) {
         Ok(Message::Record(record)) => (record, None),
         Ok(Message::Spilled { bucket, key, .. }) => {
-            let record = fetch_spilled(aws, &bucket, &key).await?;
+            // Anyone who can send to the queue could name any object: only the stack's own
+            // bucket, and only a key of the shape the handler writes, naming its hash.
+            if payload_bucket != Some(bucket.as_str()) {
+                return Err(Failure::Refused(format!(
+                    "it points to s3://{bucket}/{key}, not to the stack's payload bucket"
+                )));
+            }
+            let Some(sha256) = spill_key_sha256(&key) else {
+                return Err(Failure::Refused(format!(
+                    "s3://{bucket}/{key} is not a key the handler writes dead letters to"
+                )));
+            };
+            let record = fetch_spilled(aws, &bucket, &key, sha256).await?;
             (record, Some(Spilled { bucket, key }))
         }
         Err(e) => return Err(Failure::Unreadable(e.to_string())),
@@ -204,16 +250,26 @@ async fn replay_one(
     Ok((entries.len() as u64, spilled))
 }
 
-async fn fetch_spilled(aws: &Aws, bucket: &str, key: &str) -> Result<Record, Failure> {
+async fn fetch_spilled(
+    aws: &Aws,
+    bucket: &str,
+    key: &str,
+    sha256: &str,
+) -> Result<Record, Failure> {
+    let owner = aws
+        .account_id()
+        .await
+        .map_err(|e| Failure::Bus(e.to_string()))?;
     let object = aws
         .s3
         .get_object()
         .bucket(bucket)
         .key(key)
+        .expected_bucket_owner(&owner)
         .send()
         .await
         .map_err(|e| {
-            Failure::Bus(aws_error(&format!("reading s3://{bucket}/{key}"), &e).to_string())
+            Failure::Bus(s3_error(&format!("reading s3://{bucket}/{key}"), &e, &owner).to_string())
         })?;
     let bytes = object
         .body
@@ -221,6 +277,13 @@ async fn fetch_spilled(aws: &Aws, bucket: &str, key: &str) -> Result<Record, Fai
         .await
         .map_err(|e| Failure::Bus(format!("reading s3://{bucket}/{key}: {e}")))?
         .into_bytes();
+    // The handler names the object by its record's hash: other bytes were put there by
+    // someone else.
+    if hex::encode(Sha256::digest(&bytes)) != sha256 {
+        return Err(Failure::Refused(format!(
+            "s3://{bucket}/{key} does not hold the record its key names (its SHA-256 differs)"
+        )));
+    }
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| Failure::Unreadable(format!("s3://{bucket}/{key} is not UTF-8")))?;
     Record::parse(text).map_err(|e| Failure::Unreadable(format!("s3://{bucket}/{key}: {e}")))
@@ -246,13 +309,15 @@ async fn delete(
     // The record's copy in S3 goes after its message: a failure here leaves only an object
     // that the bucket's lifecycle rule expires.
     if let Some(s) = spilled {
+        let owner = aws.account_id().await?;
         aws.s3
             .delete_object()
             .bucket(&s.bucket)
             .key(&s.key)
+            .expected_bucket_owner(&owner)
             .send()
             .await
-            .map_err(|e| aws_error("deleting a replayed record from S3", &e))?;
+            .map_err(|e| s3_error("deleting a replayed record from S3", &e, &owner))?;
     }
     Ok(())
 }

@@ -75,6 +75,16 @@ pub async fn run(args: StatusArgs) -> Result<(), Error> {
         None => None,
     };
     let artifact_key = stack.parameters.get(stack::PARAM_CODE_KEY).cloned();
+    let artifact_sha256 = artifact_key
+        .as_deref()
+        .and_then(artifacts::key_sha256)
+        .map(str::to_owned);
+    // Whether the function runs the artifact the stack names; code changed behind ebhook's
+    // back shows here. Unknown when either hash is.
+    let code_matches = match (&code, &artifact_sha256) {
+        (Some(code), Some(artifact)) => Some(code.eq_ignore_ascii_case(artifact)),
+        _ => None,
+    };
     let dead_letters = match stack.outputs.get(stack::OUTPUT_DEAD_LETTER_QUEUE_URL) {
         Some(url) => Some(super::replay::queue_depth(&aws, url).await?),
         None => None,
@@ -95,6 +105,8 @@ pub async fn run(args: StatusArgs) -> Result<(), Error> {
                 "function": function,
                 "codeSha256": code,
                 "artifactKey": artifact_key,
+                "artifactSha256": artifact_sha256,
+                "codeMatchesArtifact": code_matches,
                 "secretArn": get(stack::OUTPUT_SECRET_ARN),
                 "secretLastChanged": secret_changed,
                 "payloadBucket": get(stack::OUTPUT_PAYLOAD_BUCKET),
@@ -117,7 +129,19 @@ pub async fn run(args: StatusArgs) -> Result<(), Error> {
             show("Function", function);
             show(
                 "Deployed code",
-                code.map(|c| format!("sha256 {}", artifacts::short(&c))),
+                code.map(|c| match code_matches {
+                    Some(false) => format!(
+                        "sha256 {}, NOT the handler ebhook deployed (sha256 {}): run `ebhook \
+                         update-function --stack-name {}` to restore it",
+                        artifacts::short(&c),
+                        artifact_sha256
+                            .as_deref()
+                            .map(artifacts::short)
+                            .unwrap_or("?"),
+                        stack.name
+                    ),
+                    _ => format!("sha256 {}", artifacts::short(&c)),
+                }),
             );
             show("Secret changed", secret_changed);
             show(

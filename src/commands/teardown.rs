@@ -129,7 +129,15 @@ pub async fn run(args: TeardownArgs) -> Result<(), Error> {
         left.push(format!("artifact s3://{bucket}/{key}"));
     }
     if let Some(bucket) = &payloads {
-        match aws.s3.head_bucket().bucket(bucket).send().await {
+        let owner = aws.account_id().await?;
+        match aws
+            .s3
+            .head_bucket()
+            .bucket(bucket)
+            .expected_bucket_owner(owner)
+            .send()
+            .await
+        {
             Ok(_) => left.push(format!("bucket {bucket}")),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => {}
             Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => {}
@@ -152,10 +160,12 @@ pub async fn run(args: TeardownArgs) -> Result<(), Error> {
 async fn empty_bucket(aws: &crate::aws::Aws, bucket: &str) -> Result<usize, Error> {
     use aws_sdk_s3::types::{Delete, ObjectIdentifier};
     let mut removed = 0;
+    let owner = aws.account_id().await?;
     let mut pages = aws
         .s3
         .list_objects_v2()
         .bucket(bucket)
+        .expected_bucket_owner(&owner)
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
@@ -182,6 +192,7 @@ async fn empty_bucket(aws: &crate::aws::Aws, bucket: &str) -> Result<usize, Erro
         aws.s3
             .delete_objects()
             .bucket(bucket)
+            .expected_bucket_owner(&owner)
             .delete(delete)
             .send()
             .await

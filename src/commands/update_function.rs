@@ -56,7 +56,7 @@ pub async fn run(args: UpdateFunctionArgs) -> Result<(), Error> {
     // A stack made by an earlier ebhook runs an older template: deploying this build brings it
     // up to date too.
     let same_template = stack::template_body(&aws, &stack).await? == stack::TEMPLATE;
-    let outcome = if same_code && same_template {
+    let mut outcome = if same_code && same_template {
         ui.step(format!(
             "The deployed handler is already this build ({}) and the stack's template is current: nothing to do",
             artifacts::short(&artifact.sha256)
@@ -73,7 +73,7 @@ pub async fn run(args: UpdateFunctionArgs) -> Result<(), Error> {
             stack_name: &stack.name,
             template: Some(stack::TEMPLATE),
             parameters: stack.parameters_for_template(vec![
-                (stack::PARAM_CODE_BUCKET, ParamValue::Value(bucket)),
+                (stack::PARAM_CODE_BUCKET, ParamValue::Value(bucket.clone())),
                 (stack::PARAM_CODE_KEY, ParamValue::Value(key.clone())),
             ])?,
             tags: stack
@@ -96,12 +96,28 @@ pub async fn run(args: UpdateFunctionArgs) -> Result<(), Error> {
         }
         outcome
     };
+    // Code changed behind the stack's back (a console upload, UpdateFunctionCode) leaves the
+    // stack unchanged, so CloudFormation would not notice: compare the function's own hash.
+    let function = stack.output(stack::OUTPUT_FUNCTION_NAME)?.to_owned();
+    let running = artifacts::deployed_code(&aws, &function).await?;
+    let restored = running.as_deref() != Some(artifact.sha256_base64().as_str());
+    if restored {
+        ui.step(format!(
+            "Function {function} ran other code than the handler ebhook deployed ({}): \
+             restoring handler {}",
+            artifacts::describe_code(running.as_deref()),
+            artifacts::short(&artifact.sha256)
+        ));
+        artifacts::restore_code(&aws, &function, &bucket, &key).await?;
+        outcome = Outcome::Updated;
+    }
     if args.output == OutputFormat::Json {
         println!(
             "{}",
             json!({
                 "stack": stack.name,
                 "outcome": if outcome == Outcome::Unchanged { "unchanged" } else { "updated" },
+                "codeRestored": restored,
                 "artifactSha256": artifact.sha256,
                 "artifactKey": key,
             })

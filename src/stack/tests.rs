@@ -292,6 +292,7 @@ fn function_gets_the_secret_arn_never_the_secret() {
             env::FORWARD_BUDGET,
             env::DEAD_LETTER_QUEUE_URL,
             env::PAYLOAD_BUCKET,
+            env::PAYLOAD_BUCKET_OWNER,
         ])
     );
     assert_eq!(vars[env::SECRET_ARN], parse("Ref: Secret"));
@@ -301,6 +302,10 @@ fn function_gets_the_secret_arn_never_the_secret() {
         parse("Ref: DeadLetterQueue")
     );
     assert_eq!(vars[env::PAYLOAD_BUCKET], parse("Ref: PayloadBucket"));
+    assert_eq!(
+        vars[env::PAYLOAD_BUCKET_OWNER],
+        parse("Ref: AWS::AccountId")
+    );
     assert_eq!(vars[env::PUBLIC_BASE_URL], parse("Ref: PublicBaseUrl"));
     // Only the secret resource sees the secret.
     let holders: Vec<&str> = doc["Resources"]
@@ -390,6 +395,26 @@ fn policy_statements_are_scoped_to_this_stack() {
     assert_eq!(
         statements[4]["Resource"],
         parse("Fn::GetAtt: [LogGroup, Arn]")
+    );
+}
+
+#[test]
+fn only_the_function_role_writes_to_the_payload_bucket() {
+    let doc = template();
+    let policy = &resource(&doc, "PayloadBucketPolicy")["Properties"]["PolicyDocument"];
+    let statements = policy["Statement"].as_sequence().expect("statements");
+    let deny = statements
+        .iter()
+        .find(|s| s["Sid"] == "OnlyTheHandlerWrites")
+        .expect("a statement denying other writers");
+    assert_eq!(deny["Effect"], Value::from("Deny"));
+    assert_eq!(deny["Principal"], parse("AWS: '*'"));
+    // Writes only: replay and teardown still read and delete.
+    assert_eq!(deny["Action"], Value::from("s3:PutObject"));
+    assert_eq!(deny["Resource"], parse("Fn::Sub: '${PayloadBucket.Arn}/*'"));
+    assert_eq!(
+        deny["Condition"],
+        parse("ArnNotEquals: {aws:PrincipalArn: {Fn::GetAtt: [Role, Arn]}}")
     );
 }
 

@@ -365,3 +365,36 @@ async fn when_the_dead_letter_queue_fails_too_the_answer_is_a_retryable_503() {
     assert_eq!(status(&response), 503, "{response}");
     assert_eq!(response["headers"]["retry-after"], "5");
 }
+
+/// The handler names the account its payload bucket must belong to on every write, so a bucket
+/// of that name in another account (the stack's own gone, the name taken) gets nothing: S3
+/// refuses the write, and the provider gets 503 to retry later.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_oversized_body_is_never_written_to_a_bucket_of_another_account() {
+    let bucket = payload_bucket();
+    let f = fixture(
+        "github",
+        SECRET,
+        &[
+            ("EBHOOK_PAYLOAD_BUCKET", &bucket),
+            // moto's account is 123456789012: this bucket is not the expected owner's.
+            ("EBHOOK_PAYLOAD_BUCKET_OWNER", "111111111111"),
+        ],
+    )
+    .await;
+    f.s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let response = f.send(&push_at_limit(1, "elsewhere-1")).await;
+    assert_eq!(
+        status(&response),
+        503,
+        "{response}\n{}",
+        f.bootstrap.output()
+    );
+    let stored = f.s3.list_objects_v2().bucket(&bucket).send().await.unwrap();
+    assert!(stored.contents().is_empty(), "written: {stored:?}");
+    assert!(
+        f.bootstrap.output().contains("AccessDenied"),
+        "{}",
+        f.bootstrap.output()
+    );
+}

@@ -4,6 +4,7 @@ mod support;
 
 mod capture;
 mod deploy;
+mod deployed_code;
 mod dev;
 mod emulator;
 mod faults;

@@ -27,12 +27,16 @@ fn status_json(moto: &Moto) -> Value {
 }
 
 fn replay(moto: &Moto) -> Run {
+    replay_stack(moto, STACK)
+}
+
+fn replay_stack(moto: &Moto, stack: &str) -> Run {
     ebhook(
         moto,
         &[
             "replay",
             "--stack-name",
-            STACK,
+            stack,
             "--visibility",
             "1s",
             "--output",
@@ -229,4 +233,173 @@ async fn dead_letters_wait_until_replayed_and_nothing_is_lost_on_the_way() {
             .is_err(),
         "queue left"
     );
+}
+
+/// A dead-letter record for a GitHub ping on `bus`, as the handler writes it, and its JSON.
+fn record_json(bus: &str, delivery: &str) -> String {
+    use ebhook_handler::dead_letter::{Body, Record, RecordEntry};
+    use ebhook_handler::event::Entry;
+    let entry = Entry {
+        source: "ebhook.github".into(),
+        detail_type: "ping".into(),
+        detail: format!(r#"{{"zen":"hi","ebhook":{{"deliveryId":"{delivery}"}}}}"#),
+        metadata: String::new(),
+    };
+    Record {
+        version: ebhook_handler::dead_letter::VERSION,
+        provider: "github".into(),
+        event_bus: bus.into(),
+        received_at: "2026-12-03T08:00:00.000Z".into(),
+        delivery_id: Some(delivery.into()),
+        failure: "ThrottlingException".into(),
+        entries: vec![RecordEntry::from_entry(&entry, 0).unwrap()],
+        content_type: Some("application/json".into()),
+        body: Body::Text(r#"{"zen":"hi"}"#.into()),
+    }
+    .to_json()
+}
+
+/// The key the handler stores a record under: named by the record's SHA-256.
+fn spill_key(record: &str) -> String {
+    use sha2::{Digest, Sha256};
+    ebhook_handler::dead_letter::spill_key(
+        "github",
+        "2026-12-03T08:00:00.000Z",
+        &hex::encode(Sha256::digest(record.as_bytes())),
+    )
+}
+
+fn spilled(bucket: &str, key: &str, size: usize) -> String {
+    ebhook_handler::dead_letter::Message::Spilled {
+        bucket: bucket.into(),
+        key: key.into(),
+        size,
+    }
+    .to_json()
+}
+
+const REFUSE_STACK: &str = "it-replay-refuse";
+
+/// Only what the handler wrote goes on the bus: a message pointing to another bucket, or to an
+/// object whose content is not what its key names, is refused and left in the queue, and the
+/// run says so in its exit code.
+#[tokio::test(flavor = "multi_thread")]
+async fn replay_refuses_records_from_elsewhere_or_tampered_with() {
+    let moto = Moto::start();
+    let init = ebhook(
+        &moto,
+        &[
+            "init",
+            "--provider",
+            "github",
+            "--stack-name",
+            REFUSE_STACK,
+            "--bootstrap",
+            Bootstrap::binary().to_str().unwrap(),
+            "--secret-env",
+            "IT_SECRET",
+            "--yes",
+            "--output",
+            "json",
+        ],
+        &[("IT_SECRET", SECRET)],
+        None,
+    );
+    init.assert_ok();
+    let run = ebhook(
+        &moto,
+        &["status", "--stack-name", REFUSE_STACK, "--output", "json"],
+        &[],
+        None,
+    );
+    run.assert_ok();
+    let stack = run.json();
+    let bus = stack["eventBus"].as_str().unwrap().to_owned();
+    let bucket = stack["payloadBucket"].as_str().unwrap().to_owned();
+    let queue_url = stack["deadLetterQueueUrl"].as_str().unwrap().to_owned();
+    let conf = moto.sdk_config().await;
+    let s3 = s3_client(&conf);
+    let sqs = aws_sdk_sqs::Client::new(&conf);
+    let put = |bucket: String, key: String, body: String| {
+        let s3 = s3.clone();
+        async move {
+            s3.put_object()
+                .bucket(bucket)
+                .key(key)
+                .body(body.into_bytes().into())
+                .send()
+                .await
+                .unwrap();
+        }
+    };
+
+    // A well-formed record in a bucket that is not the stack's.
+    let elsewhere = "ebhook-not-the-payload-bucket";
+    s3.create_bucket().bucket(elsewhere).send().await.unwrap();
+    let foreign = record_json(&bus, "from-elsewhere");
+    let foreign_key = spill_key(&foreign);
+    put(elsewhere.into(), foreign_key.clone(), foreign.clone()).await;
+    // A record in the stack's bucket whose content was changed after it was written.
+    let original = record_json(&bus, "tampered");
+    let tampered_key = spill_key(&original);
+    put(
+        bucket.clone(),
+        tampered_key.clone(),
+        original.replace("\"hi\"", "\"evil\""),
+    )
+    .await;
+    // And one the handler could have written, which goes on the bus.
+    let good = record_json(&bus, "good");
+    let good_key = spill_key(&good);
+    put(bucket.clone(), good_key.clone(), good.clone()).await;
+    for body in [
+        spilled(elsewhere, &foreign_key, foreign.len()),
+        spilled(&bucket, &tampered_key, original.len()),
+        spilled(&bucket, &good_key, good.len()),
+    ] {
+        sqs.send_message()
+            .queue_url(&queue_url)
+            .message_body(body)
+            .send()
+            .await
+            .unwrap();
+    }
+
+    let events = aws_sdk_eventbridge::Client::new(&conf);
+    let arrivals = watch(&events, &sqs, &bus, "ebhook.github").await;
+    let refused = replay_stack(&moto, REFUSE_STACK);
+    assert_eq!(refused.status, Some(3), "{}", refused.stderr);
+    let tally = refused.json();
+    assert_eq!(tally["refused"], 2, "{tally}");
+    assert_eq!(tally["replayed"], 1, "{tally}");
+    assert!(
+        refused.stderr.contains("not to the stack's payload bucket")
+            && refused.stderr.contains("its SHA-256 differs")
+            && refused.stderr.contains("stay in the queue"),
+        "{}",
+        refused.stderr
+    );
+    let ids: Vec<String> = received(&sqs, &arrivals)
+        .await
+        .iter()
+        .map(|e| {
+            e["detail"]["ebhook"]["deliveryId"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(ids, ["good"]);
+    // The refused messages and their objects are still there for a person to look at.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let run = ebhook(
+        &moto,
+        &["status", "--stack-name", REFUSE_STACK, "--output", "json"],
+        &[],
+        None,
+    );
+    assert_eq!(run.json()["deadLetters"]["waiting"], 2, "{}", run.stdout);
+    for (b, k) in [(elsewhere, &foreign_key), (bucket.as_str(), &tampered_key)] {
+        s3.head_object().bucket(b).key(k).send().await.unwrap();
+    }
 }

@@ -43,9 +43,11 @@ fn yaml(name: &str, text: &str) -> Value {
 
 /// With the parameters a stack made from each fixture has (the options it was rendered with),
 /// today's template takes effect exactly as the fixture did: the same logical ids, every
-/// property and output the same. Two changes update in place: the dead-letter queue's message
-/// size (SQS takes 1 MiB since 2026-01-29), and the function's `EBHOOK_PROVIDER_SCHEME`, empty
-/// for these providers. Resource `Metadata` (checkov's reasons) is not deployed and may differ.
+/// property and output the same. These changes update in place: the dead-letter queue's message
+/// size (SQS takes 1 MiB since 2026-01-29), the function's `EBHOOK_PROVIDER_SCHEME`, empty for
+/// these providers, and `EBHOOK_PAYLOAD_BUCKET_OWNER`, and the payload bucket policy's denial of
+/// writes by anyone but the function's role. Resource `Metadata` (checkov's reasons) is not
+/// deployed and may differ.
 #[test]
 fn the_template_resolves_to_what_0_1_0_rendered() {
     let code = [("CodeS3Bucket", "artifacts"), ("CodeS3Key", "handler.zip")];
@@ -75,6 +77,20 @@ fn the_template_resolves_to_what_0_1_0_rendered() {
             Some(Value::from("")),
             "{name}"
         );
+        // Added since: the account the handler expects its payload bucket in, and the bucket
+        // policy's denial of writes by anyone but the function's role.
+        assert_eq!(
+            variables.remove("EBHOOK_PAYLOAD_BUCKET_OWNER"),
+            Some(yaml("owner", "Ref: AWS::AccountId")),
+            "{name}"
+        );
+        let statements =
+            new["Resources"]["PayloadBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+                .as_sequence_mut()
+                .expect("the payload bucket policy's statements");
+        let count = statements.len();
+        statements.retain(|s| s["Sid"] != "OnlyTheHandlerWrites");
+        assert_eq!(statements.len() + 1, count, "{name}: the write denial");
         let unmeta = |doc: &mut Value| {
             for (_, resource) in doc["Resources"].as_mapping_mut().expect("Resources") {
                 resource
@@ -385,14 +401,19 @@ impl Before {
             self.ids,
             "{stack}: physical ids"
         );
-        // One variable is new, and empty for these providers (see the first test).
+        // Two variables are new: the scheme, empty for these providers, and the account the
+        // payload bucket must be in (see the first test).
         let mut described = aws.described(stack).await;
         let variables = described["function"]["variables"]
             .as_array_mut()
             .expect("variables");
-        let added = serde_json::json!(["EBHOOK_PROVIDER_SCHEME", ""]);
-        assert!(variables.contains(&added), "{stack}: {variables:?}");
-        variables.retain(|v| *v != added);
+        for added in [
+            serde_json::json!(["EBHOOK_PROVIDER_SCHEME", ""]),
+            serde_json::json!(["EBHOOK_PAYLOAD_BUCKET_OWNER", "123456789012"]),
+        ] {
+            assert!(variables.contains(&added), "{stack}: {variables:?}");
+            variables.retain(|v| *v != added);
+        }
         assert_eq!(described, self.described, "{stack}");
         let arn = self.described["outputs"]["SecretArn"]
             .as_str()
