@@ -1,5 +1,10 @@
 //! Integration tests: one test binary (`cargo test --test it`).
 
+#![allow(
+    clippy::disallowed_methods,
+    reason = "the rule keeps the CLI's children away from its secrets; tests and benchmarks start the programs under test"
+)]
+
 mod support;
 
 mod capture;
@@ -7,6 +12,7 @@ mod deploy;
 mod dev;
 mod emulator;
 mod faults;
+mod generated_secret;
 mod handler;
 mod harness_selftest;
 mod hostile;
