@@ -8,6 +8,7 @@
 mod support;
 
 mod capture;
+mod dependencies;
 mod deploy;
 mod dev;
 mod emulator;
