@@ -50,7 +50,7 @@ pub enum SecretError {
     Random(getrandom::Error),
     #[error(
         "ebhook generates this signing secret and {stream} is not a terminal, so it is not \
-         printed where a log could keep it; nothing was changed: add --secret-out FILE to write \
+         printed where a log could keep it; nothing was changed: pass --secret-out FILE to write \
          it to a new file only you can read, or --print-secret to print it on standard output"
     )]
     NowhereToShow { stream: &'static str },
@@ -68,7 +68,7 @@ pub enum SecretError {
         source: std::io::Error,
     },
     #[error(
-        "--secret-out and --print-secret say where a secret ebhook generates goes: add \
+        "--secret-out and --print-secret say where a secret ebhook generates goes: pass \
          --generate, or leave them out"
     )]
     RevealWithoutGenerate,
@@ -126,7 +126,11 @@ impl SecretArgs {
 pub struct RevealArgs {
     /// Write a secret ebhook generates to FILE, a new file only you can read (mode 0600). An
     /// existing file or symbolic link is never overwritten.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["print_secret", "secret_stdin", "secret_env"])]
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["print_secret", "secret_stdin", "secret_env"]
+    )]
     pub secret_out: Option<PathBuf>,
     /// Print a secret ebhook generates on standard output even when it is not a terminal.
     #[arg(long, conflicts_with_all = ["secret_stdin", "secret_env"])]

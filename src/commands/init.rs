@@ -198,7 +198,10 @@ pub async fn run(args: InitArgs) -> Result<(), Error> {
         Some(generated) => Some(reveal_generated(&args, generated)?),
         None => {
             if args.reveal.given() {
-                ui.note("No secret was generated (one was given, or the stack keeps its own), so none is shown or written.");
+                ui.note(
+                    "No secret was generated (one was given, or the stack keeps its own), so \
+                     none is shown or written.",
+                );
             }
             None
         }
@@ -239,7 +242,8 @@ pub async fn run(args: InitArgs) -> Result<(), Error> {
                 "Signing secret (shown once; paste it where the steps above say):\n\n    {secret}\n"
             ),
             (Some(_), Some(Reveal::File(path))) => println!(
-                "Signing secret: in {} (readable by you only); paste it where the steps above say.\n",
+                "Signing secret: in {} (readable by you only); paste it where the steps above \
+                 say.\n",
                 path.display()
             ),
             _ => {}
