@@ -1,7 +1,5 @@
 //! `ebhook init`: from nothing to a verified endpoint and the exact steps to connect it.
 
-use std::io::IsTerminal;
-
 use clap::Args;
 use ebhook_handler::providers::SecretOrigin;
 use ebhook_handler::{Provider, SecretSet};
@@ -292,17 +290,17 @@ pub async fn run(args: InitArgs) -> Result<(), Error> {
     if args.output == OutputFormat::Json {
         let get = |k: &str| stack.outputs.get(k).cloned();
         let mut out = json!({
-                "outcome": match outcome { Outcome::Created => "created", Outcome::Updated => "updated", Outcome::Unchanged => "unchanged" },
-                "url": url,
-                "stack": stack.name,
-                "stackId": stack.id,
-                "region": aws.region(),
-                "provider": choices.provider.as_str(),
-                "eventBus": get(stack::OUTPUT_EVENT_BUS_NAME),
-                "eventBusArn": get(stack::OUTPUT_EVENT_BUS_ARN),
-                "function": get(stack::OUTPUT_FUNCTION_NAME),
-                "secretArn": get(stack::OUTPUT_SECRET_ARN),
-                "artifactSha256": artifact.sha256,
+            "outcome": match outcome { Outcome::Created => "created", Outcome::Updated => "updated", Outcome::Unchanged => "unchanged" },
+            "url": url,
+            "stack": stack.name,
+            "stackId": stack.id,
+            "region": aws.region(),
+            "provider": choices.provider.as_str(),
+            "eventBus": get(stack::OUTPUT_EVENT_BUS_NAME),
+            "eventBusArn": get(stack::OUTPUT_EVENT_BUS_ARN),
+            "function": get(stack::OUTPUT_FUNCTION_NAME),
+            "secretArn": get(stack::OUTPUT_SECRET_ARN),
+            "artifactSha256": artifact.sha256,
         });
         if let (Some(secret), Some(Reveal::Stdout)) = (&generated, &reveal) {
             out["signingSecret"] = json!(secret);
@@ -315,14 +313,7 @@ pub async fn run(args: InitArgs) -> Result<(), Error> {
 /// Decide where the secret ebhook generated goes, before anything is deployed, and write it to
 /// its file now: the secret is then safe before the stack holds it.
 fn reveal_generated(args: &InitArgs, secret: &str) -> Result<Reveal, SecretError> {
-    let reveal = match args.output {
-        OutputFormat::Text => args
-            .reveal
-            .destination("standard output", std::io::stdout().is_terminal()),
-        OutputFormat::Json => args
-            .reveal
-            .destination("standard error", std::io::stderr().is_terminal()),
-    }?;
+    let reveal = args.output.reveal(&args.reveal)?;
     if let Reveal::File(path) = &reveal {
         secret_input::write_new_file(path, secret)?;
     }

@@ -2,7 +2,6 @@
 //! within a minute; the old one keeps verifying for a grace period so the provider can be
 //! updated at leisure. The stack stays the source of truth: the secret is changed through it.
 
-use std::io::IsTerminal;
 use std::time::Duration;
 
 use clap::Args;
@@ -69,15 +68,7 @@ fn reveal(args: &RotateSecretArgs) -> Result<Option<Reveal>, SecretError> {
             false => Ok(None),
         };
     }
-    let reveal = match args.output {
-        OutputFormat::Text => args
-            .reveal
-            .destination("standard output", std::io::stdout().is_terminal()),
-        OutputFormat::Json => args
-            .reveal
-            .destination("standard error", std::io::stderr().is_terminal()),
-    }?;
-    Ok(Some(reveal))
+    Ok(Some(args.output.reveal(&args.reveal)?))
 }
 
 pub async fn run(args: RotateSecretArgs) -> Result<(), Error> {
