@@ -3,6 +3,11 @@
 //! 127.0.0.1, excluding the cargo build: each run deploys a prebuilt binary with `--bootstrap`.
 //! Needs the test virtualenv (`bash tests/setup`). Figures go to BENCHMARKS.md.
 
+#![allow(
+    clippy::disallowed_methods,
+    reason = "the rule keeps the CLI's children away from its secrets; tests and benchmarks start the programs under test"
+)]
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

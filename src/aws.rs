@@ -38,7 +38,10 @@ pub struct Identity {
 
 impl Aws {
     pub async fn connect(region: Option<&str>, profile: Option<&str>) -> Result<Self, Error> {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        // The handler's HTTPS client, for AWS calls and the credential providers alike: one TLS
+        // stack (rustls with ring) in the CLI as in the handler.
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(ebhook_handler::http_client());
         if let Some(profile) = profile {
             loader = loader.profile_name(profile);
         }

@@ -46,6 +46,20 @@ pub enum Command {
     Providers(crate::commands::ProvidersArgs),
 }
 
+impl Command {
+    /// The environment variable `--secret-env` names, for the commands that take one.
+    pub fn secret_env(&self) -> Option<&str> {
+        let secret = match self {
+            Self::Init(args) => &args.secret,
+            Self::RotateSecret(args) => &args.secret,
+            Self::Dev(args) => &args.secret,
+            Self::SendTest(args) => &args.secret,
+            _ => return None,
+        };
+        secret.secret_env.as_deref()
+    }
+}
+
 /// A provider as `--provider` takes it: any name in the handler's list, each shown in `--help`
 /// with how it signs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -211,6 +211,11 @@ mod tests {
             Error::Secret(SecretError::EnvNotSet("S".into())),
             Error::Secret(SecretError::NotGiven("--secret-env NAME")),
             Error::Secret(SecretError::Stdin(io())),
+            Error::Secret(SecretError::NowhereToShow {
+                stream: "standard output",
+            }),
+            Error::Secret(SecretError::OutExists(PathBuf::from("secret"))),
+            Error::Secret(SecretError::RevealWithoutGenerate),
             Error::MissingProvider,
             Error::NoSuchStack {
                 name: "s".into(),
@@ -295,6 +300,10 @@ mod tests {
                 needed: crate::package::GlibcVersion(2, 38),
             }),
             Error::Secret(SecretError::Random(getrandom::Error::UNSUPPORTED)),
+            Error::Secret(SecretError::OutWrite {
+                path: PathBuf::from("no/such/dir/secret"),
+                source: io(),
+            }),
             Error::io("writing the template to stdout", io()),
             Error::Send {
                 url: "http://127.0.0.1:1/".into(),
@@ -320,6 +329,17 @@ mod tests {
             Error::Interrupted.to_string(),
             Error::Bug("x".into()).to_string(),
             Error::Refused { status: 401 }.to_string(),
+            SecretError::NowhereToShow {
+                stream: "standard output",
+            }
+            .to_string(),
+            SecretError::OutExists(PathBuf::from("secret")).to_string(),
+            SecretError::OutWrite {
+                path: PathBuf::from("secret"),
+                source: io(),
+            }
+            .to_string(),
+            SecretError::RevealWithoutGenerate.to_string(),
         ];
         for message in shown {
             assert!(

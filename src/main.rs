@@ -5,6 +5,7 @@
 
 mod artifacts;
 mod aws;
+mod child;
 mod cli;
 mod commands;
 mod deploy;
@@ -23,6 +24,10 @@ use crate::error::Error;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Before anything runs: no child may inherit the variable that holds the secret.
+    if let Some(name) = cli.command.secret_env() {
+        child::hide_variable(name);
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

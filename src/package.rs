@@ -254,7 +254,7 @@ pub async fn plan(handler_dir: &Path, arch: Arch) -> Result<BuildPlan, PackageEr
 }
 
 async fn succeeds(program: &str, args: &[&str]) -> bool {
-    tokio::process::Command::new(program)
+    crate::child::command(program)
         .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -264,7 +264,7 @@ async fn succeeds(program: &str, args: &[&str]) -> bool {
 }
 
 async fn target_installed(triple: &str) -> bool {
-    let out = tokio::process::Command::new("rustc")
+    let out = crate::child::command("rustc")
         .args(["--print", "target-libdir", "--target", triple])
         .stderr(Stdio::null())
         .output()
@@ -285,7 +285,7 @@ async fn target_installed(triple: &str) -> bool {
 
 /// Run the build; returns the path of the `bootstrap` executable cargo reports.
 pub async fn build(plan: &BuildPlan) -> Result<PathBuf, PackageError> {
-    let output = tokio::process::Command::new(&plan.program)
+    let output = crate::child::command(&plan.program)
         .args(&plan.args)
         .current_dir(&plan.handler_dir)
         .stdin(Stdio::null())

@@ -11,6 +11,11 @@
 //!    HTTP server on 127.0.0.1).
 //! 3. The zipped `bootstrap` size.
 
+#![allow(
+    clippy::disallowed_methods,
+    reason = "the rule keeps the CLI's children away from its secrets; tests and benchmarks start the programs under test"
+)]
+
 use std::hint::black_box;
 use std::io::{Read, Write};
 use std::net::TcpListener;

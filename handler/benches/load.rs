@@ -15,6 +15,11 @@
 //! environment, one invocation at a time, as Lambda runs it) change the run. Without
 //! `--bench` (`cargo test --benches`) it runs for two seconds as a check.
 
+#![allow(
+    clippy::disallowed_methods,
+    reason = "the rule keeps the CLI's children away from its secrets; tests and benchmarks start the programs under test"
+)]
+
 use std::collections::HashMap;
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};

@@ -1,5 +1,6 @@
 //! Arguments and helpers shared by the subcommands.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
@@ -10,6 +11,7 @@ use crate::aws::{Aws, aws_error};
 use crate::cli::Arch;
 use crate::error::Error;
 use crate::package::{self, Artifact, PackageError};
+use crate::secret_input::{Reveal, RevealArgs, SecretError};
 use crate::stack::StackError;
 use crate::ui::Ui;
 
@@ -32,6 +34,18 @@ pub enum OutputFormat {
     Text,
     /// One JSON object on stdout, for scripts.
     Json,
+}
+
+impl OutputFormat {
+    /// Where a secret ebhook generates goes with this output: shown on stdout with the text,
+    /// on stderr beside the JSON, and only if that stream is a terminal unless the user said
+    /// where (`--secret-out`, `--print-secret`).
+    pub fn reveal(self, args: &RevealArgs) -> Result<Reveal, SecretError> {
+        match self {
+            Self::Text => args.destination("standard output", std::io::stdout().is_terminal()),
+            Self::Json => args.destination("standard error", std::io::stderr().is_terminal()),
+        }
+    }
 }
 
 impl AwsArgs {

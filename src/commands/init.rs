@@ -10,7 +10,7 @@ use crate::cli::StackArgs;
 use crate::commands::common::{AwsArgs, HandlerArgs, OutputFormat, package_and_upload};
 use crate::deploy::{self, Outcome, ParamValue, StackChange};
 use crate::error::Error;
-use crate::secret_input::{self, SecretArgs, SecretError};
+use crate::secret_input::{self, Reveal, RevealArgs, SecretArgs, SecretError};
 use crate::stack::{self, Settings};
 use crate::ui::Ui;
 
@@ -25,6 +25,8 @@ pub struct InitArgs {
     pub stack_name: Option<String>,
     #[command(flatten)]
     pub secret: SecretArgs,
+    #[command(flatten)]
+    pub reveal: RevealArgs,
     #[command(flatten)]
     pub handler: HandlerArgs,
     #[command(flatten)]
@@ -214,6 +216,18 @@ pub async fn run(args: InitArgs) -> Result<(), Error> {
         )
     });
     let (secret, generated) = secret_plan(&args, &ui, choices.provider, stack_exists)?;
+    let reveal = match &generated {
+        Some(generated) => Some(reveal_generated(&args, generated)?),
+        None => {
+            if args.reveal.given() {
+                ui.note(
+                    "No secret was generated (one was given, or the stack keeps its own), so \
+                     none is shown or written.",
+                );
+            }
+            None
+        }
+    };
 
     let (bucket, artifact) =
         package_and_upload(&aws, &ui, &args.handler, choices.settings.arch).await?;
@@ -245,17 +259,31 @@ pub async fn run(args: InitArgs) -> Result<(), Error> {
             "{}",
             choices.provider.setup_steps(&url, &choices.stack_name)
         );
-        if let Some(secret) = &generated {
-            println!(
+        match (&generated, &reveal) {
+            (Some(secret), Some(Reveal::Terminal | Reveal::Stdout)) => println!(
                 "Signing secret (shown once; paste it where the steps above say):\n\n    {secret}\n"
-            );
+            ),
+            (Some(_), Some(Reveal::File(path))) => println!(
+                "Signing secret: in {} (readable by you only); paste it where the steps above \
+                 say.\n",
+                path.display()
+            ),
+            _ => {}
         }
-    } else if let Some(secret) = &generated {
-        // stdout is for the JSON; the secret is shown once on the terminal only.
-        eprintln!(
-            "Signing secret (shown once; paste it where {} asks for it): {secret}",
-            choices.provider
-        );
+    } else {
+        // stdout is for the JSON (which carries the secret only with --print-secret).
+        match (&generated, &reveal) {
+            (Some(secret), Some(Reveal::Terminal)) => eprintln!(
+                "Signing secret (shown once; paste it where {} asks for it): {secret}",
+                choices.provider
+            ),
+            (Some(_), Some(Reveal::File(path))) => ui.note(format!(
+                "Signing secret: in {} (readable by you only); paste it where {} asks for it.",
+                path.display(),
+                choices.provider
+            )),
+            _ => {}
+        }
     }
 
     // A secret the provider creates with the webhook: the URL now exists, so it can be set
@@ -287,23 +315,34 @@ pub async fn run(args: InitArgs) -> Result<(), Error> {
 
     if args.output == OutputFormat::Json {
         let get = |k: &str| stack.outputs.get(k).cloned();
-        println!(
-            "{}",
-            json!({
-                "outcome": match outcome { Outcome::Created => "created", Outcome::Updated => "updated", Outcome::Unchanged => "unchanged" },
-                "url": url,
-                "stack": stack.name,
-                "stackId": stack.id,
-                "region": aws.region(),
-                "provider": choices.provider.as_str(),
-                "eventBus": get(stack::OUTPUT_EVENT_BUS_NAME),
-                "eventBusArn": get(stack::OUTPUT_EVENT_BUS_ARN),
-                "function": get(stack::OUTPUT_FUNCTION_NAME),
-                "secretArn": get(stack::OUTPUT_SECRET_ARN),
-                "artifactSha256": artifact.sha256,
-                "codeMatchesArtifact": code_matches,
-            })
-        );
+        let mut out = json!({
+            "outcome": match outcome { Outcome::Created => "created", Outcome::Updated => "updated", Outcome::Unchanged => "unchanged" },
+            "url": url,
+            "stack": stack.name,
+            "stackId": stack.id,
+            "region": aws.region(),
+            "provider": choices.provider.as_str(),
+            "eventBus": get(stack::OUTPUT_EVENT_BUS_NAME),
+            "eventBusArn": get(stack::OUTPUT_EVENT_BUS_ARN),
+            "function": get(stack::OUTPUT_FUNCTION_NAME),
+            "secretArn": get(stack::OUTPUT_SECRET_ARN),
+            "artifactSha256": artifact.sha256,
+            "codeMatchesArtifact": code_matches,
+        });
+        if let (Some(secret), Some(Reveal::Stdout)) = (&generated, &reveal) {
+            out["signingSecret"] = json!(secret);
+        }
+        println!("{out}");
     }
     Ok(())
+}
+
+/// Decide where the secret ebhook generated goes, before anything is deployed, and write it to
+/// its file now: the secret is then safe before the stack holds it.
+fn reveal_generated(args: &InitArgs, secret: &str) -> Result<Reveal, SecretError> {
+    let reveal = args.output.reveal(&args.reveal)?;
+    if let Reveal::File(path) = &reveal {
+        secret_input::write_new_file(path, secret)?;
+    }
+    Ok(reveal)
 }

@@ -13,7 +13,7 @@ use time::format_description::well_known::Rfc3339;
 use crate::commands::common::{AwsArgs, OutputFormat, no_such_stack, stored_secret};
 use crate::deploy::{self, Outcome, ParamValue, StackChange};
 use crate::error::Error;
-use crate::secret_input::{self, SecretArgs, SecretError};
+use crate::secret_input::{self, Reveal, RevealArgs, SecretArgs, SecretError};
 use crate::stack;
 use crate::ui::Ui;
 
@@ -27,6 +27,8 @@ pub struct RotateSecretArgs {
     /// Generate a strong random secret (shown once), e.g. for GitHub.
     #[arg(long, conflicts_with_all = ["secret_stdin", "secret_env", "finish"])]
     pub generate: bool,
+    #[command(flatten)]
+    pub reveal: RevealArgs,
     /// How long the previous secret keeps verifying (e.g. 24h, 90m, 2d).
     #[arg(long, default_value = "24h", value_parser = humantime::parse_duration)]
     pub grace: Duration,
@@ -58,8 +60,20 @@ pub fn finished(old: &SecretSet) -> SecretSet {
     SecretSet::new(old.current().cloned(), None, None)
 }
 
+/// Where a generated secret goes, decided before anything is read or changed.
+fn reveal(args: &RotateSecretArgs) -> Result<Option<Reveal>, SecretError> {
+    if !args.generate {
+        return match args.reveal.given() {
+            true => Err(SecretError::RevealWithoutGenerate),
+            false => Ok(None),
+        };
+    }
+    Ok(Some(args.output.reveal(&args.reveal)?))
+}
+
 pub async fn run(args: RotateSecretArgs) -> Result<(), Error> {
     let ui = Ui::new(args.yes);
+    let reveal = reveal(&args)?;
     let aws = args.aws.connect().await?;
     let stack = deploy::settle(&aws, &ui, &args.stack_name)
         .await?
@@ -79,6 +93,10 @@ pub async fn run(args: RotateSecretArgs) -> Result<(), Error> {
     } else {
         let secret = if args.generate {
             let s = secret_input::generate()?;
+            // Written before the stack holds it, so it cannot be lost.
+            if let Some(Reveal::File(path)) = &reveal {
+                secret_input::write_new_file(path, &s)?;
+            }
             generated = Some(s.clone());
             s
         } else if let Some(s) = args.secret.read()? {
@@ -119,18 +137,28 @@ pub async fn run(args: RotateSecretArgs) -> Result<(), Error> {
         .and_then(|(_, t)| t)
         .and_then(|t| t.format(&Rfc3339).ok());
     match args.output {
-        OutputFormat::Json => println!(
-            "{}",
-            json!({
+        OutputFormat::Json => {
+            let mut out = json!({
                 "stack": stack.name,
                 "provider": provider.as_str(),
                 "finished": args.finish,
                 "previousValidUntil": expires,
-            })
-        ),
+            });
+            if let (Some(secret), Some(Reveal::Stdout)) = (&generated, &reveal) {
+                out["signingSecret"] = json!(secret);
+            }
+            println!("{out}");
+        }
         OutputFormat::Text => {
-            if let Some(secret) = &generated {
-                println!("New signing secret (shown once):\n\n    {secret}\n");
+            match (&generated, &reveal) {
+                (Some(secret), Some(Reveal::Terminal | Reveal::Stdout)) => {
+                    println!("New signing secret (shown once):\n\n    {secret}\n");
+                }
+                (Some(_), Some(Reveal::File(path))) => println!(
+                    "New signing secret: in {} (readable by you only).\n",
+                    path.display()
+                ),
+                _ => {}
             }
             println!(
                 "{}",
@@ -138,8 +166,17 @@ pub async fn run(args: RotateSecretArgs) -> Result<(), Error> {
             );
         }
     }
-    if let (Some(secret), OutputFormat::Json) = (&generated, args.output) {
-        eprintln!("New signing secret (shown once): {secret}");
+    if let OutputFormat::Json = args.output {
+        match (&generated, &reveal) {
+            (Some(secret), Some(Reveal::Terminal)) => {
+                eprintln!("New signing secret (shown once): {secret}");
+            }
+            (Some(_), Some(Reveal::File(path))) => ui.note(format!(
+                "New signing secret: in {} (readable by you only).",
+                path.display()
+            )),
+            _ => {}
+        }
     }
     Ok(())
 }

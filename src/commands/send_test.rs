@@ -133,7 +133,7 @@ async fn send(sample: &Sample) -> Result<(u16, String), Error> {
             .await
         }
         Some("https") => {
-            let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+            let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
             let connector = hyper_rustls::HttpsConnectorBuilder::new()
                 .with_provider_and_native_roots(provider)
                 .map_err(|e| Error::io("loading the system's trusted certificates", e))?

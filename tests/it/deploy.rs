@@ -593,6 +593,8 @@ async fn github_without_a_secret_gets_a_generated_one_shown_once() {
             "--yes",
             "--output",
             "json",
+            // Not a terminal: the secret is shown only where asked (here, in the JSON).
+            "--print-secret",
         ],
         &[],
         None,
@@ -609,11 +611,18 @@ async fn github_without_a_secret_gets_a_generated_one_shown_once() {
     let stored: Value = serde_json::from_str(stored.secret_string().unwrap()).unwrap();
     let secret = stored["current"].as_str().unwrap();
     assert_eq!(secret.len(), 43);
-    assert!(
-        run.stderr.contains(secret),
-        "the generated secret is shown once on stderr"
+    assert_eq!(
+        run.json()["signingSecret"],
+        secret,
+        "the generated secret is shown once, in the JSON --print-secret asked for"
     );
-    assert!(!run.stdout.contains(secret), "never in the JSON output");
+    assert_eq!(
+        run.stdout.matches(secret).count(),
+        1,
+        "once only: {}",
+        run.stdout
+    );
+    assert!(!run.stderr.contains(secret), "never on stderr");
 }
 
 #[tokio::test]

@@ -712,3 +712,61 @@ async fn the_release_handler_is_built_checked_and_deployed() {
         [format!("ebhook/handler-{sha}.zip")]
     );
 }
+
+#[tokio::test]
+async fn a_profile_with_credential_process_is_used() {
+    // The CLI builds aws-config without its default features; `credentials-process` (and `sso`)
+    // are asked for by name, and a profile that gets its keys from a program must still work.
+    let moto = Moto::start();
+    let env = moto.env();
+    let value = |name: &str| {
+        env.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("moto's environment has no {name}"))
+    };
+    let home = std::env::temp_dir().join(format!(
+        "ebhook-it-credential-process-{}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&home).unwrap();
+    let config = home.join("config");
+    let keys = serde_json::json!({
+        "Version": 1,
+        "AccessKeyId": value("AWS_ACCESS_KEY_ID"),
+        "SecretAccessKey": value("AWS_SECRET_ACCESS_KEY"),
+    });
+    std::fs::write(
+        &config,
+        format!("[profile from-a-program]\ncredential_process = echo '{keys}'\n"),
+    )
+    .unwrap();
+    let run = ebhook_with(
+        &moto,
+        &[
+            "status",
+            "--stack-name",
+            "nope",
+            "--profile",
+            "from-a-program",
+        ],
+        &[
+            ("HOME", home.to_str().unwrap()),
+            ("AWS_CONFIG_FILE", config.to_str().unwrap()),
+            (
+                "AWS_SHARED_CREDENTIALS_FILE",
+                home.join("none").to_str().unwrap(),
+            ),
+        ],
+        &[
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+        ],
+        None,
+    );
+    let _ = std::fs::remove_dir_all(&home);
+    // Past the credentials: CloudFormation itself answered that there is no such stack.
+    assert_eq!(run.status, Some(2), "{}", run.stderr);
+    assert!(run.stderr.contains("no stack named nope"), "{}", run.stderr);
+}

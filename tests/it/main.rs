@@ -1,13 +1,20 @@
 //! Integration tests: one test binary (`cargo test --test it`).
 
+#![allow(
+    clippy::disallowed_methods,
+    reason = "the rule keeps the CLI's children away from its secrets; tests and benchmarks start the programs under test"
+)]
+
 mod support;
 
 mod capture;
+mod dependencies;
 mod deploy;
 mod deployed_code;
 mod dev;
 mod emulator;
 mod faults;
+mod generated_secret;
 mod handler;
 mod harness_selftest;
 mod hostile;

@@ -150,6 +150,7 @@ impl Moto {
     pub async fn sdk_config(&self) -> SdkConfig {
         aws_config::defaults(BehaviorVersion::latest())
             .empty_test_environment()
+            .http_client(ebhook_handler::http_client())
             .region(Region::new(REGION))
             .credentials_provider(Credentials::new(
                 ACCESS_KEY_ID,
