@@ -7,6 +7,7 @@ mod deploy;
 mod dev;
 mod emulator;
 mod faults;
+mod guard;
 mod handler;
 mod harness_selftest;
 mod hostile;
