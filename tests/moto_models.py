@@ -28,6 +28,8 @@ as blank entries; AWS leaves them out), and updates that AWS makes
 in place where moto replaced or ignored: an event bus whose Name is unchanged
 (moto deleted it, with its rules, and made it again) and a queue's attributes
 (moto applied only VisibilityTimeout and ReceiveMessageWaitTimeSeconds).
+A bucket's VersioningConfiguration is applied (moto's bucket model ignored it,
+so a versioned bucket was emptied as if it had no versions).
 """
 
 from __future__ import annotations
@@ -1669,6 +1671,26 @@ def _queue_update(
     return queue
 
 
+_original_bucket_create = s3_models.FakeBucket.create_from_cloudformation_json.__func__
+
+
+def _bucket_create(
+    cls: Any,
+    resource_name: str,
+    cloudformation_json: Any,
+    account_id: str,
+    region_name: str,
+    **kwargs: Any,
+) -> Any:
+    bucket = _original_bucket_create(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    )
+    status = cloudformation_json.get("Properties", {}).get("VersioningConfiguration", {}).get("Status")
+    if status:
+        s3_backends[account_id][get_partition(region_name)].put_bucket_versioning(bucket.name, status)
+    return bucket
+
+
 def install() -> None:
     """Applies every patch above (once)."""
     global _installed
@@ -1693,6 +1715,7 @@ def install() -> None:
     permission.physical_resource_id = property(lambda self: self.statement_id)
     lambda_models.FunctionUrlConfig.__init__ = _url_config_init
     s3_models.FakeBucket.get_permission = _bucket_permission
+    s3_models.FakeBucket.create_from_cloudformation_json = classmethod(_bucket_create)
     # Ref of AWS::Events::EventBus is the bus name; moto's model has no
     # physical id, so Ref gave the Python object.
     events_models.EventBus.physical_resource_id = property(lambda self: self.name)

@@ -74,6 +74,54 @@ const EXPECTED: &[(&str, &str, &str, &str)] = &[
         "Function",
         "the function calls only public AWS endpoints; a VPC would need NAT or endpoints, at a cost",
     ),
+    (
+        "ebhook-none",
+        "CT.CLOUDWATCH.PR.2",
+        "LogGroup",
+        "logs are kept 30 days by default; a year costs storage (--compliance control-tower)",
+    ),
+    (
+        "ebhook-none",
+        "CT.CLOUDWATCH.PR.3",
+        "LogGroup",
+        "a customer managed KMS key costs a monthly fee per key (--compliance control-tower)",
+    ),
+    (
+        "ebhook-none",
+        "CT.S3.PR.10",
+        "PayloadBucket",
+        "a customer managed KMS key costs a monthly fee per key (--compliance control-tower)",
+    ),
+    (
+        "ebhook-none",
+        "CT.S3.PR.2",
+        "PayloadBucket",
+        "server access logs need a second bucket and its storage (--compliance control-tower)",
+    ),
+    (
+        "ebhook-none",
+        "CT.S3.PR.9",
+        "PayloadBucket",
+        "Object Lock can only be set when a bucket is made, for good (--compliance control-tower)",
+    ),
+    (
+        "artifacts-none",
+        "CT.S3.PR.10",
+        "Bucket",
+        "a customer managed KMS key costs a monthly fee per key (--compliance control-tower)",
+    ),
+    (
+        "artifacts-none",
+        "CT.S3.PR.2",
+        "Bucket",
+        "server access logs need a second bucket and its storage (--compliance control-tower)",
+    ),
+    (
+        "artifacts-none",
+        "CT.S3.PR.9",
+        "Bucket",
+        "Object Lock can only be set when a bucket is made, for good (--compliance control-tower)",
+    ),
 ];
 
 /// One way to deploy a template: a file name and the parameter values that decide its
