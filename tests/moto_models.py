@@ -29,7 +29,8 @@ in place where moto replaced or ignored: an event bus whose Name is unchanged
 (moto deleted it, with its rules, and made it again) and a queue's attributes
 (moto applied only VisibilityTimeout and ReceiveMessageWaitTimeSeconds).
 A bucket's VersioningConfiguration is applied (moto's bucket model ignored it,
-so a versioned bucket was emptied as if it had no versions).
+so a versioned bucket was emptied as if it had no versions), and a list element
+that Fn::If resolves to AWS::NoValue is removed, as AWS removes it.
 """
 
 from __future__ import annotations
@@ -1691,6 +1692,22 @@ def _bucket_create(
     return bucket
 
 
+# Fn::If: AWS removes an element of a list that resolves to AWS::NoValue (a policy statement
+# chosen by a condition); moto kept it as null, so IAM saw a statement that is not one.
+_original_clean_json = parsing.clean_json
+
+
+def _is_no_value_choice(value: Any) -> bool:
+    return isinstance(value, dict) and ("Fn::If" in value or value.get("Ref") == "AWS::NoValue")
+
+
+def _clean_json(resource_json: Any, resources_map: Any) -> Any:
+    if isinstance(resource_json, list):
+        cleaned = [(item, _clean_json(item, resources_map)) for item in resource_json]
+        return [value for item, value in cleaned if value is not None or not _is_no_value_choice(item)]
+    return _original_clean_json(resource_json, resources_map)
+
+
 def install() -> None:
     """Applies every patch above (once)."""
     global _installed
@@ -1716,6 +1733,7 @@ def install() -> None:
     lambda_models.FunctionUrlConfig.__init__ = _url_config_init
     s3_models.FakeBucket.get_permission = _bucket_permission
     s3_models.FakeBucket.create_from_cloudformation_json = classmethod(_bucket_create)
+    parsing.clean_json = _clean_json
     # Ref of AWS::Events::EventBus is the bus name; moto's model has no
     # physical id, so Ref gave the Python object.
     events_models.EventBus.physical_resource_id = property(lambda self: self.name)

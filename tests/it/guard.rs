@@ -88,12 +88,6 @@ const EXPECTED: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "ebhook-none",
-        "CT.S3.PR.10",
-        "PayloadBucket",
-        "a customer managed KMS key costs a monthly fee per key (--compliance control-tower)",
-    ),
-    (
-        "ebhook-none",
         "CT.S3.PR.2",
         "PayloadBucket",
         "server access logs need a second bucket and its storage (--compliance control-tower)",
@@ -106,12 +100,6 @@ const EXPECTED: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "artifacts-none",
-        "CT.S3.PR.10",
-        "Bucket",
-        "a customer managed KMS key costs a monthly fee per key (--compliance control-tower)",
-    ),
-    (
-        "artifacts-none",
         "CT.S3.PR.2",
         "Bucket",
         "server access logs need a second bucket and its storage (--compliance control-tower)",
@@ -121,6 +109,42 @@ const EXPECTED: &[(&str, &str, &str, &str)] = &[
         "CT.S3.PR.9",
         "Bucket",
         "Object Lock can only be set when a bucket is made, for good (--compliance control-tower)",
+    ),
+    (
+        "ebhook-control-tower",
+        "CT.LAMBDA.PR.2",
+        "FunctionUrlPermission",
+        "a SaaS webhook sender is anyone on the internet: the URL must be invokable by all",
+    ),
+    (
+        "ebhook-control-tower",
+        "CT.LAMBDA.PR.2",
+        "FunctionInvokePermission",
+        "a public function URL also needs lambda:InvokeFunction for everyone, via the URL only",
+    ),
+    (
+        "ebhook-control-tower",
+        "CT.LAMBDA.PR.5",
+        "FunctionUrl",
+        "providers cannot sign with AWS SigV4; the handler verifies their signatures instead",
+    ),
+    (
+        "ebhook-control-tower",
+        "CT.LAMBDA.PR.3",
+        "Function",
+        "the function calls only public AWS endpoints; a VPC would need NAT or endpoints, at a cost",
+    ),
+    (
+        "ebhook-control-tower",
+        "CT.S3.PR.10",
+        "AccessLogBucket",
+        "S3 delivers server access logs only to a bucket encrypted with S3 managed keys",
+    ),
+    (
+        "ebhook-control-tower",
+        "CT.S3.PR.2",
+        "AccessLogBucket",
+        "the access log bucket cannot log its own access without a third bucket, and so on",
     ),
 ];
 
@@ -141,30 +165,55 @@ fn variants() -> Vec<Variant> {
         ("CodeS3Key", "ebhook/handler-0123.zip"),
         ("Provider", "github"),
     ];
+    let key = "arn:aws:kms:us-east-1:123456789012:key/0b2c1e4a-7a63-4a5e-9f0e-1234567890ab";
+    let modes: [(&str, &str, Vec<(&'static str, &'static str)>); 4] = [
+        ("ebhook-none", "none", Vec::new()),
+        (
+            "ebhook-control-tower",
+            "control-tower",
+            vec![("Compliance", "control-tower")],
+        ),
+        (
+            "ebhook-control-tower",
+            "control-tower-own-key",
+            vec![("Compliance", "control-tower"), ("KmsKeyArn", key)],
+        ),
+        (
+            "ebhook-control-tower",
+            "control-tower-long-logs",
+            vec![
+                ("Compliance", "control-tower"),
+                ("LogRetentionInDays", "731"),
+            ],
+        ),
+    ];
     let mut all = Vec::new();
-    for bus in [None, Some("orders-bus")] {
-        for reserved in [None, Some("10")] {
-            let mut parameters = code.to_vec();
-            parameters.extend(bus.map(|b| ("EventBusName", b)));
-            parameters.extend(reserved.map(|r| ("ReservedConcurrency", r)));
-            all.push(Variant {
-                template: "ebhook.yaml",
-                name: format!(
-                    "ebhook-none-{}-{}",
-                    if bus.is_some() {
-                        "existing-bus"
-                    } else {
-                        "new-bus"
-                    },
-                    if reserved.is_some() {
-                        "reserved"
-                    } else {
-                        "unreserved"
-                    },
-                ),
-                mode: "ebhook-none",
-                parameters,
-            });
+    for (mode, label, given) in &modes {
+        for bus in [None, Some("orders-bus")] {
+            for reserved in [None, Some("10")] {
+                let mut parameters = code.to_vec();
+                parameters.extend(given.iter().copied());
+                parameters.extend(bus.map(|b| ("EventBusName", b)));
+                parameters.extend(reserved.map(|r| ("ReservedConcurrency", r)));
+                all.push(Variant {
+                    template: "ebhook.yaml",
+                    name: format!(
+                        "ebhook-{label}-{}-{}",
+                        if bus.is_some() {
+                            "existing-bus"
+                        } else {
+                            "new-bus"
+                        },
+                        if reserved.is_some() {
+                            "reserved"
+                        } else {
+                            "unreserved"
+                        },
+                    ),
+                    mode,
+                    parameters,
+                });
+            }
         }
     }
     all.push(Variant {
