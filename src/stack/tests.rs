@@ -122,6 +122,15 @@ fn the_parameters_are_the_constants_with_the_options_defaults() {
         params[PARAM_RESERVED_CONCURRENCY]["MinValue"],
         Value::from(0)
     );
+    // The CLI's --compliance values are the parameter's, in its order.
+    let compliance: Vec<Value> = [Compliance::None, Compliance::ControlTower]
+        .iter()
+        .map(|c| Value::from(c.parameter_value()))
+        .collect();
+    assert_eq!(
+        params[PARAM_COMPLIANCE]["AllowedValues"],
+        Value::Sequence(compliance)
+    );
     let secret = &params[PARAM_SIGNING_SECRET];
     assert_eq!(secret["NoEcho"], Value::from(true));
     assert_eq!(secret["Default"], Value::from(UNSET_SIGNING_SECRET));
