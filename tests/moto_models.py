@@ -1020,8 +1020,11 @@ def _references(node: Any) -> set[str]:
 
 
 def _definition(resource: dict[str, Any]) -> dict[str, Any]:
-    # moto adds an empty Properties to the definitions it has created from.
-    return {**resource, "Properties": resource.get("Properties") or {}}
+    # moto adds an empty Properties to the definitions it has created from. Metadata is left
+    # out: AWS does not update (or replace) a resource whose Metadata alone changed.
+    definition = {**resource, "Properties": resource.get("Properties") or {}}
+    definition.pop("Metadata", None)
+    return definition
 
 
 def _resource_diff(
@@ -1316,7 +1319,8 @@ def _replacement(resource_type: str, old: dict[str, Any], new: dict[str, Any]) -
     old_props = old.get("Properties") or {}
     new_props = new.get("Properties") or {}
     if resource_type in REPLACING_PROPERTIES and REPLACING_PROPERTIES[resource_type] is None:
-        return "True"
+        # Every property replaces, but a change of Metadata alone replaces nothing.
+        return "True" if old_props != new_props else "False"
     keys = list(REPLACING_PROPERTIES.get(resource_type) or ())
     name_property = parsing.resource_name_property_from_type(resource_type)
     if name_property:
