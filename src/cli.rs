@@ -91,6 +91,27 @@ pub enum Arch {
     Arm64,
 }
 
+/// Which controls the stack meets beyond its defaults (parameter Compliance).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Compliance {
+    /// AWS Control Tower's controls that cost nothing.
+    #[default]
+    None,
+    /// Also those that cost money or retention: a customer managed KMS key, logs kept at least
+    /// 365 days, S3 server access logs and Object Lock (README, Compliance).
+    ControlTower,
+}
+
+impl Compliance {
+    /// The template's value.
+    pub fn parameter_value(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::ControlTower => "control-tower",
+        }
+    }
+}
+
 impl Arch {
     /// The name CloudFormation and Lambda use.
     pub fn lambda_name(self) -> &'static str {
@@ -128,6 +149,14 @@ pub struct StackArgs {
     /// custom domain; Twilio signs the URL it called (parameter PublicBaseUrl).
     #[arg(long)]
     pub public_base_url: Option<String>,
+    /// Meet AWS Control Tower's controls that cost money or retention too (parameter
+    /// Compliance): a customer managed KMS key, logs kept at least 365 days, S3 access logs.
+    #[arg(long, value_enum, default_value_t = Compliance::None)]
+    pub compliance: Compliance,
+    /// With --compliance control-tower, this customer managed KMS key (ARN) instead of a new one
+    /// (parameter KmsKeyArn).
+    #[arg(long, value_name = "ARN")]
+    pub kms_key: Option<String>,
     #[command(flatten)]
     pub scheme: SchemeArgs,
 }

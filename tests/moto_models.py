@@ -33,6 +33,9 @@ as blank entries; AWS leaves them out), and updates that AWS makes
 in place where moto replaced or ignored: an event bus whose Name is unchanged
 (moto deleted it, with its rules, and made it again) and a queue's attributes
 (moto applied only VisibilityTimeout and ReceiveMessageWaitTimeSeconds).
+A bucket's VersioningConfiguration is applied (moto's bucket model ignored it,
+so a versioned bucket was emptied as if it had no versions), and a list element
+that Fn::If resolves to AWS::NoValue is removed, as AWS removes it.
 """
 
 from __future__ import annotations
@@ -1022,8 +1025,11 @@ def _references(node: Any) -> set[str]:
 
 
 def _definition(resource: dict[str, Any]) -> dict[str, Any]:
-    # moto adds an empty Properties to the definitions it has created from.
-    return {**resource, "Properties": resource.get("Properties") or {}}
+    # moto adds an empty Properties to the definitions it has created from. Metadata is left
+    # out: AWS does not update (or replace) a resource whose Metadata alone changed.
+    definition = {**resource, "Properties": resource.get("Properties") or {}}
+    definition.pop("Metadata", None)
+    return definition
 
 
 def _resource_diff(
@@ -1318,7 +1324,8 @@ def _replacement(resource_type: str, old: dict[str, Any], new: dict[str, Any]) -
     old_props = old.get("Properties") or {}
     new_props = new.get("Properties") or {}
     if resource_type in REPLACING_PROPERTIES and REPLACING_PROPERTIES[resource_type] is None:
-        return "True"
+        # Every property replaces, but a change of Metadata alone replaces nothing.
+        return "True" if old_props != new_props else "False"
     keys = list(REPLACING_PROPERTIES.get(resource_type) or ())
     name_property = parsing.resource_name_property_from_type(resource_type)
     if name_property:
@@ -1674,6 +1681,42 @@ def _queue_update(
     return queue
 
 
+_original_bucket_create = s3_models.FakeBucket.create_from_cloudformation_json.__func__
+
+
+def _bucket_create(
+    cls: Any,
+    resource_name: str,
+    cloudformation_json: Any,
+    account_id: str,
+    region_name: str,
+    **kwargs: Any,
+) -> Any:
+    bucket = _original_bucket_create(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    )
+    status = cloudformation_json.get("Properties", {}).get("VersioningConfiguration", {}).get("Status")
+    if status:
+        s3_backends[account_id][get_partition(region_name)].put_bucket_versioning(bucket.name, status)
+    return bucket
+
+
+# Fn::If: AWS removes an element of a list that resolves to AWS::NoValue (a policy statement
+# chosen by a condition); moto kept it as null, so IAM saw a statement that is not one.
+_original_clean_json = parsing.clean_json
+
+
+def _is_no_value_choice(value: Any) -> bool:
+    return isinstance(value, dict) and ("Fn::If" in value or value.get("Ref") == "AWS::NoValue")
+
+
+def _clean_json(resource_json: Any, resources_map: Any) -> Any:
+    if isinstance(resource_json, list):
+        cleaned = [(item, _clean_json(item, resources_map)) for item in resource_json]
+        return [value for item, value in cleaned if value is not None or not _is_no_value_choice(item)]
+    return _original_clean_json(resource_json, resources_map)
+
+
 def install() -> None:
     """Applies every patch above (once)."""
     global _installed
@@ -1698,6 +1741,8 @@ def install() -> None:
     permission.physical_resource_id = property(lambda self: self.statement_id)
     lambda_models.FunctionUrlConfig.__init__ = _url_config_init
     s3_models.FakeBucket.get_permission = _bucket_permission
+    s3_models.FakeBucket.create_from_cloudformation_json = classmethod(_bucket_create)
+    parsing.clean_json = _clean_json
     # Ref of AWS::Events::EventBus is the bus name; moto's model has no
     # physical id, so Ref gave the Python object.
     events_models.EventBus.physical_resource_id = property(lambda self: self.name)

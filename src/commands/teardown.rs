@@ -156,49 +156,81 @@ pub async fn run(args: TeardownArgs) -> Result<(), Error> {
     Ok(())
 }
 
-/// Delete every object in `bucket` (it has no versioning); how many there were.
+/// Delete every object version and delete marker in `bucket` (it is versioned, and S3 deletes
+/// only an empty bucket); how many objects there were.
 async fn empty_bucket(aws: &crate::aws::Aws, bucket: &str) -> Result<usize, Error> {
     use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+    let listing = format!("listing s3://{bucket}");
     let mut removed = 0;
     let owner = aws.account_id().await?;
-    let mut pages = aws
-        .s3
-        .list_objects_v2()
-        .bucket(bucket)
-        .expected_bucket_owner(&owner)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| aws_error(&format!("listing s3://{bucket}"), &e))?;
-        let keys = page
-            .contents()
-            .iter()
-            .filter_map(|o| o.key())
-            .map(|k| ObjectIdentifier::builder().key(k).build())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| AwsError {
-                action: format!("listing s3://{bucket}"),
-                detail: format!("S3 listed an object without a key ({e}); run teardown again"),
-            })?;
-        if keys.is_empty() {
-            continue;
-        }
-        removed += keys.len();
-        let delete = Delete::builder()
-            .set_objects(Some(keys))
-            .quiet(true)
-            .build()
-            .map_err(|e| Error::Bug(format!("building the request to empty s3://{bucket}: {e}")))?;
-        aws.s3
-            .delete_objects()
+    let (mut key_marker, mut version_marker) = (None, None);
+    loop {
+        let page = aws
+            .s3
+            .list_object_versions()
             .bucket(bucket)
             .expected_bucket_owner(&owner)
-            .delete(delete)
+            .set_key_marker(key_marker.take())
+            .set_version_id_marker(version_marker.take())
             .send()
             .await
-            .map_err(|e| aws_error(&format!("emptying s3://{bucket}"), &e))?;
+            .map_err(|e| aws_error(&listing, &e))?;
+        removed += page
+            .versions()
+            .iter()
+            .filter(|v| v.is_latest() == Some(true))
+            .count();
+        let versions = page
+            .versions()
+            .iter()
+            .map(|v| (v.key(), v.version_id()))
+            .chain(
+                page.delete_markers()
+                    .iter()
+                    .map(|m| (m.key(), m.version_id())),
+            )
+            .map(|(key, version)| {
+                ObjectIdentifier::builder()
+                    .set_key(key.map(str::to_owned))
+                    .set_version_id(version.map(str::to_owned))
+                    .build()
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| AwsError {
+                action: listing.clone(),
+                detail: format!("S3 listed an object without a key ({e}); run teardown again"),
+            })?;
+        if !versions.is_empty() {
+            let delete = Delete::builder()
+                .set_objects(Some(versions))
+                .quiet(true)
+                .build()
+                .map_err(|e| {
+                    Error::Bug(format!("building the request to empty s3://{bucket}: {e}"))
+                })?;
+            aws.s3
+                .delete_objects()
+                .bucket(bucket)
+                .expected_bucket_owner(&owner)
+                .delete(delete)
+                .send()
+                .await
+                .map_err(|e| aws_error(&format!("emptying s3://{bucket}"), &e))?;
+        }
+        if page.is_truncated() != Some(true) {
+            return Ok(removed);
+        }
+        key_marker = page.next_key_marker().map(str::to_owned);
+        version_marker = page.next_version_id_marker().map(str::to_owned);
+        if key_marker.is_none() {
+            return Err(AwsError {
+                action: listing,
+                detail: "S3 said there were more versions but gave no marker; run teardown again"
+                    .to_owned(),
+            }
+            .into());
+        }
     }
-    Ok(removed)
 }
 
 /// Another ebhook stack deployed from the same artifact keeps it.

@@ -195,8 +195,9 @@ pub async fn template_body(aws: &Aws, stack: &Stack) -> Result<String, AwsError>
 mod tests {
     use super::*;
     use crate::stack::{
-        PARAM_ARCHITECTURE, PARAM_CODE_BUCKET, PARAM_CODE_KEY, PARAM_LOG_RETENTION_DAYS,
-        PARAM_MEMORY_SIZE, PARAM_PROVIDER_SCHEME, PARAM_PUBLIC_BASE_URL, PARAM_SIGNING_SECRET,
+        PARAM_ARCHITECTURE, PARAM_CODE_BUCKET, PARAM_CODE_KEY, PARAM_COMPLIANCE, PARAM_KMS_KEY_ARN,
+        PARAM_LOG_RETENTION_DAYS, PARAM_MEMORY_SIZE, PARAM_PROVIDER_SCHEME, PARAM_PUBLIC_BASE_URL,
+        PARAM_SIGNING_SECRET,
     };
 
     /// A stack made by ebhook 0.1.0: its parameters are what that rendering kept.
@@ -301,6 +302,8 @@ mod tests {
                 (PARAM_PROVIDER_SCHEME, ""),
                 (PARAM_EVENT_BUS_NAME, ""),
                 (PARAM_RESERVED_CONCURRENCY, "0"),
+                (PARAM_COMPLIANCE, "none"),
+                (PARAM_KMS_KEY_ARN, ""),
             ],
             "hooks",
         );

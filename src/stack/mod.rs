@@ -38,6 +38,10 @@ pub const PARAM_LOG_RETENTION_DAYS: &str = "LogRetentionInDays";
 pub const PARAM_MEMORY_SIZE: &str = "MemorySize";
 /// `https://host[/prefix]` in front of the function URL, or empty (the default).
 pub const PARAM_PUBLIC_BASE_URL: &str = "PublicBaseUrl";
+/// `none` (the default) or `control-tower` ([`crate::cli::Compliance::parameter_value`]).
+pub const PARAM_COMPLIANCE: &str = "Compliance";
+/// With `control-tower`, an existing KMS key's ARN; empty (the default) creates a key.
+pub const PARAM_KMS_KEY_ARN: &str = "KmsKeyArn";
 /// The secret's JSON (`{"current": ...}`); NoEcho. Pass it on every create; on updates pass it
 /// again or use the previous value, or its default (`{"current":""}`) replaces the secret.
 pub const PARAM_SIGNING_SECRET: &str = "SigningSecret";
@@ -47,7 +51,7 @@ pub const PARAM_CODE_BUCKET: &str = "CodeS3Bucket";
 pub const PARAM_CODE_KEY: &str = "CodeS3Key";
 
 /// Every parameter of the template.
-pub const PARAMETERS: [&str; 11] = [
+pub const PARAMETERS: [&str; 13] = [
     PARAM_PROVIDER,
     PARAM_PROVIDER_SCHEME,
     PARAM_EVENT_BUS_NAME,
@@ -56,6 +60,8 @@ pub const PARAMETERS: [&str; 11] = [
     PARAM_LOG_RETENTION_DAYS,
     PARAM_MEMORY_SIZE,
     PARAM_PUBLIC_BASE_URL,
+    PARAM_COMPLIANCE,
+    PARAM_KMS_KEY_ARN,
     PARAM_SIGNING_SECRET,
     PARAM_CODE_BUCKET,
     PARAM_CODE_KEY,

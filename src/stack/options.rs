@@ -5,11 +5,11 @@
 use ebhook_handler::Provider;
 
 use super::{
-    FUNCTION_NAME_SUFFIX, MAX_STACK_NAME_LEN, PARAM_ARCHITECTURE, PARAM_EVENT_BUS_NAME,
-    PARAM_LOG_RETENTION_DAYS, PARAM_MEMORY_SIZE, PARAM_PROVIDER, PARAM_PROVIDER_SCHEME,
-    PARAM_PUBLIC_BASE_URL, PARAM_RESERVED_CONCURRENCY,
+    FUNCTION_NAME_SUFFIX, MAX_STACK_NAME_LEN, PARAM_ARCHITECTURE, PARAM_COMPLIANCE,
+    PARAM_EVENT_BUS_NAME, PARAM_KMS_KEY_ARN, PARAM_LOG_RETENTION_DAYS, PARAM_MEMORY_SIZE,
+    PARAM_PROVIDER, PARAM_PROVIDER_SCHEME, PARAM_PUBLIC_BASE_URL, PARAM_RESERVED_CONCURRENCY,
 };
-use crate::cli::{Arch, StackArgs};
+use crate::cli::{Arch, Compliance, StackArgs};
 
 pub const DEFAULT_LOG_RETENTION_DAYS: u32 = 30;
 pub const DEFAULT_MEMORY_SIZE: u32 = 128;
@@ -39,6 +39,9 @@ pub struct Settings {
     pub public_base_url: Option<String>,
     /// How a provider described at `init` signs (the scheme flags, as query pairs).
     pub provider_scheme: Option<String>,
+    pub compliance: Compliance,
+    /// With [`Compliance::ControlTower`], an existing customer managed key (ARN) to use.
+    pub kms_key: Option<String>,
 }
 
 impl Default for Settings {
@@ -52,6 +55,8 @@ impl Default for Settings {
             memory_size: DEFAULT_MEMORY_SIZE,
             public_base_url: None,
             provider_scheme: None,
+            compliance: Compliance::None,
+            kms_key: None,
         }
     }
 }
@@ -68,6 +73,8 @@ impl From<&StackArgs> for Settings {
             memory_size: args.memory_size,
             public_base_url: non_empty(&args.public_base_url),
             provider_scheme: args.scheme.description(),
+            compliance: args.compliance,
+            kms_key: non_empty(&args.kms_key),
         }
     }
 }
@@ -93,6 +100,15 @@ impl Settings {
         if let Some(url) = &self.public_base_url {
             check_public_base_url(url).map_err(|reason| OptionError::PublicBaseUrl {
                 url: url.clone(),
+                reason,
+            })?;
+        }
+        if let Some(arn) = &self.kms_key {
+            if self.compliance != Compliance::ControlTower {
+                return Err(OptionError::KmsKeyWithoutCompliance);
+            }
+            check_kms_key_arn(arn).map_err(|reason| OptionError::KmsKey {
+                arn: arn.clone(),
                 reason,
             })?;
         }
@@ -130,7 +146,7 @@ impl Settings {
             .collect()
     }
 
-    fn setting_parameters(&self) -> [(&'static str, String); 7] {
+    fn setting_parameters(&self) -> [(&'static str, String); 9] {
         [
             (
                 PARAM_PROVIDER_SCHEME,
@@ -154,6 +170,11 @@ impl Settings {
                 PARAM_PUBLIC_BASE_URL,
                 self.public_base_url.clone().unwrap_or_default(),
             ),
+            (
+                PARAM_COMPLIANCE,
+                self.compliance.parameter_value().to_owned(),
+            ),
+            (PARAM_KMS_KEY_ARN, self.kms_key.clone().unwrap_or_default()),
         ]
     }
 }
@@ -182,6 +203,13 @@ pub enum OptionError {
         "{0}; the --signature-*, --token-header, --basic-auth, --event-type and --delivery-id options describe it"
     )]
     Scheme(String),
+    #[error(
+        "--kms-key is the key of --compliance control-tower: add --compliance control-tower, or \
+         leave --kms-key out"
+    )]
+    KmsKeyWithoutCompliance,
+    #[error("--kms-key {arn:?} is not a KMS key ARN ebhook can use: {reason}")]
+    KmsKey { arn: String, reason: &'static str },
     #[error("stack name {name:?} cannot be used: {reason}; choose another --stack-name")]
     StackName { name: String, reason: String },
 }
@@ -212,6 +240,32 @@ fn check_bus_name(name: &str) -> Result<(), &'static str> {
         return Err("event bus names have only letters, digits, `.`, `-` and `_`");
     }
     Ok(())
+}
+
+/// The KmsKeyArn parameter's AllowedPattern: `arn:<partition>:kms:<region>:<account>:key/<id>`.
+fn check_kms_key_arn(arn: &str) -> Result<(), &'static str> {
+    const EXAMPLE: &str = "give the key's ARN, arn:aws:kms:REGION:ACCOUNT:key/ID (not an alias)";
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [arn_word, partition, service, region, account, resource] = parts[..] else {
+        return Err(EXAMPLE);
+    };
+    let lower_or = |s: &str, extra: char| {
+        s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == extra)
+    };
+    let ok = arn_word == "arn"
+        && partition
+            .strip_prefix("aws")
+            .is_some_and(|rest| rest.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
+        && service == "kms"
+        && !region.is_empty()
+        && lower_or(region, '-')
+        && account.len() == 12
+        && account.chars().all(|c| c.is_ascii_digit())
+        && resource.strip_prefix("key/").is_some_and(|id| {
+            !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+    if ok { Ok(()) } else { Err(EXAMPLE) }
 }
 
 /// The same rule as the PublicBaseUrl parameter's AllowedPattern, which the handler also accepts.

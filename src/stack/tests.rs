@@ -9,7 +9,7 @@ use yaml_serde::Value;
 
 use super::options::{LOG_RETENTION_DAYS, MEMORY_SIZE_RANGE};
 use super::*;
-use crate::cli::Arch;
+use crate::cli::{Arch, Compliance};
 
 fn parse(text: &str) -> Value {
     yaml_serde::from_str(text).expect("YAML")
@@ -122,6 +122,15 @@ fn the_parameters_are_the_constants_with_the_options_defaults() {
         params[PARAM_RESERVED_CONCURRENCY]["MinValue"],
         Value::from(0)
     );
+    // The CLI's --compliance values are the parameter's, in its order.
+    let compliance: Vec<Value> = [Compliance::None, Compliance::ControlTower]
+        .iter()
+        .map(|c| Value::from(c.parameter_value()))
+        .collect();
+    assert_eq!(
+        params[PARAM_COMPLIANCE]["AllowedValues"],
+        Value::Sequence(compliance)
+    );
     let secret = &params[PARAM_SIGNING_SECRET];
     assert_eq!(secret["NoEcho"], Value::from(true));
     assert_eq!(secret["Default"], Value::from(UNSET_SIGNING_SECRET));
@@ -171,25 +180,78 @@ fn every_name_is_defined_and_every_parameter_used() {
 }
 
 #[test]
-fn cloudformation_decides_the_two_conditions() {
+fn cloudformation_decides_the_conditions() {
     let doc = template();
+    let retention = |days: &[u32]| -> String {
+        days.iter()
+            .map(|d| format!("{{Fn::Equals: [{{Ref: LogRetentionInDays}}, {d}]}}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     assert_eq!(
         doc["Conditions"],
-        parse(
-            "CreateEventBus: {Fn::Equals: [{Ref: EventBusName}, '']}\n\
-             HasReservedConcurrency: {Fn::Not: [{Fn::Equals: [{Ref: ReservedConcurrency}, 0]}]}"
-        )
+        parse(&format!(
+            "CreateEventBus: {{Fn::Equals: [{{Ref: EventBusName}}, '']}}\n\
+             HasReservedConcurrency: {{Fn::Not: [{{Fn::Equals: [{{Ref: ReservedConcurrency}}, 0]}}]}}\n\
+             ControlTower: {{Fn::Equals: [{{Ref: Compliance}}, control-tower]}}\n\
+             HasKmsKeyArn: {{Fn::Not: [{{Fn::Equals: [{{Ref: KmsKeyArn}}, '']}}]}}\n\
+             CreateKmsKey: {{Fn::And: [{{Condition: ControlTower}}, {{Fn::Not: [{{Condition: HasKmsKeyArn}}]}}]}}\n\
+             ShortLogRetention: {{Fn::Or: [{}, {{Fn::Or: [{}]}}]}}\n\
+             RaiseLogRetention: {{Fn::And: [{{Condition: ControlTower}}, {{Condition: ShortLogRetention}}]}}",
+            retention(&[1, 3, 5, 7, 14, 30, 60, 90]),
+            retention(&[120, 150, 180]),
+        ))
     );
+    // Every retention CloudWatch Logs allows under 365 days, and no other.
+    let short: Vec<u32> = LOG_RETENTION_DAYS
+        .iter()
+        .copied()
+        .filter(|&d| d < 365)
+        .collect();
+    assert_eq!(short, [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180]);
     let bus = resource(&doc, "Bus");
     assert_eq!(bus["Type"], Value::from("AWS::Events::EventBus"));
     assert_eq!(bus["Condition"], Value::from("CreateEventBus"));
     assert_eq!(bus["Properties"], parse("Name: {Ref: AWS::StackName}"));
-    // Only the bus is conditional; everything else exists in every stack.
+    // Only the bus and what compliance mode adds are conditional; everything else exists in
+    // every stack.
     for (name, r) in doc["Resources"].as_mapping().expect("Resources") {
-        if name != "Bus" {
-            assert!(r.get("Condition").is_none(), "{name:?}");
-        }
+        let expected = match name.as_str().expect("a logical id") {
+            "Bus" => Some("CreateEventBus"),
+            "KmsKey" => Some("CreateKmsKey"),
+            "AccessLogBucket" | "AccessLogBucketPolicy" => Some("ControlTower"),
+            _ => None,
+        };
+        assert_eq!(
+            r.get("Condition").and_then(Value::as_str),
+            expected,
+            "{name:?}"
+        );
     }
+    // Compliance mode's key, where it is used.
+    let key = parse("{Fn::If: [HasKmsKeyArn, {Ref: KmsKeyArn}, {Fn::GetAtt: [KmsKey, Arn]}]}");
+    let if_compliant = |value: &Value| {
+        let mut branches = vec![Value::from("ControlTower"), value.clone()];
+        branches.push(parse("Ref: AWS::NoValue"));
+        let mut map = yaml_serde::Mapping::new();
+        map.insert(Value::from("Fn::If"), Value::Sequence(branches));
+        Value::Mapping(map)
+    };
+    let props = |name: &str| &resource(&doc, name)["Properties"];
+    assert_eq!(props("Secret")["KmsKeyId"], if_compliant(&key));
+    assert_eq!(props("LogGroup")["KmsKeyId"], if_compliant(&key));
+    for queue in ["DeadLetterQueue", "UnreplayableQueue"] {
+        assert_eq!(
+            props(queue)["KmsMasterKeyId"],
+            if_compliant(&key),
+            "{queue}"
+        );
+    }
+    assert_eq!(
+        props("PayloadBucket")["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+            ["KMSMasterKeyID"],
+        if_compliant(&key)
+    );
     let bus_name =
         parse("Fn::If: [CreateEventBus, {Fn::GetAtt: [Bus, Name]}, {Ref: EventBusName}]");
     let bus_arn = parse(
@@ -347,7 +409,7 @@ fn function_settings_are_the_parameters() {
     );
     assert_eq!(
         log_group["RetentionInDays"],
-        parse("Ref: LogRetentionInDays")
+        parse("Fn::If: [RaiseLogRetention, 365, {Ref: LogRetentionInDays}]")
     );
     // SQS takes messages up to 1 MiB (since 2026-01-29), and so does the dead-letter queue.
     assert_eq!(
@@ -366,6 +428,18 @@ fn policy_statements_are_scoped_to_this_stack() {
         Value::from("lambda.amazonaws.com")
     );
     let statements = statements(&doc);
+    // Compliance mode's statement is there only in that mode.
+    assert_eq!(
+        statements[4],
+        parse(
+            "Fn::If: [ControlTower, {Sid: UseTheKmsKey, Effect: Allow, Action: [kms:Decrypt, \
+             kms:GenerateDataKey], Resource: {Fn::If: [HasKmsKeyArn, {Ref: KmsKeyArn}, {Fn::GetAtt: [KmsKey, Arn]}]}}, {Ref: AWS::NoValue}]"
+        )
+    );
+    let statements: Vec<&Value> = statements
+        .iter()
+        .map(|s| s.get("Fn::If").map_or(s, |branches| &branches[1]))
+        .collect();
     let actions: Vec<Value> = statements.iter().map(|s| s["Action"].clone()).collect();
     assert_eq!(
         actions,
@@ -374,10 +448,11 @@ fn policy_statements_are_scoped_to_this_stack() {
             parse("secretsmanager:GetSecretValue"),
             parse("sqs:SendMessage"),
             parse("s3:PutObject"),
+            parse("[kms:Decrypt, kms:GenerateDataKey]"),
             parse("[logs:CreateLogStream, logs:PutLogEvents]"),
         ]
     );
-    for statement in statements {
+    for statement in &statements {
         assert_eq!(statement["Effect"], Value::from("Allow"));
     }
     assert_eq!(statements[1]["Resource"], parse("Ref: Secret"));
@@ -393,7 +468,7 @@ fn policy_statements_are_scoped_to_this_stack() {
         )
     );
     assert_eq!(
-        statements[4]["Resource"],
+        statements[5]["Resource"],
         parse("Fn::GetAtt: [LogGroup, Arn]")
     );
 }
@@ -470,7 +545,7 @@ fn artifacts_template_is_the_bucket_stack() {
     let statement =
         &doc["Resources"]["BucketPolicy"]["Properties"]["PolicyDocument"]["Statement"][0];
     assert_eq!(statement["Effect"], Value::from("Deny"));
-    assert_eq!(statement["Action"], Value::from("s3:*"));
+    assert_eq!(statement["Action"], parse("['s3:*']"));
 }
 
 #[test]
@@ -486,6 +561,8 @@ fn settings_become_parameters() {
             (PARAM_LOG_RETENTION_DAYS, "30".to_owned()),
             (PARAM_MEMORY_SIZE, "128".to_owned()),
             (PARAM_PUBLIC_BASE_URL, String::new()),
+            (PARAM_COMPLIANCE, "none".to_owned()),
+            (PARAM_KMS_KEY_ARN, String::new()),
         ]
     );
     let settings = Settings {
@@ -496,9 +573,12 @@ fn settings_become_parameters() {
         memory_size: 256,
         public_base_url: Some("https://hooks.example.com".to_owned()),
         provider_scheme: Some("auth=basic".to_owned()),
+        compliance: Compliance::ControlTower,
+        kms_key: Some("arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab".to_owned()),
     };
     let all = settings.parameters(named("twilio"));
-    assert_eq!(all.len(), 8);
+    assert_eq!(all.len(), 10);
+    assert!(all.contains(&(PARAM_COMPLIANCE, "control-tower".to_owned())));
     assert!(all.contains(&(PARAM_RESERVED_CONCURRENCY, "7".to_owned())));
     // The overrides name only what differs from the template's defaults.
     assert_eq!(settings.overrides(Some(named("twilio"))), all);
@@ -573,6 +653,41 @@ fn invalid_options_name_the_option() {
             },
             "--event-bus",
         ));
+    }
+    let key = "arn:aws:kms:us-east-1:123456789012:key/0b2c1e4a-7a63-4a5e-9f0e-1234567890ab";
+    // A key is for compliance mode only.
+    cases.push((
+        Settings {
+            kms_key: Some(key.to_owned()),
+            ..base.clone()
+        },
+        "--kms-key",
+    ));
+    for arn in [
+        "alias/ebhook",
+        "0b2c1e4a-7a63-4a5e-9f0e-1234567890ab",
+        "arn:aws:kms:us-east-1:123456789012:alias/ebhook",
+        "arn:aws:kms:us-east-1:1234:key/0b2c1e4a",
+        "arn:aws:s3:us-east-1:123456789012:key/0b2c1e4a",
+        "arn:aws:kms:us-east-1:123456789012:key/",
+        "arn:AWS:kms:us-east-1:123456789012:key/0b2c1e4a",
+    ] {
+        cases.push((
+            Settings {
+                compliance: Compliance::ControlTower,
+                kms_key: Some(arn.to_owned()),
+                ..base.clone()
+            },
+            "--kms-key",
+        ));
+    }
+    for (arn, partition) in [(key, "aws"), (&key.replace(":aws:", ":aws-us-gov:"), "gov")] {
+        let settings = Settings {
+            compliance: Compliance::ControlTower,
+            kms_key: Some(arn.to_owned()),
+            ..base.clone()
+        };
+        assert!(settings.validate().is_ok(), "{partition}: {arn}");
     }
     for (settings, option) in cases {
         let error = settings.validate().expect_err(option);
@@ -660,6 +775,10 @@ fn settings_from_options() {
         "512",
         "--public-base-url",
         "",
+        "--compliance",
+        "control-tower",
+        "--kms-key",
+        "arn:aws:kms:us-east-1:123456789012:key/k-1",
     ]);
     assert_eq!(
         Settings::from(&given),
@@ -671,6 +790,8 @@ fn settings_from_options() {
             memory_size: 512,
             public_base_url: None,
             provider_scheme: None,
+            compliance: Compliance::ControlTower,
+            kms_key: Some("arn:aws:kms:us-east-1:123456789012:key/k-1".to_owned()),
         }
     );
 }

@@ -15,6 +15,7 @@ mod dev;
 mod emulator;
 mod faults;
 mod generated_secret;
+mod guard;
 mod handler;
 mod harness_selftest;
 mod hostile;

@@ -75,10 +75,10 @@ fn overrides(args: &[&str]) -> Vec<(String, String)> {
 }
 
 /// A directory under the system temp dir, removed when dropped.
-struct TempDir(PathBuf);
+pub(crate) struct TempDir(PathBuf);
 
 impl TempDir {
-    fn new(label: &str) -> TempDir {
+    pub(crate) fn new(label: &str) -> TempDir {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
@@ -88,7 +88,7 @@ impl TempDir {
         TempDir(dir)
     }
 
-    fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.0
     }
 }
@@ -240,7 +240,44 @@ fn combinations() -> &'static [Combination] {
             name: "twilio-options".to_owned(),
             parameters: with_code(shown),
         });
-        assert_eq!(all.len(), 3 * 2 * 2 * 2 + 1);
+        // Compliance mode: a key of its own, or the one given (and logs kept longer than the
+        // 365 days it raises a shorter retention to).
+        let key = "arn:aws:kms:us-east-1:123456789012:key/0b2c1e4a-7a63-4a5e-9f0e-1234567890ab";
+        for (name, args, count) in [
+            (
+                "github-control-tower",
+                &["--provider", "github", "--compliance", "control-tower"][..],
+                2,
+            ),
+            (
+                "zendesk-control-tower-own-key",
+                &[
+                    "--provider",
+                    "zendesk",
+                    "--compliance",
+                    "control-tower",
+                    "--kms-key",
+                    key,
+                    "--log-retention-days",
+                    "731",
+                    "--event-bus",
+                    "orders-bus",
+                ][..],
+                5,
+            ),
+        ] {
+            let shown = overrides(args);
+            assert_eq!(shown.len(), count, "{name}: {shown:?}");
+            assert!(
+                shown.contains(&("Compliance".to_owned(), "control-tower".to_owned())),
+                "{name}: {shown:?}"
+            );
+            all.push(Combination {
+                name: name.to_owned(),
+                parameters: with_code(shown),
+            });
+        }
+        assert_eq!(all.len(), 3 * 2 * 2 * 2 + 1 + 2);
         all
     })
 }
@@ -518,12 +555,26 @@ fn checkov_fails_no_check_in_the_template_or_any_combination() {
             )
         })
         .collect();
+    // checkov leaves out a resource whose Condition is false with the parameters' defaults (in
+    // the files as they are, compliance mode's resources); so are their skips.
+    let with_defaults = |doc: &Value| {
+        let given: Vec<(&str, &str)> = [("Provider", "github")]
+            .into_iter()
+            .chain(CODE)
+            .filter(|(k, _)| doc["Parameters"].get(*k).is_some())
+            .collect();
+        resolve(doc, &given)
+    };
     let mut declared = BTreeSet::new();
     for (name, doc) in &written {
         let resources = doc["Resources"].as_mapping().expect("Resources");
+        let deployed = with_defaults(doc);
         for (id, resource) in resources {
             let id = id.as_str().expect("a logical id");
             let kind = resource["Type"].as_str().expect("a resource type");
+            if deployed["Resources"].get(id).is_none() {
+                continue;
+            }
             for (check, comment) in checkov_skips(resource) {
                 assert!(
                     comment.split_whitespace().count() >= 10,
@@ -592,7 +643,9 @@ fn strings(value: &Value, out: &mut Vec<String>) {
 /// grants or denies everything but what it names), and no wildcard in what an `Allow` statement
 /// grants, its `Action` and `Resource`. A `Deny` statement's wildcards only widen what is
 /// refused (the artifacts bucket refuses `s3:*` on the bucket and `<bucket>/*` without TLS).
-fn check_statement(statement: &Value, at: &str, found: &mut Vec<String>) {
+/// In a KMS key's policy (`key_policy`) a `Resource` of exactly `*` is allowed: there it means
+/// that key and nothing else, and it is the only value a key policy takes.
+fn check_statement(statement: &Value, at: &str, key_policy: bool, found: &mut Vec<String>) {
     let statement = match statement {
         Value::Tagged(tagged) => &tagged.value,
         other => other,
@@ -600,7 +653,7 @@ fn check_statement(statement: &Value, at: &str, found: &mut Vec<String>) {
     // A statement chosen by a condition: check both branches.
     if let Some(branches) = statement.get("Fn::If").and_then(Value::as_sequence) {
         for (i, branch) in branches.iter().enumerate().skip(1) {
-            check_statement(branch, &format!("{at}.Fn::If[{i}]"), found);
+            check_statement(branch, &format!("{at}.Fn::If[{i}]"), key_policy, found);
         }
         return;
     }
@@ -635,6 +688,9 @@ fn check_statement(statement: &Value, at: &str, found: &mut Vec<String>) {
                     {
                         continue;
                     }
+                    if key == "Resource" && key_policy && text == "*" {
+                        continue;
+                    }
                     found.push(format!("{at}.{key}: {text}"));
                 }
             }
@@ -647,9 +703,16 @@ fn check_statement(statement: &Value, at: &str, found: &mut Vec<String>) {
 /// under a `Statement` key) and checks it with [`check_statement`]. Also checks the action a
 /// Lambda permission grants. Returns how many statements it checked.
 fn wildcard_findings(value: &Value, at: &str, found: &mut Vec<String>) -> usize {
+    findings_in(value, at, false, found)
+}
+
+/// [`wildcard_findings`], knowing whether `value` is within a KMS key (`key_policy`).
+fn findings_in(value: &Value, at: &str, key_policy: bool, found: &mut Vec<String>) -> usize {
     let mut statements = 0;
     match value {
         Value::Mapping(map) => {
+            let key_policy =
+                key_policy || map.get("Type").and_then(Value::as_str) == Some("AWS::KMS::Key");
             if map.get("Type").and_then(Value::as_str) == Some("AWS::Lambda::Permission") {
                 let mut texts = Vec::new();
                 strings(&value["Properties"]["Action"], &mut texts);
@@ -666,20 +729,20 @@ fn wildcard_findings(value: &Value, at: &str, found: &mut Vec<String>) -> usize 
                         single => vec![single],
                     };
                     for (i, statement) in list.into_iter().enumerate() {
-                        check_statement(statement, &format!("{here}[{i}]"), found);
+                        check_statement(statement, &format!("{here}[{i}]"), key_policy, found);
                         statements += 1;
                     }
                 } else {
-                    statements += wildcard_findings(item, &here, found);
+                    statements += findings_in(item, &here, key_policy, found);
                 }
             }
         }
         Value::Sequence(items) => {
             for (i, item) in items.iter().enumerate() {
-                statements += wildcard_findings(item, &format!("{at}[{i}]"), found);
+                statements += findings_in(item, &format!("{at}[{i}]"), key_policy, found);
             }
         }
-        Value::Tagged(tagged) => statements += wildcard_findings(&tagged.value, at, found),
+        Value::Tagged(tagged) => statements += findings_in(&tagged.value, at, key_policy, found),
         Value::Null | Value::Bool(_) | Value::String(_) | Value::Number(_) => {}
     }
     statements
@@ -737,6 +800,12 @@ fn the_wildcard_check_finds_wildcards() {
         "Statement: [{Action: s3:GetObject, Resource: {Ref: B}}]",
         "Resources: {P: {Type: AWS::IAM::Role, Properties: {Policies: [{PolicyDocument: \
          {Statement: [{Effect: Allow, Action: 'events:*', Resource: {Ref: Bus}}]}}]}}}",
+        "Resources: {K: {Type: AWS::KMS::Key, Properties: {KeyPolicy: {Statement: [{Effect: \
+         Allow, Action: 'kms:*', Resource: '*'}]}}}}",
+        "Resources: {K: {Type: AWS::KMS::Key, Properties: {KeyPolicy: {Statement: [{Effect: \
+         Allow, Action: kms:Decrypt, Resource: 'arn:aws:kms:*'}]}}}}",
+        "Resources: {K: {Type: AWS::SQS::QueuePolicy, Properties: {PolicyDocument: {Statement: \
+         [{Effect: Allow, Action: sqs:SendMessage, Resource: '*'}]}}}}",
         "Resources: {P: {Type: AWS::Lambda::Permission, Properties: {Action: 'lambda:*', \
          Principal: '*'}}, Q: {Statement: {Effect: Deny, Action: s3:GetObject, Resource: \
          {Ref: B}}}}",
@@ -753,6 +822,8 @@ fn the_wildcard_check_finds_wildcards() {
          sts:AssumeRole}]",
         "Statement: [{Effect: Deny, Principal: {AWS: '*'}, Action: 's3:*', Resource: \
          {Fn::Sub: '${Bucket.Arn}/*'}, Condition: {Bool: {aws:SecureTransport: 'false'}}}]",
+        "Resources: {K: {Type: AWS::KMS::Key, Properties: {KeyPolicy: {Statement: [{Effect: \
+         Allow, Action: [kms:Decrypt, kms:DescribeKey], Resource: '*'}]}}}}",
         "Statement: [{Effect: Allow, Action: s3:PutObject, Resource: [{Fn::Sub: \
          '${PayloadBucket.Arn}/oversized/*'}, {Fn::Sub: '${PayloadBucket.Arn}/dead-letter/*'}]}]",
     ] {

@@ -45,8 +45,11 @@ fn yaml(name: &str, text: &str) -> Value {
 /// today's template takes effect exactly as the fixture did: the same logical ids, every
 /// property and output the same. These changes update in place: the dead-letter queue's message
 /// size (SQS takes 1 MiB since 2026-01-29), the function's `EBHOOK_PROVIDER_SCHEME`, empty for
-/// these providers, and `EBHOOK_PAYLOAD_BUCKET_OWNER`, and the payload bucket policy's denial of
-/// writes by anyone but the function's role. Resource `Metadata` (checkov's reasons) is not
+/// these providers, `EBHOOK_PAYLOAD_BUCKET_OWNER` and the payload bucket policy's denial of
+/// writes by anyone but the function's role, and what AWS's Control Tower controls ask for at
+/// no cost (tests/it/guard.rs): a redrive target for the dead-letter queue (one resource added),
+/// and the payload bucket's versioning, event notifications, KMS encryption, lifecycle rules and
+/// TLS policy in the form the controls read. Resource `Metadata` (checkov's reasons) is not
 /// deployed and may differ.
 #[test]
 fn the_template_resolves_to_what_0_1_0_rendered() {
@@ -102,6 +105,68 @@ fn the_template_resolves_to_what_0_1_0_rendered() {
         let mut old = old;
         unmeta(&mut old);
         unmeta(&mut new);
+
+        // The controls' changes, each exactly as intended, then taken back to compare the rest.
+        let resources = new["Resources"].as_mapping_mut().expect("Resources");
+        assert!(
+            resources.shift_remove("UnreplayableQueue").is_some(),
+            "{name}: no UnreplayableQueue"
+        );
+        let queue = new["Resources"]["DeadLetterQueue"]["Properties"]
+            .as_mapping_mut()
+            .expect("the queue's properties");
+        assert_eq!(
+            queue.shift_remove("RedrivePolicy"),
+            Some(yaml(
+                "RedrivePolicy",
+                "{deadLetterTargetArn: {Fn::GetAtt: [UnreplayableQueue, Arn]}, maxReceiveCount: 100}"
+            )),
+            "{name}"
+        );
+        let bucket = new["Resources"]["PayloadBucket"]["Properties"]
+            .as_mapping_mut()
+            .expect("the bucket's properties");
+        for (key, value) in [
+            ("VersioningConfiguration", "{Status: Enabled}"),
+            (
+                "NotificationConfiguration",
+                "{EventBridgeConfiguration: {EventBridgeEnabled: true}}",
+            ),
+        ] {
+            assert_eq!(
+                bucket.shift_remove(key),
+                Some(yaml(key, value)),
+                "{name}: {key}"
+            );
+        }
+        for (resource, path, value) in [
+            (
+                "PayloadBucket",
+                "BucketEncryption",
+                "{ServerSideEncryptionConfiguration: [{ServerSideEncryptionByDefault: \
+                 {SSEAlgorithm: 'aws:kms'}, BucketKeyEnabled: true}]}",
+            ),
+            (
+                "PayloadBucket",
+                "LifecycleConfiguration",
+                "{Rules: [{Id: ExpireStoredPayloads, Status: Enabled, ExpirationInDays: 14, \
+                 NoncurrentVersionExpiration: {NoncurrentDays: 1}, \
+                 AbortIncompleteMultipartUpload: {DaysAfterInitiation: 1}}, \
+                 {Id: RemoveExpiredDeleteMarkers, Status: Enabled, ExpiredObjectDeleteMarker: true}]}",
+            ),
+            (
+                "PayloadBucketPolicy",
+                "PolicyDocument",
+                "{Version: '2012-10-17', Statement: [{Sid: TlsOnly, Effect: Deny, Principal: '*', \
+                 Action: ['s3:*'], Resource: [{Fn::GetAtt: [PayloadBucket, Arn]}, {Fn::Join: \
+                 ['', [{Fn::GetAtt: [PayloadBucket, Arn]}, '/*']]}], Condition: {Bool: \
+                 {'aws:SecureTransport': 'false'}}}]}",
+            ),
+        ] {
+            let now = &mut new["Resources"][resource]["Properties"][path];
+            assert_eq!(*now, yaml(path, value), "{name}: {resource} {path}");
+            *now = old["Resources"][resource]["Properties"][path].clone();
+        }
 
         let ids = |doc: &Value| -> Vec<String> {
             doc["Resources"]
@@ -396,11 +461,13 @@ impl Before {
                 self.ids
             );
         }
-        assert_eq!(
-            aws.physical_ids(stack).await,
-            self.ids,
-            "{stack}: physical ids"
+        // The dead-letter queue's redrive target is new (tests/it/guard.rs, CT.SQS.PR.1).
+        let mut ids = aws.physical_ids(stack).await;
+        assert!(
+            ids.remove("UnreplayableQueue").is_some(),
+            "{stack}: no UnreplayableQueue in {ids:?}"
         );
+        assert_eq!(ids, self.ids, "{stack}: physical ids");
         // Two variables are new: the scheme, empty for these providers, and the account the
         // payload bucket must be in (see the first test).
         let mut described = aws.described(stack).await;
