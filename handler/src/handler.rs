@@ -62,6 +62,11 @@ pub struct Prepared<'e> {
     pub too_large: Option<MapError>,
     /// Set when the request is a handshake to answer, with nothing to put on the bus.
     pub handshake: Option<Reply>,
+    /// Lower-case hex SHA-256 of the body as received.
+    pub body_sha256: String,
+    /// What the verified signature covered, and the signed timestamp as sent.
+    pub signed: &'static [&'static str],
+    pub signed_at: Option<String>,
 }
 
 /// How a delivery that passed every check ended.
@@ -169,25 +174,35 @@ impl Pipeline {
                 reason: "secret_unavailable",
             }
         })?;
-        let verified = match provider.verify(&signed, &secrets, &config.verify, now) {
+        let (verified, secrets) = match provider.verify(&signed, &secrets, &config.verify, now) {
             Err(e) if e.may_be_stale_secret() => match self.secrets.refetch().await {
                 // The secret may have been rotated since it was cached.
-                Some(fresh) => provider.verify(&signed, &fresh, &config.verify, now),
-                None => Err(e),
+                Some(fresh) => (provider.verify(&signed, &fresh, &config.verify, now), fresh),
+                None => (Err(e), secrets),
             },
-            other => other,
+            other => (other, secrets),
         };
-        summary.secret = Some(verified.map_err(|e| {
+        let slot = verified.map_err(|e| {
             if e == VerifyError::NoSecret {
                 tracing::error!(
                     "no signing secret is set: rejecting; set one with `ebhook rotate-secret`"
                 );
             }
             Rejection::Unauthorized(e)
-        })?);
+        })?;
+        summary.secret = Some(slot);
+        let secret = secrets.get(slot).map(|s| s.as_bytes()).unwrap_or_default();
+        let covered = provider.signed(&signed, secret);
 
+        let body_sha256 = crate::event::sha256_hex(inbound.body.as_bytes());
+        let (covers, signed_at) = (covered.covers, covered.at.map(str::to_owned));
         let received_at = crate::event::received_at(now);
-        let delivery = inbound.delivery(provider.as_str(), provider.signs_query(), &received_at);
+        let delivery = inbound.delivery(
+            provider.as_str(),
+            provider.signs_query(),
+            &received_at,
+            covered,
+        );
         if let Some(reply) = provider.handshake(&delivery) {
             return Ok(Prepared {
                 inbound,
@@ -195,6 +210,9 @@ impl Pipeline {
                 entries: Vec::new(),
                 too_large: None,
                 handshake: Some(reply),
+                body_sha256,
+                signed: covers,
+                signed_at,
             });
         }
         let entries = provider.map(&delivery, &config.events)?;
@@ -207,6 +225,9 @@ impl Pipeline {
             entries,
             too_large,
             handshake: None,
+            body_sha256,
+            signed: covers,
+            signed_at,
         })
     }
 }
@@ -411,6 +432,9 @@ impl Handler {
             failure: error.to_string(),
             entries: record_entries,
             content_type: inbound.content_type().map(str::to_owned),
+            body_sha256: Some(prepared.body_sha256.clone()),
+            signed: prepared.signed.iter().map(|&s| s.to_owned()).collect(),
+            signed_at: prepared.signed_at.clone(),
             body: Body::new(&inbound.body),
         };
         match self.capture.dead_letter(record).await {
