@@ -42,6 +42,9 @@ pub struct Config {
     /// The S3 bucket for bodies too large for one PutEvents entry, and for dead-letter records
     /// too large for one SQS message.
     pub payload_bucket: Option<String>,
+    /// The DynamoDB table that puts each delivery on the bus once (`dedupe`), and how long a
+    /// delivery is remembered; `None` when the stack has no dedupe.
+    pub dedupe: Option<(String, Duration)>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -85,6 +88,10 @@ pub const SECRET_RETRY: &str = "EBHOOK_SECRET_MIN_REFETCH_SECONDS";
 pub const FORWARD_BUDGET: &str = "EBHOOK_FORWARD_BUDGET_MS";
 pub const DEAD_LETTER_QUEUE_URL: &str = "EBHOOK_DEAD_LETTER_QUEUE_URL";
 pub const PAYLOAD_BUCKET: &str = "EBHOOK_PAYLOAD_BUCKET";
+pub const DEDUPE_TABLE: &str = "EBHOOK_DEDUPE_TABLE";
+pub const DEDUPE_WINDOW: &str = "EBHOOK_DEDUPE_WINDOW_SECONDS";
+/// How long a delivery is remembered when the window is not given: a day.
+pub const DEFAULT_DEDUPE_WINDOW_SECONDS: u64 = 86_400;
 
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -173,6 +180,16 @@ impl Config {
             return Err(invalid(FORWARD_BUDGET, "a positive number of milliseconds"));
         }
 
+        let window = number(
+            DEDUPE_WINDOW,
+            DEFAULT_DEDUPE_WINDOW_SECONDS,
+            "a number of seconds",
+        )?;
+        // A window of 0 turns dedupe off, as the stack's DedupeWindow parameter does.
+        let dedupe = get(DEDUPE_TABLE)
+            .filter(|_| window > 0)
+            .map(|table| (table.to_owned(), Duration::from_secs(window)));
+
         Ok(Self {
             provider,
             event_bus: get(EVENT_BUS).map(str::to_owned),
@@ -193,6 +210,7 @@ impl Config {
             forward_budget: Duration::from_millis(budget),
             dead_letter_queue_url: get(DEAD_LETTER_QUEUE_URL).map(str::to_owned),
             payload_bucket: get(PAYLOAD_BUCKET).map(str::to_owned),
+            dedupe,
         })
     }
 }
@@ -225,6 +243,7 @@ mod tests {
         assert!(matches!(c.secret, SecretSource::SecretsManager { .. }));
         assert_eq!(c.dead_letter_queue_url, None);
         assert_eq!(c.payload_bucket, None);
+        assert_eq!(c.dedupe, None);
         let c = Config::from_map(&vars(&[
             (PROVIDER, "zendesk"),
             (
@@ -239,6 +258,27 @@ mod tests {
             Some("https://sqs.us-east-1.amazonaws.com/1/q")
         );
         assert_eq!(c.payload_bucket.as_deref(), Some("b"));
+    }
+
+    #[test]
+    fn dedupe_needs_a_table_and_a_window() {
+        let with = |extra: &[(&str, &str)]| {
+            let mut pairs = vec![(PROVIDER, "github")];
+            pairs.extend_from_slice(extra);
+            Config::from_map(&vars(&pairs)).map(|c| c.dedupe)
+        };
+        assert_eq!(
+            with(&[(DEDUPE_TABLE, "t")]),
+            Ok(Some(("t".into(), Duration::from_secs(86_400))))
+        );
+        assert_eq!(
+            with(&[(DEDUPE_TABLE, "t"), (DEDUPE_WINDOW, "3600")]),
+            Ok(Some(("t".into(), Duration::from_secs(3600))))
+        );
+        assert_eq!(with(&[(DEDUPE_TABLE, "t"), (DEDUPE_WINDOW, "0")]), Ok(None));
+        assert_eq!(with(&[(DEDUPE_TABLE, ""), (DEDUPE_WINDOW, "60")]), Ok(None));
+        let e = with(&[(DEDUPE_TABLE, "t"), (DEDUPE_WINDOW, "1d")]).unwrap_err();
+        assert!(e.to_string().contains(DEDUPE_WINDOW), "{e}");
     }
 
     #[test]

@@ -16,11 +16,12 @@ use time::OffsetDateTime;
 use crate::capture::{Capture, sha256};
 use crate::config::{Config, SecretSource};
 use crate::dead_letter::{Body, Record, RecordEntry, VERSION};
+use crate::dedupe::{Claim, Dedupe, Finish};
 use crate::event::{
     Entry, MapError, StoredPayload, check_sizes, pointer_entry, stored_payload_key,
 };
 use crate::forward::{Attempts, Forwarder, Unforwarded};
-use crate::request::{Inbound, Rejection, Reply, accepted, queued};
+use crate::request::{Inbound, Rejection, Reply, accepted, duplicate, queued};
 use crate::secret_store::SecretStore;
 use crate::secrets::SecretSlot;
 use crate::verify::VerifyError;
@@ -38,6 +39,7 @@ pub struct Handler {
     forwarder: Forwarder,
     capture: Capture,
     bus: String,
+    dedupe: Option<Dedupe>,
 }
 
 /// What one request did, for its log line.
@@ -78,6 +80,9 @@ pub enum Delivered {
     Queued(Vec<String>),
     /// A handshake, answered as the provider expects; nothing went on the bus.
     Answered(Reply),
+    /// A copy of a delivery already on the bus or in the dead-letter queue: answered as a
+    /// success, and not put again.
+    Duplicate,
 }
 
 /// A forwarder for `bus` with the handler's settings: no SDK retries (the forwarder's own
@@ -250,11 +255,16 @@ impl Handler {
         let forwarder = forwarder(sdk, bus.clone(), config.forward_budget)
             .max_call_bytes(config.events.max_entry_bytes);
         let capture = Capture::new(&config, sdk);
+        let dedupe = config
+            .dedupe
+            .clone()
+            .map(|(table, window)| Dedupe::new(sdk, table, window));
         Ok(Self {
             pipeline: Pipeline::new(config, secrets),
             forwarder,
             capture,
             bus,
+            dedupe,
         })
     }
 
@@ -280,6 +290,7 @@ impl Handler {
                         ("dead_lettered", queued(provider.success_body(), ids))
                     }
                     Delivered::Answered(reply) => ("answered", reply.response()),
+                    Delivered::Duplicate => ("duplicate", duplicate(provider.success_body())),
                 };
                 tracing::info!(
                     outcome,
@@ -337,9 +348,52 @@ impl Handler {
         if let Some(reply) = prepared.handshake.take() {
             return Ok(Delivered::Answered(reply));
         }
+        let Some(dedupe) = &self.dedupe else {
+            return self.deliver(&mut prepared, summary).await;
+        };
+        let claimed = match self.claim(dedupe, &prepared).await {
+            None | Some(Claim::Unavailable) => return self.deliver(&mut prepared, summary).await,
+            Some(Claim::Duplicate) => return Ok(Delivered::Duplicate),
+            Some(Claim::InFlight) => {
+                return Err(Rejection::Unavailable {
+                    reason: "duplicate_in_flight",
+                });
+            }
+            Some(Claim::Claimed(claimed)) => claimed,
+        };
+        let result = self.deliver(&mut prepared, summary).await;
+        let finish = match &result {
+            Ok(_) => Finish::Done,
+            Err(_) => Finish::Release,
+        };
+        dedupe.finish(&claimed, finish).await;
+        result
+    }
+
+    /// Claim the delivery in the dedupe table; `None` when it has no delivery id to dedupe on.
+    async fn claim(&self, dedupe: &Dedupe, prepared: &Prepared<'_>) -> Option<Claim> {
+        let provider = self.pipeline.config.provider;
+        let id = prepared
+            .entries
+            .first()
+            .and_then(|e| delivery_id(&e.metadata))?;
+        let query = provider.signs_query().then_some(prepared.inbound.raw_query);
+        let digest = crate::dedupe::signed_digest(&prepared.body_sha256, query);
+        let key = crate::dedupe::key(provider.as_str(), &id, &digest);
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        Some(dedupe.claim(key, now).await)
+    }
+
+    /// Put the prepared entries on the bus (a pointer event for an oversized body), or keep
+    /// them in the dead-letter queue.
+    async fn deliver<'e>(
+        &self,
+        prepared: &mut Prepared<'e>,
+        summary: &mut Summary<'e>,
+    ) -> Result<Delivered, Rejection> {
         if let Some(too_large) = prepared.too_large.take() {
             let pointer = self
-                .store_oversized(&prepared)
+                .store_oversized(prepared)
                 .await
                 .map_err(|e| e.unwrap_or_else(|| Rejection::from(too_large)))?;
             summary.stored = true;
@@ -351,7 +405,7 @@ impl Handler {
         }
         match self.forwarder.put(entries, &mut summary.attempts).await {
             Ok(ids) => Ok(Delivered::Accepted(ids)),
-            Err(unforwarded) => self.dead_letter(&prepared, unforwarded).await,
+            Err(unforwarded) => self.dead_letter(prepared, unforwarded).await,
         }
     }
 
@@ -451,6 +505,19 @@ impl Handler {
             }
         }
     }
+}
+
+/// The `deliveryId` of an entry's metadata, if it has one.
+fn delivery_id(metadata: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Id {
+        #[serde(rename = "deliveryId")]
+        delivery_id: Option<String>,
+    }
+    serde_json::from_str::<Id>(metadata)
+        .ok()?
+        .delivery_id
+        .filter(|id| !id.is_empty())
 }
 
 /// Put `entries` with `forwarder`, as a rejection (503) if the bus cannot take them.

@@ -355,6 +355,12 @@ pub fn queued(reply: Option<Reply>, event_ids: &[String]) -> LambdaFunctionUrlRe
     answered(reply, 202, "queued", event_ids)
 }
 
+/// The answer to a copy of a delivery already on the bus or in the dead-letter queue: the
+/// provider's success answer, so it stops sending it.
+pub fn duplicate(reply: Option<Reply>) -> LambdaFunctionUrlResponse {
+    answered(reply, 200, "duplicate", &[])
+}
+
 fn answered(
     reply: Option<Reply>,
     status: u16,
