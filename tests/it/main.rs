@@ -3,6 +3,7 @@
 mod support;
 
 mod capture;
+mod dedupe;
 mod deploy;
 mod dev;
 mod emulator;
