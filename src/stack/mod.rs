@@ -38,6 +38,8 @@ pub const PARAM_LOG_RETENTION_DAYS: &str = "LogRetentionInDays";
 pub const PARAM_MEMORY_SIZE: &str = "MemorySize";
 /// `https://host[/prefix]` in front of the function URL, or empty (the default).
 pub const PARAM_PUBLIC_BASE_URL: &str = "PublicBaseUrl";
+/// Seconds to remember each delivery for dedupe (`--dedupe`); 0 (the default) turns it off.
+pub const PARAM_DEDUPE_WINDOW: &str = "DedupeWindow";
 /// The secret's JSON (`{"current": ...}`); NoEcho. Pass it on every create; on updates pass it
 /// again or use the previous value, or its default (`{"current":""}`) replaces the secret.
 pub const PARAM_SIGNING_SECRET: &str = "SigningSecret";
@@ -47,7 +49,7 @@ pub const PARAM_CODE_BUCKET: &str = "CodeS3Bucket";
 pub const PARAM_CODE_KEY: &str = "CodeS3Key";
 
 /// Every parameter of the template.
-pub const PARAMETERS: [&str; 11] = [
+pub const PARAMETERS: [&str; 12] = [
     PARAM_PROVIDER,
     PARAM_PROVIDER_SCHEME,
     PARAM_EVENT_BUS_NAME,
@@ -56,6 +58,7 @@ pub const PARAMETERS: [&str; 11] = [
     PARAM_LOG_RETENTION_DAYS,
     PARAM_MEMORY_SIZE,
     PARAM_PUBLIC_BASE_URL,
+    PARAM_DEDUPE_WINDOW,
     PARAM_SIGNING_SECRET,
     PARAM_CODE_BUCKET,
     PARAM_CODE_KEY,

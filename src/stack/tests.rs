@@ -171,22 +171,36 @@ fn every_name_is_defined_and_every_parameter_used() {
 }
 
 #[test]
-fn cloudformation_decides_the_two_conditions() {
+fn cloudformation_decides_the_three_conditions() {
     let doc = template();
     assert_eq!(
         doc["Conditions"],
         parse(
             "CreateEventBus: {Fn::Equals: [{Ref: EventBusName}, '']}\n\
-             HasReservedConcurrency: {Fn::Not: [{Fn::Equals: [{Ref: ReservedConcurrency}, 0]}]}"
+             HasReservedConcurrency: {Fn::Not: [{Fn::Equals: [{Ref: ReservedConcurrency}, 0]}]}\n\
+             DedupeEnabled: {Fn::Not: [{Fn::Equals: [{Ref: DedupeWindow}, 0]}]}"
         )
     );
     let bus = resource(&doc, "Bus");
     assert_eq!(bus["Type"], Value::from("AWS::Events::EventBus"));
     assert_eq!(bus["Condition"], Value::from("CreateEventBus"));
     assert_eq!(bus["Properties"], parse("Name: {Ref: AWS::StackName}"));
-    // Only the bus is conditional; everything else exists in every stack.
+    let table = resource(&doc, "DedupeTable");
+    assert_eq!(table["Condition"], Value::from("DedupeEnabled"));
+    let props = &table["Properties"];
+    assert_eq!(props["BillingMode"], Value::from("PAY_PER_REQUEST"));
+    assert_eq!(
+        props["TimeToLiveSpecification"],
+        parse("{AttributeName: expiresAt, Enabled: true}")
+    );
+    assert_eq!(
+        props["TimeToLiveSpecification"]["AttributeName"],
+        Value::from(ebhook_handler::dedupe::EXPIRES_AT)
+    );
+    assert_eq!(props["SSESpecification"], parse("SSEEnabled: true"));
+    // Only the bus and the dedupe table are conditional; everything else exists in every stack.
     for (name, r) in doc["Resources"].as_mapping().expect("Resources") {
-        if name != "Bus" {
+        if name != "Bus" && name != "DedupeTable" {
             assert!(r.get("Condition").is_none(), "{name:?}");
         }
     }
@@ -292,8 +306,15 @@ fn function_gets_the_secret_arn_never_the_secret() {
             env::FORWARD_BUDGET,
             env::DEAD_LETTER_QUEUE_URL,
             env::PAYLOAD_BUCKET,
+            env::DEDUPE_TABLE,
+            env::DEDUPE_WINDOW,
         ])
     );
+    assert_eq!(
+        vars[env::DEDUPE_TABLE],
+        parse("Fn::If: [DedupeEnabled, {Ref: DedupeTable}, '']")
+    );
+    assert_eq!(vars[env::DEDUPE_WINDOW], parse("Ref: DedupeWindow"));
     assert_eq!(vars[env::SECRET_ARN], parse("Ref: Secret"));
     assert_eq!(vars[env::FORWARD_BUDGET], Value::from("2000"));
     assert_eq!(
@@ -360,7 +381,17 @@ fn policy_statements_are_scoped_to_this_stack() {
         role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"],
         Value::from("lambda.amazonaws.com")
     );
-    let statements = statements(&doc);
+    let mut statements = statements(&doc).clone();
+    // The dedupe table's statement is there only with dedupe on: item writes, no reads.
+    let dedupe = statements.remove(4);
+    assert_eq!(
+        dedupe,
+        parse(
+            "Fn::If: [DedupeEnabled, {Sid: ClaimDeliveriesInTheDedupeTable, Effect: Allow, \
+             Action: [dynamodb:PutItem, dynamodb:UpdateItem, dynamodb:DeleteItem], \
+             Resource: {Fn::GetAtt: [DedupeTable, Arn]}}, {Ref: AWS::NoValue}]"
+        )
+    );
     let actions: Vec<Value> = statements.iter().map(|s| s["Action"].clone()).collect();
     assert_eq!(
         actions,
@@ -372,7 +403,7 @@ fn policy_statements_are_scoped_to_this_stack() {
             parse("[logs:CreateLogStream, logs:PutLogEvents]"),
         ]
     );
-    for statement in statements {
+    for statement in &statements {
         assert_eq!(statement["Effect"], Value::from("Allow"));
     }
     assert_eq!(statements[1]["Resource"], parse("Ref: Secret"));
@@ -461,6 +492,7 @@ fn settings_become_parameters() {
             (PARAM_LOG_RETENTION_DAYS, "30".to_owned()),
             (PARAM_MEMORY_SIZE, "128".to_owned()),
             (PARAM_PUBLIC_BASE_URL, String::new()),
+            (PARAM_DEDUPE_WINDOW, "0".to_owned()),
         ]
     );
     let settings = Settings {
@@ -471,9 +503,11 @@ fn settings_become_parameters() {
         memory_size: 256,
         public_base_url: Some("https://hooks.example.com".to_owned()),
         provider_scheme: Some("auth=basic".to_owned()),
+        dedupe_window: Some(7200),
     };
     let all = settings.parameters(named("twilio"));
-    assert_eq!(all.len(), 8);
+    assert_eq!(all.len(), 9);
+    assert!(all.contains(&(PARAM_DEDUPE_WINDOW, "7200".to_owned())));
     assert!(all.contains(&(PARAM_RESERVED_CONCURRENCY, "7".to_owned())));
     // The overrides name only what differs from the template's defaults.
     assert_eq!(settings.overrides(Some(named("twilio"))), all);
@@ -524,6 +558,15 @@ fn invalid_options_name_the_option() {
             "--reserved-concurrency 0",
         ),
     ];
+    for window in [0, 59, 31_536_001] {
+        cases.push((
+            Settings {
+                dedupe_window: Some(window),
+                ..base.clone()
+            },
+            "--dedupe-window",
+        ));
+    }
     for url in ["hooks.example.com", "https://", "https://h.example.com/a?b"] {
         cases.push((
             Settings {
@@ -572,6 +615,11 @@ fn valid_edge_options_pass() {
             log_retention_days: 1,
             existing_bus: Some("x".repeat(256)),
             public_base_url: Some("http://localhost:8080/prefix/".to_owned()),
+            dedupe_window: Some(60),
+            ..Settings::default()
+        },
+        Settings {
+            dedupe_window: Some(31_536_000),
             ..Settings::default()
         },
     ] {
@@ -646,8 +694,18 @@ fn settings_from_options() {
             memory_size: 512,
             public_base_url: None,
             provider_scheme: None,
+            dedupe_window: None,
         }
     );
+    // --dedupe remembers a day unless --dedupe-window says otherwise.
+    let dedupe = |extra: &[&str]| {
+        let mut all = vec!["--provider", "github", "--dedupe"];
+        all.extend_from_slice(extra);
+        Settings::from(&args(&all)).dedupe_window
+    };
+    assert_eq!(dedupe(&[]), Some(86_400));
+    assert_eq!(dedupe(&["--dedupe-window", "2h"]), Some(7200));
+    assert_eq!(dedupe(&["--dedupe-window", "3d"]), Some(259_200));
 }
 
 #[test]

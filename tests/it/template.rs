@@ -240,7 +240,20 @@ fn combinations() -> &'static [Combination] {
             name: "twilio-options".to_owned(),
             parameters: with_code(shown),
         });
-        assert_eq!(all.len(), 3 * 2 * 2 * 2 + 1);
+        // The dedupe table and its role statement exist only with --dedupe.
+        let shown = overrides(&["--provider", "github", "--dedupe", "--dedupe-window", "2h"]);
+        assert_eq!(
+            shown,
+            [
+                ("Provider".to_owned(), "github".to_owned()),
+                ("DedupeWindow".to_owned(), "7200".to_owned())
+            ]
+        );
+        all.push(Combination {
+            name: "github-dedupe".to_owned(),
+            parameters: with_code(shown),
+        });
+        assert_eq!(all.len(), 3 * 2 * 2 * 2 + 2);
         all
     })
 }
