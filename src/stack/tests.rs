@@ -312,9 +312,12 @@ fn function_gets_the_secret_arn_never_the_secret() {
     );
     assert_eq!(
         vars[env::DEDUPE_TABLE],
-        parse("Fn::If: [DedupeEnabled, {Ref: DedupeTable}, '']")
+        parse("Fn::If: [DedupeEnabled, {Ref: DedupeTable}, {Ref: AWS::NoValue}]")
     );
-    assert_eq!(vars[env::DEDUPE_WINDOW], parse("Ref: DedupeWindow"));
+    assert_eq!(
+        vars[env::DEDUPE_WINDOW],
+        parse("Fn::If: [DedupeEnabled, {Ref: DedupeWindow}, {Ref: AWS::NoValue}]")
+    );
     assert_eq!(vars[env::SECRET_ARN], parse("Ref: Secret"));
     assert_eq!(vars[env::FORWARD_BUDGET], Value::from("2000"));
     assert_eq!(
