@@ -362,11 +362,7 @@ impl Handler {
             Some(Claim::Claimed(claimed)) => claimed,
         };
         let result = self.deliver(&mut prepared, summary).await;
-        let finish = match &result {
-            Ok(_) => Finish::Done,
-            Err(_) => Finish::Release,
-        };
-        dedupe.finish(&claimed, finish).await;
+        dedupe.finish(&claimed, finish_for(&result)).await;
         result
     }
 
@@ -507,6 +503,17 @@ impl Handler {
     }
 }
 
+/// How a claimed delivery's attempt ends in the dedupe table: done once it is on the bus or in
+/// the dead-letter queue (200 or 202), released on any error so the provider's retry goes
+/// through.
+fn finish_for(result: &Result<Delivered, Rejection>) -> Finish {
+    match result {
+        Ok(Delivered::Accepted(_) | Delivered::Queued(_)) => Finish::Done,
+        // Not put, so nothing to remember (not reached: neither is ever claimed).
+        Ok(Delivered::Answered(_) | Delivered::Duplicate) | Err(_) => Finish::Release,
+    }
+}
+
 /// The `deliveryId` of an entry's metadata, if it has one.
 fn delivery_id(metadata: &str) -> Option<String> {
     #[derive(serde::Deserialize)]
@@ -532,4 +539,38 @@ pub async fn put(
             reason: u.error.category(),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_delivery_on_the_bus_or_in_the_dead_letter_queue_is_remembered() {
+        assert_eq!(
+            finish_for(&Ok(Delivered::Accepted(vec!["e".into()]))),
+            Finish::Done
+        );
+        assert_eq!(finish_for(&Ok(Delivered::Queued(Vec::new()))), Finish::Done);
+        for failed in [
+            Rejection::Unavailable {
+                reason: "event_bus_unavailable",
+            },
+            Rejection::Malformed("x".into()),
+        ] {
+            assert_eq!(finish_for(&Err(failed)), Finish::Release);
+        }
+        assert_eq!(finish_for(&Ok(Delivered::Duplicate)), Finish::Release);
+    }
+
+    #[test]
+    fn the_delivery_id_is_read_from_the_metadata() {
+        assert_eq!(
+            delivery_id(r#"{"provider":"github","deliveryId":"d-1"}"#).as_deref(),
+            Some("d-1")
+        );
+        assert_eq!(delivery_id(r#"{"provider":"github"}"#), None);
+        assert_eq!(delivery_id(r#"{"deliveryId":""}"#), None);
+        assert_eq!(delivery_id("not json"), None);
+    }
 }
