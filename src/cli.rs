@@ -157,6 +157,14 @@ pub struct StackArgs {
     /// (parameter KmsKeyArn).
     #[arg(long, value_name = "ARN")]
     pub kms_key: Option<String>,
+    /// Put each delivery on the bus once: a provider's retry or redelivery of one already on
+    /// the bus (or in the dead-letter queue) is answered as a success and not put again. Adds
+    /// a DynamoDB table (parameter DedupeWindow).
+    #[arg(long)]
+    pub dedupe: bool,
+    /// How long --dedupe remembers a delivery (1m to 365d, e.g. 24h, 3d); default 24h.
+    #[arg(long, requires = "dedupe", value_parser = humantime::parse_duration)]
+    pub dedupe_window: Option<std::time::Duration>,
     #[command(flatten)]
     pub scheme: SchemeArgs,
 }

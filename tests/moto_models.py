@@ -1628,7 +1628,48 @@ def _create_function(self: Any, spec: dict[str, Any]) -> Any:
     name = spec.get("FunctionName")
     if name and name in self._lambdas._functions:
         raise ResourceConflict(f"Function already exist: {name}")
-    return _original_create_function(self, spec)
+    return _original_create_function(self, _text_environment(spec))
+
+
+# Lambda environment variables are strings. CloudFormation turns a Number parameter given to one
+# (ebhook's DedupeWindow) into its text; moto kept the number, and GetFunction then answered
+# JSON that no SDK reads ("expected ValueString").
+def _text_environment(spec: dict[str, Any]) -> dict[str, Any]:
+    variables = (spec.get("Environment") or {}).get("Variables")
+    if not isinstance(variables, dict):
+        return spec
+    text = {k: v if isinstance(v, str) else _parameter_text(v) or "" for k, v in variables.items()}
+    return {**spec, "Environment": {**spec["Environment"], "Variables": text}}
+
+
+# CloudFormation drops a list element that is an Fn::If choosing AWS::NoValue (ebhook's role
+# statement for the dedupe table, there only with dedupe on); moto kept it as null, so the role's
+# policy held a null statement. clean_json calls itself through the module, so this wrapper
+# sees every nested list.
+_original_clean_json = parsing.clean_json
+
+
+def _may_vanish(node: Any) -> bool:
+    return isinstance(node, dict) and ("Fn::If" in node or node.get("Ref") == "AWS::NoValue")
+
+
+def _clean_json(resource_json: Any, resources_map: Any) -> Any:
+    if isinstance(resource_json, list):
+        kept = []
+        for item in resource_json:
+            value = _clean_json(item, resources_map)
+            if value is None and _may_vanish(item):
+                continue
+            kept.append(value)
+        return kept
+    return _original_clean_json(resource_json, resources_map)
+
+
+_original_update_configuration = lambda_models.LambdaFunction.update_configuration
+
+
+def _update_configuration(self: Any, config_updates: dict[str, Any]) -> Any:
+    return _original_update_configuration(self, _text_environment(config_updates))
 
 
 # EventBridge: AWS::Events::EventBus changes in place unless its Name changes (Name is its one
@@ -1756,6 +1797,8 @@ def install() -> None:
 
     iam_models.Role.put_policy = _role_put_policy
     lambda_models.LambdaBackend.create_function = _create_function
+    lambda_models.LambdaFunction.update_configuration = _update_configuration
+    parsing.clean_json = _clean_json
 
     # 3, 4, 5.
     parsing.parse_and_create_resource = _create_resource

@@ -22,6 +22,7 @@ use ebhook_handler::event::{
     Delivery, Entry, EventSettings, MAX_FORM_FIELDS, MapError, RESERVED_KEY,
 };
 use ebhook_handler::request::RawBody;
+use ebhook_handler::verify::SignedRequest;
 use http::HeaderMap;
 use serde_json::{Map, Value, json};
 
@@ -143,6 +144,14 @@ impl Case {
     }
 
     pub fn delivery(&self) -> Delivery<'_> {
+        let request = SignedRequest {
+            method: self.method,
+            base_url: "https://u.example",
+            raw_path: "/",
+            raw_query: &self.query,
+            headers: &self.headers,
+            body: self.body.as_bytes(),
+        };
         Delivery {
             provider: self.provider.as_str(),
             query_signed: self.provider.signs_query(),
@@ -152,6 +161,8 @@ impl Case {
             body: &self.body,
             received_at: RECEIVED_AT,
             request_id: self.request_id.as_deref(),
+            // None of the modelled providers' answers depends on the secret.
+            signed: self.provider.signed(&request, b""),
         }
     }
 
@@ -340,6 +351,24 @@ fn entries(case: &Case) -> Result<Vec<Expected>, Malformed> {
     if let Some(ct) = text("content-type") {
         meta.insert("contentType".into(), ct);
     }
+    // What each provider's signature covers, written from its published scheme.
+    {
+        use sha2::Digest;
+        let digest = hex::encode(sha2::Sha256::digest(case.body.as_bytes()));
+        meta.insert("bodySha256".into(), json!(digest));
+    }
+    let covers = match case.provider.as_str() {
+        "zendesk" => {
+            if let Some(at) = text("x-zendesk-webhook-signature-timestamp") {
+                meta.insert("signedAt".into(), at);
+            }
+            json!(["timestamp", "body"])
+        }
+        "twilio" if case.body.as_bytes().is_empty() => json!(["url"]),
+        "twilio" => json!(["url", "body"]),
+        _ => json!(["body"]),
+    };
+    meta.insert("signed".into(), covers);
     let set_event = |meta: &mut Map<String, Value>, event: &str| {
         meta.insert("event".into(), json!(event));
     };

@@ -217,11 +217,14 @@ fn check_inbound(
         url = format!("{url}?{query}");
     }
     assert_eq!(signed.url(), url);
+    let covered = provider.signed(&signed, b"");
     let delivery = inbound.delivery(
         provider.as_str(),
         provider.signs_query(),
         "2026-11-22T12:00:00Z",
+        covered,
     );
+    assert_eq!(delivery.signed, covered);
     assert_eq!(delivery.provider, provider.as_str());
     assert_eq!(delivery.query_signed, provider.signs_query());
     assert_eq!(delivery.raw_query, query);

@@ -191,6 +191,13 @@ pub fn check_entry(entry: &Entry, provider: Provider, settings: &EventSettings) 
                     assert!(strings, "metadata {key} holds {v}");
                 }
             }
+            // What the signature covers: names of the request's parts.
+            "signed" => {
+                let parts = value
+                    .as_array()
+                    .unwrap_or_else(|| panic!("metadata signed is {value}"));
+                assert!(parts.iter().all(Value::is_string), "metadata signed is {value}");
+            }
             // Everything else is strings only: nothing of the payload leaks into it as
             // structure.
             _ => assert!(value.is_string(), "metadata {key} is {value}"),

@@ -225,11 +225,17 @@ fn handle(
     provider.precheck(&inbound).unwrap();
     let base = inbound.base_url("https", None);
     let now = OffsetDateTime::now_utc();
-    provider
-        .verify(&inbound.signed(&base), secrets, options, now)
-        .unwrap();
+    let signed = inbound.signed(&base);
+    let slot = provider.verify(&signed, secrets, options, now).unwrap();
+    let secret = secrets.get(slot).map(|s| s.as_bytes()).unwrap_or_default();
+    let covered = provider.signed(&signed, secret);
     let received_at = "2026-11-22T12:00:00Z";
-    let delivery = inbound.delivery(provider.as_str(), provider.signs_query(), received_at);
+    let delivery = inbound.delivery(
+        provider.as_str(),
+        provider.signs_query(),
+        received_at,
+        covered,
+    );
     let entries = provider.map_delivery(&delivery, settings).unwrap();
     let sdk: Vec<PutEventsRequestEntry> = entries
         .into_iter()

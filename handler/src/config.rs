@@ -45,6 +45,9 @@ pub struct Config {
     /// The account the payload bucket must belong to (S3's `ExpectedBucketOwner`), so that a
     /// bucket of that name in another account is never written to.
     pub payload_bucket_owner: Option<String>,
+    /// The DynamoDB table that puts each delivery on the bus once (`dedupe`), and how long a
+    /// delivery is remembered; `None` when the stack has no dedupe.
+    pub dedupe: Option<(String, Duration)>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -89,6 +92,10 @@ pub const FORWARD_BUDGET: &str = "EBHOOK_FORWARD_BUDGET_MS";
 pub const DEAD_LETTER_QUEUE_URL: &str = "EBHOOK_DEAD_LETTER_QUEUE_URL";
 pub const PAYLOAD_BUCKET: &str = "EBHOOK_PAYLOAD_BUCKET";
 pub const PAYLOAD_BUCKET_OWNER: &str = "EBHOOK_PAYLOAD_BUCKET_OWNER";
+pub const DEDUPE_TABLE: &str = "EBHOOK_DEDUPE_TABLE";
+pub const DEDUPE_WINDOW: &str = "EBHOOK_DEDUPE_WINDOW_SECONDS";
+/// How long a delivery is remembered when the window is not given: a day.
+pub const DEFAULT_DEDUPE_WINDOW_SECONDS: u64 = 86_400;
 
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -177,6 +184,16 @@ impl Config {
             return Err(invalid(FORWARD_BUDGET, "a positive number of milliseconds"));
         }
 
+        let window = number(
+            DEDUPE_WINDOW,
+            DEFAULT_DEDUPE_WINDOW_SECONDS,
+            "a number of seconds",
+        )?;
+        // A window of 0 turns dedupe off, as the stack's DedupeWindow parameter does.
+        let dedupe = get(DEDUPE_TABLE)
+            .filter(|_| window > 0)
+            .map(|table| (table.to_owned(), Duration::from_secs(window)));
+
         Ok(Self {
             provider,
             event_bus: get(EVENT_BUS).map(str::to_owned),
@@ -198,6 +215,7 @@ impl Config {
             dead_letter_queue_url: get(DEAD_LETTER_QUEUE_URL).map(str::to_owned),
             payload_bucket: get(PAYLOAD_BUCKET).map(str::to_owned),
             payload_bucket_owner: get(PAYLOAD_BUCKET_OWNER).map(str::to_owned),
+            dedupe,
         })
     }
 }
@@ -231,6 +249,7 @@ mod tests {
         assert_eq!(c.dead_letter_queue_url, None);
         assert_eq!(c.payload_bucket, None);
         assert_eq!(c.payload_bucket_owner, None);
+        assert_eq!(c.dedupe, None);
         let c = Config::from_map(&vars(&[
             (PROVIDER, "zendesk"),
             (
@@ -247,6 +266,27 @@ mod tests {
         );
         assert_eq!(c.payload_bucket.as_deref(), Some("b"));
         assert_eq!(c.payload_bucket_owner.as_deref(), Some("123456789012"));
+    }
+
+    #[test]
+    fn dedupe_needs_a_table_and_a_window() {
+        let with = |extra: &[(&str, &str)]| {
+            let mut pairs = vec![(PROVIDER, "github")];
+            pairs.extend_from_slice(extra);
+            Config::from_map(&vars(&pairs)).map(|c| c.dedupe)
+        };
+        assert_eq!(
+            with(&[(DEDUPE_TABLE, "t")]),
+            Ok(Some(("t".into(), Duration::from_secs(86_400))))
+        );
+        assert_eq!(
+            with(&[(DEDUPE_TABLE, "t"), (DEDUPE_WINDOW, "3600")]),
+            Ok(Some(("t".into(), Duration::from_secs(3600))))
+        );
+        assert_eq!(with(&[(DEDUPE_TABLE, "t"), (DEDUPE_WINDOW, "0")]), Ok(None));
+        assert_eq!(with(&[(DEDUPE_TABLE, ""), (DEDUPE_WINDOW, "60")]), Ok(None));
+        let e = with(&[(DEDUPE_TABLE, "t"), (DEDUPE_WINDOW, "1d")]).unwrap_err();
+        assert!(e.to_string().contains(DEDUPE_WINDOW), "{e}");
     }
 
     #[test]

@@ -36,6 +36,16 @@ pub struct Record {
     pub entries: Vec<RecordEntry>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
+    /// Lower-case hex SHA-256 of the body as received, as in the events' metadata. Records
+    /// written before it existed have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_sha256: Option<String>,
+    /// What the verified signature covered (the metadata's `signed`); empty for a bearer token.
+    #[serde(default)]
+    pub signed: Vec<String>,
+    /// The signed timestamp as sent, where the provider signs one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_at: Option<String>,
     #[serde(flatten)]
     pub body: Body,
 }
@@ -71,6 +81,8 @@ impl Body {
 /// What one SQS message of the queue holds.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+// One message is read or written at a time: boxing the record would save nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Message {
     Record(Record),
     /// The record was too large for a message and is the object `key` of `bucket`.
@@ -223,6 +235,9 @@ mod tests {
             failure: "ThrottlingException".into(),
             entries: vec![RecordEntry::from_entry(&entry, 0).unwrap()],
             content_type: Some("application/json".into()),
+            body_sha256: Some(crate::event::sha256_hex(body)),
+            signed: vec!["body".into()],
+            signed_at: None,
             body: Body::new(&RawBody::Bytes(body.into())),
         }
     }
@@ -236,6 +251,11 @@ mod tests {
         assert_eq!(value["record"]["entries"][0]["Detail"]["a"], "é\"");
         assert_eq!(value["record"]["body"], r#"{"a":"x"}"#);
         assert_eq!(value["record"]["deliveryId"], "d-1");
+        assert_eq!(value["record"]["signed"], serde_json::json!(["body"]));
+        assert_eq!(
+            value["record"]["bodySha256"],
+            crate::event::sha256_hex(br#"{"a":"x"}"#)
+        );
         let Message::Record(back) = Message::parse(&json).unwrap() else {
             panic!("not a record");
         };
@@ -246,6 +266,17 @@ mod tests {
         );
         assert_eq!(entries[0].detail_type, "push");
         assert_eq!(back.body, Body::Text(r#"{"a":"x"}"#.into()));
+    }
+
+    /// A record written before the signed fields existed still reads, without them.
+    #[test]
+    fn records_without_the_signed_fields_still_read() {
+        let old = r#"{"record":{"version":1,"provider":"github","eventBus":"b","receivedAt":"2026-11-22T12:00:00Z","failure":"x","entries":[],"body":"{}"}}"#;
+        let Message::Record(record) = Message::parse(old).unwrap() else {
+            panic!("not a record");
+        };
+        assert_eq!(record.body_sha256, None);
+        assert!(record.signed.is_empty());
     }
 
     #[test]

@@ -94,6 +94,52 @@ pub struct Metadata<'a> {
     /// Set when the payload could not be the Detail itself and sits under this key instead.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wrapped_in: Option<&'static str>,
+    /// Lower-case hex SHA-256 of the body exactly as received: a consumer can dedupe on it,
+    /// since unlike the id headers of most providers it is covered by the signature.
+    pub body_sha256: String,
+    /// What the verified signature covers (`body`, `timestamp`, `url`, `deliveryId`); empty
+    /// when nothing is signed (a bearer token): then every field is as sent, unproven.
+    pub signed: &'static [&'static str],
+    /// The timestamp the signature covers, exactly as the provider sent it (ISO-8601 for
+    /// Zendesk, Unix seconds for the others).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signed_at: Option<&'a str>,
+}
+
+/// What a verified request's signature covers, for the metadata (see [`Metadata::signed`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Signed<'a> {
+    pub covers: &'static [&'static str],
+    /// The signed timestamp as sent, where the provider signs one.
+    pub at: Option<&'a str>,
+}
+
+impl<'a> Signed<'a> {
+    /// Nothing signed: the request was proven by a bearer token or credentials alone.
+    pub const NOTHING: Signed<'static> = Signed {
+        covers: &[],
+        at: None,
+    };
+
+    pub const fn covering(covers: &'static [&'static str]) -> Self {
+        Self { covers, at: None }
+    }
+
+    pub fn at(mut self, at: Option<&'a str>) -> Self {
+        self.at = at;
+        self
+    }
+
+    /// Whether the raw body is covered by the signature.
+    pub fn body(&self) -> bool {
+        self.covers.contains(&"body")
+    }
+}
+
+/// Lower-case hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
 }
 
 /// The delivery as the mapper sees it: already verified.
@@ -109,6 +155,8 @@ pub struct Delivery<'a> {
     pub body: &'a RawBody<'a>,
     pub received_at: &'a str,
     pub request_id: Option<&'a str>,
+    /// What the verified signature covers.
+    pub signed: Signed<'a>,
 }
 
 impl<'a> Delivery<'a> {
@@ -262,6 +310,9 @@ pub fn metadata<'a>(delivery: &Delivery<'a>) -> Metadata<'a> {
         content_type: delivery.header(&CONTENT_TYPE),
         query,
         unsigned_query,
+        body_sha256: sha256_hex(delivery.body.as_bytes()),
+        signed: delivery.signed.covers,
+        signed_at: delivery.signed.at,
         ..Metadata::default()
     }
 }
@@ -496,6 +547,7 @@ mod tests {
                 body: &RawBody::Text("{}"),
                 received_at: "2026-11-22T12:00:00Z",
                 request_id: None,
+                signed: Signed::NOTHING,
             };
             assert_eq!(body_kind(&d), kind, "{content_type}");
         }

@@ -16,11 +16,12 @@ use time::OffsetDateTime;
 use crate::capture::{Capture, sha256};
 use crate::config::{Config, SecretSource};
 use crate::dead_letter::{Body, Record, RecordEntry, VERSION};
+use crate::dedupe::{Claim, Dedupe, Finish};
 use crate::event::{
     Entry, MapError, StoredPayload, check_sizes, pointer_entry, stored_payload_key,
 };
 use crate::forward::{Attempts, Forwarder, Unforwarded};
-use crate::request::{Inbound, Rejection, Reply, accepted, queued};
+use crate::request::{Inbound, Rejection, Reply, accepted, duplicate, queued};
 use crate::secret_store::SecretStore;
 use crate::secrets::SecretSlot;
 use crate::verify::VerifyError;
@@ -38,6 +39,7 @@ pub struct Handler {
     forwarder: Forwarder,
     capture: Capture,
     bus: String,
+    dedupe: Option<Dedupe>,
 }
 
 /// What one request did, for its log line.
@@ -62,6 +64,11 @@ pub struct Prepared<'e> {
     pub too_large: Option<MapError>,
     /// Set when the request is a handshake to answer, with nothing to put on the bus.
     pub handshake: Option<Reply>,
+    /// Lower-case hex SHA-256 of the body as received.
+    pub body_sha256: String,
+    /// What the verified signature covered, and the signed timestamp as sent.
+    pub signed: &'static [&'static str],
+    pub signed_at: Option<String>,
 }
 
 /// How a delivery that passed every check ended.
@@ -73,6 +80,9 @@ pub enum Delivered {
     Queued(Vec<String>),
     /// A handshake, answered as the provider expects; nothing went on the bus.
     Answered(Reply),
+    /// A copy of a delivery already on the bus or in the dead-letter queue: answered as a
+    /// success, and not put again.
+    Duplicate,
 }
 
 /// A forwarder for `bus` with the handler's settings: no SDK retries (the forwarder's own
@@ -169,25 +179,35 @@ impl Pipeline {
                 reason: "secret_unavailable",
             }
         })?;
-        let verified = match provider.verify(&signed, &secrets, &config.verify, now) {
+        let (verified, secrets) = match provider.verify(&signed, &secrets, &config.verify, now) {
             Err(e) if e.may_be_stale_secret() => match self.secrets.refetch().await {
                 // The secret may have been rotated since it was cached.
-                Some(fresh) => provider.verify(&signed, &fresh, &config.verify, now),
-                None => Err(e),
+                Some(fresh) => (provider.verify(&signed, &fresh, &config.verify, now), fresh),
+                None => (Err(e), secrets),
             },
-            other => other,
+            other => (other, secrets),
         };
-        summary.secret = Some(verified.map_err(|e| {
+        let slot = verified.map_err(|e| {
             if e == VerifyError::NoSecret {
                 tracing::error!(
                     "no signing secret is set: rejecting; set one with `ebhook rotate-secret`"
                 );
             }
             Rejection::Unauthorized(e)
-        })?);
+        })?;
+        summary.secret = Some(slot);
+        let secret = secrets.get(slot).map(|s| s.as_bytes()).unwrap_or_default();
+        let covered = provider.signed(&signed, secret);
 
+        let body_sha256 = crate::event::sha256_hex(inbound.body.as_bytes());
+        let (covers, signed_at) = (covered.covers, covered.at.map(str::to_owned));
         let received_at = crate::event::received_at(now);
-        let delivery = inbound.delivery(provider.as_str(), provider.signs_query(), &received_at);
+        let delivery = inbound.delivery(
+            provider.as_str(),
+            provider.signs_query(),
+            &received_at,
+            covered,
+        );
         if let Some(reply) = provider.handshake(&delivery) {
             return Ok(Prepared {
                 inbound,
@@ -195,6 +215,9 @@ impl Pipeline {
                 entries: Vec::new(),
                 too_large: None,
                 handshake: Some(reply),
+                body_sha256,
+                signed: covers,
+                signed_at,
             });
         }
         let entries = provider.map(&delivery, &config.events)?;
@@ -207,6 +230,9 @@ impl Pipeline {
             entries,
             too_large,
             handshake: None,
+            body_sha256,
+            signed: covers,
+            signed_at,
         })
     }
 }
@@ -229,11 +255,16 @@ impl Handler {
         let forwarder = forwarder(sdk, bus.clone(), config.forward_budget)
             .max_call_bytes(config.events.max_entry_bytes);
         let capture = Capture::new(&config, sdk);
+        let dedupe = config
+            .dedupe
+            .clone()
+            .map(|(table, window)| Dedupe::new(sdk, table, window));
         Ok(Self {
             pipeline: Pipeline::new(config, secrets),
             forwarder,
             capture,
             bus,
+            dedupe,
         })
     }
 
@@ -259,6 +290,7 @@ impl Handler {
                         ("dead_lettered", queued(provider.success_body(), ids))
                     }
                     Delivered::Answered(reply) => ("answered", reply.response()),
+                    Delivered::Duplicate => ("duplicate", duplicate(provider.success_body())),
                 };
                 tracing::info!(
                     outcome,
@@ -316,9 +348,48 @@ impl Handler {
         if let Some(reply) = prepared.handshake.take() {
             return Ok(Delivered::Answered(reply));
         }
+        let Some(dedupe) = &self.dedupe else {
+            return self.deliver(&mut prepared, summary).await;
+        };
+        let claimed = match self.claim(dedupe, &prepared).await {
+            None | Some(Claim::Unavailable) => return self.deliver(&mut prepared, summary).await,
+            Some(Claim::Duplicate) => return Ok(Delivered::Duplicate),
+            Some(Claim::InFlight) => {
+                return Err(Rejection::Unavailable {
+                    reason: "duplicate_in_flight",
+                });
+            }
+            Some(Claim::Claimed(claimed)) => claimed,
+        };
+        let result = self.deliver(&mut prepared, summary).await;
+        dedupe.finish(&claimed, finish_for(&result)).await;
+        result
+    }
+
+    /// Claim the delivery in the dedupe table; `None` when it has no delivery id to dedupe on.
+    async fn claim(&self, dedupe: &Dedupe, prepared: &Prepared<'_>) -> Option<Claim> {
+        let provider = self.pipeline.config.provider;
+        let id = prepared
+            .entries
+            .first()
+            .and_then(|e| delivery_id(&e.metadata))?;
+        let query = provider.signs_query().then_some(prepared.inbound.raw_query);
+        let digest = crate::dedupe::signed_digest(&prepared.body_sha256, query);
+        let key = crate::dedupe::key(provider.as_str(), &id, &digest);
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        Some(dedupe.claim(key, now).await)
+    }
+
+    /// Put the prepared entries on the bus (a pointer event for an oversized body), or keep
+    /// them in the dead-letter queue.
+    async fn deliver<'e>(
+        &self,
+        prepared: &mut Prepared<'e>,
+        summary: &mut Summary<'e>,
+    ) -> Result<Delivered, Rejection> {
         if let Some(too_large) = prepared.too_large.take() {
             let pointer = self
-                .store_oversized(&prepared)
+                .store_oversized(prepared)
                 .await
                 .map_err(|e| e.unwrap_or_else(|| Rejection::from(too_large)))?;
             summary.stored = true;
@@ -330,7 +401,7 @@ impl Handler {
         }
         match self.forwarder.put(entries, &mut summary.attempts).await {
             Ok(ids) => Ok(Delivered::Accepted(ids)),
-            Err(unforwarded) => self.dead_letter(&prepared, unforwarded).await,
+            Err(unforwarded) => self.dead_letter(prepared, unforwarded).await,
         }
     }
 
@@ -411,6 +482,9 @@ impl Handler {
             failure: error.to_string(),
             entries: record_entries,
             content_type: inbound.content_type().map(str::to_owned),
+            body_sha256: Some(prepared.body_sha256.clone()),
+            signed: prepared.signed.iter().map(|&s| s.to_owned()).collect(),
+            signed_at: prepared.signed_at.clone(),
             body: Body::new(&inbound.body),
         };
         match self.capture.dead_letter(record).await {
@@ -429,6 +503,30 @@ impl Handler {
     }
 }
 
+/// How a claimed delivery's attempt ends in the dedupe table: done once it is on the bus or in
+/// the dead-letter queue (200 or 202), released on any error so the provider's retry goes
+/// through.
+fn finish_for(result: &Result<Delivered, Rejection>) -> Finish {
+    match result {
+        Ok(Delivered::Accepted(_) | Delivered::Queued(_)) => Finish::Done,
+        // Not put, so nothing to remember (not reached: neither is ever claimed).
+        Ok(Delivered::Answered(_) | Delivered::Duplicate) | Err(_) => Finish::Release,
+    }
+}
+
+/// The `deliveryId` of an entry's metadata, if it has one.
+fn delivery_id(metadata: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Id {
+        #[serde(rename = "deliveryId")]
+        delivery_id: Option<String>,
+    }
+    serde_json::from_str::<Id>(metadata)
+        .ok()?
+        .delivery_id
+        .filter(|id| !id.is_empty())
+}
+
 /// Put `entries` with `forwarder`, as a rejection (503) if the bus cannot take them.
 pub async fn put(
     forwarder: &Forwarder,
@@ -441,4 +539,38 @@ pub async fn put(
             reason: u.error.category(),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_delivery_on_the_bus_or_in_the_dead_letter_queue_is_remembered() {
+        assert_eq!(
+            finish_for(&Ok(Delivered::Accepted(vec!["e".into()]))),
+            Finish::Done
+        );
+        assert_eq!(finish_for(&Ok(Delivered::Queued(Vec::new()))), Finish::Done);
+        for failed in [
+            Rejection::Unavailable {
+                reason: "event_bus_unavailable",
+            },
+            Rejection::Malformed("x".into()),
+        ] {
+            assert_eq!(finish_for(&Err(failed)), Finish::Release);
+        }
+        assert_eq!(finish_for(&Ok(Delivered::Duplicate)), Finish::Release);
+    }
+
+    #[test]
+    fn the_delivery_id_is_read_from_the_metadata() {
+        assert_eq!(
+            delivery_id(r#"{"provider":"github","deliveryId":"d-1"}"#).as_deref(),
+            Some("d-1")
+        );
+        assert_eq!(delivery_id(r#"{"provider":"github"}"#), None);
+        assert_eq!(delivery_id(r#"{"deliveryId":""}"#), None);
+        assert_eq!(delivery_id("not json"), None);
+    }
 }

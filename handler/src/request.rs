@@ -10,7 +10,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use http::{HeaderMap, HeaderValue, header};
 
-use crate::event::{Delivery, MAX_FORM_FIELDS, MapError, form_fields_bound};
+use crate::event::{Delivery, MAX_FORM_FIELDS, MapError, Signed, form_fields_bound};
 use crate::verify::{SignedRequest, VerifyError};
 
 /// A request after the function URL's encoding is undone.
@@ -151,6 +151,7 @@ impl<'a> Inbound<'a> {
         provider: &'static str,
         query_signed: bool,
         received_at: &'s str,
+        signed: Signed<'s>,
     ) -> Delivery<'s> {
         Delivery {
             provider,
@@ -161,6 +162,7 @@ impl<'a> Inbound<'a> {
             body: &self.body,
             received_at,
             request_id: self.request_id,
+            signed,
         }
     }
 
@@ -351,6 +353,12 @@ pub fn accepted(reply: Option<Reply>, event_ids: &[String]) -> LambdaFunctionUrl
 /// are those of any entries of the delivery that did reach the bus.
 pub fn queued(reply: Option<Reply>, event_ids: &[String]) -> LambdaFunctionUrlResponse {
     answered(reply, 202, "queued", event_ids)
+}
+
+/// The answer to a copy of a delivery already on the bus or in the dead-letter queue: the
+/// provider's success answer, so it stops sending it.
+pub fn duplicate(reply: Option<Reply>) -> LambdaFunctionUrlResponse {
+    answered(reply, 200, "duplicate", &[])
 }
 
 fn answered(

@@ -163,6 +163,15 @@ impl SecretSet {
         self.current.as_ref()
     }
 
+    /// The secret in `slot`, if there is one.
+    pub fn get(&self, slot: SecretSlot) -> Option<&Secret> {
+        match slot {
+            SecretSlot::Current => self.current.as_ref(),
+            SecretSlot::Previous => self.previous.as_ref(),
+            SecretSlot::ProviderTest => None,
+        }
+    }
+
     pub fn previous(&self) -> Option<(&Secret, Option<OffsetDateTime>)> {
         self.previous
             .as_ref()

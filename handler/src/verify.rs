@@ -29,12 +29,17 @@ pub struct SignedRequest<'a> {
     pub body: &'a [u8],
 }
 
-impl SignedRequest<'_> {
+impl<'a> SignedRequest<'a> {
     pub fn header(&self, name: &'static HeaderName) -> Result<&str, VerifyError> {
         self.headers
             .get(name)
             .and_then(|v| v.to_str().ok())
             .ok_or(VerifyError::MissingHeader(name.as_str()))
+    }
+
+    /// A header's value, if it is text, for as long as the request lives.
+    pub fn text(&self, name: &HeaderName) -> Option<&'a str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
     /// The full public URL the provider requested.

@@ -195,9 +195,9 @@ pub async fn template_body(aws: &Aws, stack: &Stack) -> Result<String, AwsError>
 mod tests {
     use super::*;
     use crate::stack::{
-        PARAM_ARCHITECTURE, PARAM_CODE_BUCKET, PARAM_CODE_KEY, PARAM_COMPLIANCE, PARAM_KMS_KEY_ARN,
-        PARAM_LOG_RETENTION_DAYS, PARAM_MEMORY_SIZE, PARAM_PROVIDER_SCHEME, PARAM_PUBLIC_BASE_URL,
-        PARAM_SIGNING_SECRET,
+        PARAM_ARCHITECTURE, PARAM_CODE_BUCKET, PARAM_CODE_KEY, PARAM_COMPLIANCE,
+        PARAM_DEDUPE_WINDOW, PARAM_KMS_KEY_ARN, PARAM_LOG_RETENTION_DAYS, PARAM_MEMORY_SIZE,
+        PARAM_PROVIDER_SCHEME, PARAM_PUBLIC_BASE_URL, PARAM_SIGNING_SECRET,
     };
 
     /// A stack made by ebhook 0.1.0: its parameters are what that rendering kept.
@@ -304,6 +304,7 @@ mod tests {
                 (PARAM_RESERVED_CONCURRENCY, "0"),
                 (PARAM_COMPLIANCE, "none"),
                 (PARAM_KMS_KEY_ARN, ""),
+                (PARAM_DEDUPE_WINDOW, "3600"),
             ],
             "hooks",
         );
@@ -311,7 +312,7 @@ mod tests {
         let parameters = stack.parameters_for_template(changed_code()).unwrap();
         assert_eq!(parameters.len(), PARAMETERS.len());
         assert!(
-            parameters[..9]
+            parameters[..10]
                 .iter()
                 .all(|(_, v)| matches!(v, ParamValue::Previous))
         );

@@ -42,6 +42,8 @@ pub const PARAM_PUBLIC_BASE_URL: &str = "PublicBaseUrl";
 pub const PARAM_COMPLIANCE: &str = "Compliance";
 /// With `control-tower`, an existing KMS key's ARN; empty (the default) creates a key.
 pub const PARAM_KMS_KEY_ARN: &str = "KmsKeyArn";
+/// Seconds to remember each delivery for dedupe (`--dedupe`); 0 (the default) turns it off.
+pub const PARAM_DEDUPE_WINDOW: &str = "DedupeWindow";
 /// The secret's JSON (`{"current": ...}`); NoEcho. Pass it on every create; on updates pass it
 /// again or use the previous value, or its default (`{"current":""}`) replaces the secret.
 pub const PARAM_SIGNING_SECRET: &str = "SigningSecret";
@@ -51,7 +53,7 @@ pub const PARAM_CODE_BUCKET: &str = "CodeS3Bucket";
 pub const PARAM_CODE_KEY: &str = "CodeS3Key";
 
 /// Every parameter of the template.
-pub const PARAMETERS: [&str; 13] = [
+pub const PARAMETERS: [&str; 14] = [
     PARAM_PROVIDER,
     PARAM_PROVIDER_SCHEME,
     PARAM_EVENT_BUS_NAME,
@@ -62,6 +64,7 @@ pub const PARAMETERS: [&str; 13] = [
     PARAM_PUBLIC_BASE_URL,
     PARAM_COMPLIANCE,
     PARAM_KMS_KEY_ARN,
+    PARAM_DEDUPE_WINDOW,
     PARAM_SIGNING_SECRET,
     PARAM_CODE_BUCKET,
     PARAM_CODE_KEY,

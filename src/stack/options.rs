@@ -6,8 +6,9 @@ use ebhook_handler::Provider;
 
 use super::{
     FUNCTION_NAME_SUFFIX, MAX_STACK_NAME_LEN, PARAM_ARCHITECTURE, PARAM_COMPLIANCE,
-    PARAM_EVENT_BUS_NAME, PARAM_KMS_KEY_ARN, PARAM_LOG_RETENTION_DAYS, PARAM_MEMORY_SIZE,
-    PARAM_PROVIDER, PARAM_PROVIDER_SCHEME, PARAM_PUBLIC_BASE_URL, PARAM_RESERVED_CONCURRENCY,
+    PARAM_DEDUPE_WINDOW, PARAM_EVENT_BUS_NAME, PARAM_KMS_KEY_ARN, PARAM_LOG_RETENTION_DAYS,
+    PARAM_MEMORY_SIZE, PARAM_PROVIDER, PARAM_PROVIDER_SCHEME, PARAM_PUBLIC_BASE_URL,
+    PARAM_RESERVED_CONCURRENCY,
 };
 use crate::cli::{Arch, Compliance, StackArgs};
 
@@ -20,6 +21,11 @@ pub const LOG_RETENTION_DAYS: [u32; 22] = [
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
     3288, 3653,
 ];
+/// How long `--dedupe` remembers a delivery unless `--dedupe-window` says: a day.
+pub const DEFAULT_DEDUPE_WINDOW_SECONDS: u64 = 86_400;
+/// The DedupeWindow parameter's range when dedupe is on: a minute (a shorter window would
+/// forget a delivery before the provider's first retry) to a year.
+pub const DEDUPE_WINDOW_RANGE: std::ops::RangeInclusive<u64> = 60..=31_536_000;
 /// EventBridge bus names are at most this long.
 const MAX_BUS_NAME_LEN: usize = 256;
 
@@ -42,6 +48,8 @@ pub struct Settings {
     pub compliance: Compliance,
     /// With [`Compliance::ControlTower`], an existing customer managed key (ARN) to use.
     pub kms_key: Option<String>,
+    /// Seconds to remember each delivery for dedupe; `None` when dedupe is off.
+    pub dedupe_window: Option<u64>,
 }
 
 impl Default for Settings {
@@ -57,6 +65,7 @@ impl Default for Settings {
             provider_scheme: None,
             compliance: Compliance::None,
             kms_key: None,
+            dedupe_window: None,
         }
     }
 }
@@ -75,6 +84,10 @@ impl From<&StackArgs> for Settings {
             provider_scheme: args.scheme.description(),
             compliance: args.compliance,
             kms_key: non_empty(&args.kms_key),
+            dedupe_window: args.dedupe.then(|| {
+                args.dedupe_window
+                    .map_or(DEFAULT_DEDUPE_WINDOW_SECONDS, |w| w.as_secs())
+            }),
         }
     }
 }
@@ -96,6 +109,11 @@ impl Settings {
                 name: name.clone(),
                 reason,
             })?;
+        }
+        if let Some(window) = self.dedupe_window
+            && !DEDUPE_WINDOW_RANGE.contains(&window)
+        {
+            return Err(OptionError::DedupeWindow(window));
         }
         if let Some(url) = &self.public_base_url {
             check_public_base_url(url).map_err(|reason| OptionError::PublicBaseUrl {
@@ -146,7 +164,7 @@ impl Settings {
             .collect()
     }
 
-    fn setting_parameters(&self) -> [(&'static str, String); 9] {
+    fn setting_parameters(&self) -> [(&'static str, String); 10] {
         [
             (
                 PARAM_PROVIDER_SCHEME,
@@ -175,6 +193,10 @@ impl Settings {
                 self.compliance.parameter_value().to_owned(),
             ),
             (PARAM_KMS_KEY_ARN, self.kms_key.clone().unwrap_or_default()),
+            (
+                PARAM_DEDUPE_WINDOW,
+                self.dedupe_window.unwrap_or(0).to_string(),
+            ),
         ]
     }
 }
@@ -197,6 +219,11 @@ pub enum OptionError {
     ReservedConcurrency,
     #[error("--event-bus {name:?} is not an event bus name ebhook can use: {reason}")]
     EventBus { name: String, reason: &'static str },
+    #[error(
+        "--dedupe-window of {0} s is out of range: remember deliveries for 1m to 365d (e.g. 24h), \
+         or leave out --dedupe"
+    )]
+    DedupeWindow(u64),
     #[error("--public-base-url {url:?} is not valid: {reason}")]
     PublicBaseUrl { url: String, reason: &'static str },
     #[error(

@@ -197,7 +197,8 @@ fn cloudformation_decides_the_conditions() {
              HasKmsKeyArn: {{Fn::Not: [{{Fn::Equals: [{{Ref: KmsKeyArn}}, '']}}]}}\n\
              CreateKmsKey: {{Fn::And: [{{Condition: ControlTower}}, {{Fn::Not: [{{Condition: HasKmsKeyArn}}]}}]}}\n\
              ShortLogRetention: {{Fn::Or: [{}, {{Fn::Or: [{}]}}]}}\n\
-             RaiseLogRetention: {{Fn::And: [{{Condition: ControlTower}}, {{Condition: ShortLogRetention}}]}}",
+             RaiseLogRetention: {{Fn::And: [{{Condition: ControlTower}}, {{Condition: ShortLogRetention}}]}}\n\
+             DedupeEnabled: {{Fn::Not: [{{Fn::Equals: [{{Ref: DedupeWindow}}, 0]}}]}}",
             retention(&[1, 3, 5, 7, 14, 30, 60, 90]),
             retention(&[120, 150, 180]),
         ))
@@ -213,12 +214,33 @@ fn cloudformation_decides_the_conditions() {
     assert_eq!(bus["Type"], Value::from("AWS::Events::EventBus"));
     assert_eq!(bus["Condition"], Value::from("CreateEventBus"));
     assert_eq!(bus["Properties"], parse("Name: {Ref: AWS::StackName}"));
-    // Only the bus and what compliance mode adds are conditional; everything else exists in
+    let table = resource(&doc, "DedupeTable");
+    assert_eq!(table["Condition"], Value::from("DedupeEnabled"));
+    let props = &table["Properties"];
+    assert_eq!(props["BillingMode"], Value::from("PAY_PER_REQUEST"));
+    assert_eq!(
+        props["TimeToLiveSpecification"],
+        parse("{AttributeName: expiresAt, Enabled: true}")
+    );
+    assert_eq!(
+        props["TimeToLiveSpecification"]["AttributeName"],
+        Value::from(ebhook_handler::dedupe::EXPIRES_AT)
+    );
+    assert_eq!(
+        props["SSESpecification"],
+        parse(
+            "{SSEEnabled: true, SSEType: {Fn::If: [ControlTower, KMS, {Ref: AWS::NoValue}]}, \
+             KMSMasterKeyId: {Fn::If: [ControlTower, {Fn::If: [HasKmsKeyArn, {Ref: KmsKeyArn}, \
+             {Fn::GetAtt: [KmsKey, Arn]}]}, {Ref: AWS::NoValue}]}}"
+        )
+    );
+    // Only the bus, the dedupe table and what compliance mode adds are conditional; everything else exists in
     // every stack.
     for (name, r) in doc["Resources"].as_mapping().expect("Resources") {
         let expected = match name.as_str().expect("a logical id") {
             "Bus" => Some("CreateEventBus"),
             "KmsKey" => Some("CreateKmsKey"),
+            "DedupeTable" => Some("DedupeEnabled"),
             "AccessLogBucket" | "AccessLogBucketPolicy" => Some("ControlTower"),
             _ => None,
         };
@@ -355,7 +377,17 @@ fn function_gets_the_secret_arn_never_the_secret() {
             env::DEAD_LETTER_QUEUE_URL,
             env::PAYLOAD_BUCKET,
             env::PAYLOAD_BUCKET_OWNER,
+            env::DEDUPE_TABLE,
+            env::DEDUPE_WINDOW,
         ])
+    );
+    assert_eq!(
+        vars[env::DEDUPE_TABLE],
+        parse("Fn::If: [DedupeEnabled, {Ref: DedupeTable}, {Ref: AWS::NoValue}]")
+    );
+    assert_eq!(
+        vars[env::DEDUPE_WINDOW],
+        parse("Fn::If: [DedupeEnabled, {Ref: DedupeWindow}, {Ref: AWS::NoValue}]")
     );
     assert_eq!(vars[env::SECRET_ARN], parse("Ref: Secret"));
     assert_eq!(vars[env::FORWARD_BUDGET], Value::from("2000"));
@@ -427,7 +459,17 @@ fn policy_statements_are_scoped_to_this_stack() {
         role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"],
         Value::from("lambda.amazonaws.com")
     );
-    let statements = statements(&doc);
+    let mut statements = statements(&doc).clone();
+    // The dedupe table's statement is there only with dedupe on: item writes, no reads.
+    let dedupe = statements.remove(5);
+    assert_eq!(
+        dedupe,
+        parse(
+            "Fn::If: [DedupeEnabled, {Sid: ClaimDeliveriesInTheDedupeTable, Effect: Allow, \
+             Action: [dynamodb:PutItem, dynamodb:UpdateItem, dynamodb:DeleteItem], \
+             Resource: {Fn::GetAtt: [DedupeTable, Arn]}}, {Ref: AWS::NoValue}]"
+        )
+    );
     // Compliance mode's statement is there only in that mode.
     assert_eq!(
         statements[4],
@@ -563,6 +605,7 @@ fn settings_become_parameters() {
             (PARAM_PUBLIC_BASE_URL, String::new()),
             (PARAM_COMPLIANCE, "none".to_owned()),
             (PARAM_KMS_KEY_ARN, String::new()),
+            (PARAM_DEDUPE_WINDOW, "0".to_owned()),
         ]
     );
     let settings = Settings {
@@ -575,10 +618,12 @@ fn settings_become_parameters() {
         provider_scheme: Some("auth=basic".to_owned()),
         compliance: Compliance::ControlTower,
         kms_key: Some("arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab".to_owned()),
+        dedupe_window: Some(7200),
     };
     let all = settings.parameters(named("twilio"));
-    assert_eq!(all.len(), 10);
+    assert_eq!(all.len(), 11);
     assert!(all.contains(&(PARAM_COMPLIANCE, "control-tower".to_owned())));
+    assert!(all.contains(&(PARAM_DEDUPE_WINDOW, "7200".to_owned())));
     assert!(all.contains(&(PARAM_RESERVED_CONCURRENCY, "7".to_owned())));
     // The overrides name only what differs from the template's defaults.
     assert_eq!(settings.overrides(Some(named("twilio"))), all);
@@ -629,6 +674,15 @@ fn invalid_options_name_the_option() {
             "--reserved-concurrency 0",
         ),
     ];
+    for window in [0, 59, 31_536_001] {
+        cases.push((
+            Settings {
+                dedupe_window: Some(window),
+                ..base.clone()
+            },
+            "--dedupe-window",
+        ));
+    }
     for url in ["hooks.example.com", "https://", "https://h.example.com/a?b"] {
         cases.push((
             Settings {
@@ -712,6 +766,11 @@ fn valid_edge_options_pass() {
             log_retention_days: 1,
             existing_bus: Some("x".repeat(256)),
             public_base_url: Some("http://localhost:8080/prefix/".to_owned()),
+            dedupe_window: Some(60),
+            ..Settings::default()
+        },
+        Settings {
+            dedupe_window: Some(31_536_000),
             ..Settings::default()
         },
     ] {
@@ -792,8 +851,18 @@ fn settings_from_options() {
             provider_scheme: None,
             compliance: Compliance::ControlTower,
             kms_key: Some("arn:aws:kms:us-east-1:123456789012:key/k-1".to_owned()),
+            dedupe_window: None,
         }
     );
+    // --dedupe remembers a day unless --dedupe-window says otherwise.
+    let dedupe = |extra: &[&str]| {
+        let mut all = vec!["--provider", "github", "--dedupe"];
+        all.extend_from_slice(extra);
+        Settings::from(&args(&all)).dedupe_window
+    };
+    assert_eq!(dedupe(&[]), Some(86_400));
+    assert_eq!(dedupe(&["--dedupe-window", "2h"]), Some(7200));
+    assert_eq!(dedupe(&["--dedupe-window", "3d"]), Some(259_200));
 }
 
 #[test]

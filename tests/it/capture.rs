@@ -65,10 +65,13 @@ fn push(size: usize, delivery: &str) -> HttpRequest {
 
 /// The size EventBridge counts for the entry of a [`push`] of `body_len` bytes through the
 /// fixture, worked out by hand: Source + DetailType + Detail, where the Detail is the body with
-/// `,"ebhook":<metadata>` before its closing brace. The receipt time always has 24 characters.
+/// `,"ebhook":<metadata>` before its closing brace. The receipt time always has 24 characters,
+/// and the body's SHA-256 64.
 fn push_entry_size(body_len: usize, delivery: &str) -> usize {
     let metadata = format!(
-        r#"{{"provider":"github","event":"push","deliveryId":"{delivery}","receivedAt":"2026-11-22T12:00:00.000Z","requestId":"{REQUEST_ID}","method":"POST","contentType":"application/json"}}"#
+        r#"{{"provider":"github","event":"push","deliveryId":"{delivery}","receivedAt":"2026-11-22T12:00:00.000Z","requestId":"{REQUEST_ID}","method":"POST","contentType":"application/json","bodySha256":"{digest}","signed":["body"]}}"#,
+        // Only its length counts here: 64 hex digits.
+        digest = "0".repeat(64)
     );
     "ebhook.github".len() + "push".len() + body_len + r#","ebhook":"#.len() + metadata.len()
 }

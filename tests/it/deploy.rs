@@ -935,3 +935,95 @@ async fn compliance_control_tower_with_a_given_key() {
     )
     .await;
 }
+
+/// `init --dedupe`: the table, its settings on the function, and a role that may only write
+/// items of that table.
+#[tokio::test]
+async fn init_with_dedupe_adds_the_table_and_only_item_writes_on_it() {
+    let moto = Moto::start();
+    let stack = "it-dedupe";
+    let args = [
+        "init",
+        "--bootstrap",
+        prebuilt(),
+        "--provider",
+        "github",
+        "--stack-name",
+        stack,
+        "--dedupe",
+        "--dedupe-window",
+        "2h",
+        "--yes",
+        "--output",
+        "json",
+    ];
+    let out = ebhook(&moto, &args, &[], None);
+    out.assert_ok();
+    let d = deployed(&out.json());
+    let conf = moto.sdk_config().await;
+    let f = aws_sdk_lambda::Client::new(&conf)
+        .get_function_configuration()
+        .function_name(&d.function)
+        .send()
+        .await
+        .unwrap();
+    let vars = f.environment().and_then(|e| e.variables()).unwrap();
+    let table = vars["EBHOOK_DEDUPE_TABLE"].clone();
+    assert!(!table.is_empty(), "{vars:?}");
+    assert_eq!(vars["EBHOOK_DEDUPE_WINDOW_SECONDS"], "7200");
+    let described = aws_sdk_dynamodb::Client::new(&conf)
+        .describe_table()
+        .table_name(&table)
+        .send()
+        .await
+        .unwrap();
+    let t = described.table().unwrap();
+    let key: Vec<_> = t
+        .key_schema()
+        .iter()
+        .map(|k| k.attribute_name().to_owned())
+        .collect();
+    assert_eq!(key, ["pk"]);
+    let table_arn = t.table_arn().unwrap().to_owned();
+
+    let iam = aws_sdk_iam::Client::new(&conf);
+    let role = f.role().unwrap().rsplit('/').next().unwrap().to_owned();
+    let names = iam
+        .list_role_policies()
+        .role_name(&role)
+        .send()
+        .await
+        .unwrap();
+    let doc = iam
+        .get_role_policy()
+        .role_name(&role)
+        .policy_name(&names.policy_names()[0])
+        .send()
+        .await
+        .unwrap();
+    let doc: Value = serde_json::from_str(&urlencoding_decode(doc.policy_document())).unwrap();
+    let on_table: Vec<&Value> = doc["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["Resource"] == table_arn.as_str())
+        .collect();
+    assert_eq!(on_table.len(), 1, "{doc}");
+    assert_eq!(
+        on_table[0]["Action"],
+        serde_json::json!([
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem"
+        ])
+    );
+    assert!(!doc.to_string().contains("dynamodb:GetItem"), "{doc}");
+
+    ebhook(
+        &moto,
+        &["teardown", "--stack-name", stack, "--yes"],
+        &[],
+        None,
+    )
+    .assert_ok();
+}

@@ -208,6 +208,9 @@ fn variants() -> Vec<Variant> {
                 parameters.extend(given.iter().copied());
                 parameters.extend(bus.map(|b| ("EventBusName", b)));
                 parameters.extend(reserved.map(|r| ("ReservedConcurrency", r)));
+                // The dedupe table comes with the reserved variants: one more condition
+                // without doubling the runs.
+                parameters.extend(reserved.map(|_| ("DedupeWindow", "86400")));
                 all.push(Variant {
                     template: "ebhook.yaml",
                     name: format!(
@@ -218,7 +221,7 @@ fn variants() -> Vec<Variant> {
                             "new-bus"
                         },
                         if reserved.is_some() {
-                            "reserved"
+                            "reserved-dedupe"
                         } else {
                             "unreserved"
                         },

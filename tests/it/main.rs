@@ -8,6 +8,7 @@
 mod support;
 
 mod capture;
+mod dedupe;
 mod dependencies;
 mod deploy;
 mod deployed_code;

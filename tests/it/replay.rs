@@ -239,6 +239,7 @@ async fn dead_letters_wait_until_replayed_and_nothing_is_lost_on_the_way() {
 fn record_json(bus: &str, delivery: &str) -> String {
     use ebhook_handler::dead_letter::{Body, Record, RecordEntry};
     use ebhook_handler::event::Entry;
+    use sha2::Digest;
     let entry = Entry {
         source: "ebhook.github".into(),
         detail_type: "ping".into(),
@@ -254,6 +255,9 @@ fn record_json(bus: &str, delivery: &str) -> String {
         failure: "ThrottlingException".into(),
         entries: vec![RecordEntry::from_entry(&entry, 0).unwrap()],
         content_type: Some("application/json".into()),
+        body_sha256: Some(hex::encode(sha2::Sha256::digest(br#"{"zen":"hi"}"#))),
+        signed: vec!["body".into()],
+        signed_at: None,
         body: Body::Text(r#"{"zen":"hi"}"#.into()),
     }
     .to_json()

@@ -245,9 +245,15 @@ fn combinations() -> &'static [Combination] {
         let key = "arn:aws:kms:us-east-1:123456789012:key/0b2c1e4a-7a63-4a5e-9f0e-1234567890ab";
         for (name, args, count) in [
             (
-                "github-control-tower",
-                &["--provider", "github", "--compliance", "control-tower"][..],
-                2,
+                "github-control-tower-dedupe",
+                &[
+                    "--provider",
+                    "github",
+                    "--compliance",
+                    "control-tower",
+                    "--dedupe",
+                ][..],
+                3,
             ),
             (
                 "zendesk-control-tower-own-key",
@@ -277,7 +283,20 @@ fn combinations() -> &'static [Combination] {
                 parameters: with_code(shown),
             });
         }
-        assert_eq!(all.len(), 3 * 2 * 2 * 2 + 1 + 2);
+        // The dedupe table and its role statement exist only with --dedupe.
+        let shown = overrides(&["--provider", "github", "--dedupe", "--dedupe-window", "2h"]);
+        assert_eq!(
+            shown,
+            [
+                ("Provider".to_owned(), "github".to_owned()),
+                ("DedupeWindow".to_owned(), "7200".to_owned())
+            ]
+        );
+        all.push(Combination {
+            name: "github-dedupe".to_owned(),
+            parameters: with_code(shown),
+        });
+        assert_eq!(all.len(), 3 * 2 * 2 * 2 + 1 + 2 + 1);
         all
     })
 }

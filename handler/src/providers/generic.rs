@@ -566,6 +566,20 @@ impl Scheme for Generic {
         }
     }
 
+    /// What the description says is signed; a token or basic auth signs nothing.
+    fn signed<'r>(&self, request: &SignedRequest<'r>, _secret: &[u8]) -> crate::event::Signed<'r> {
+        use crate::event::Signed as Covered;
+        let Auth::Hmac(hmac) = &self.auth else {
+            return Covered::NOTHING;
+        };
+        let at = hmac.timestamp_header.as_ref().and_then(|h| request.text(h));
+        match hmac.signed {
+            Signed::Body => Covered::covering(&["body"]),
+            Signed::TimestampBody => Covered::covering(&["timestamp", "body"]).at(at),
+            Signed::IdTimestampBody => Covered::covering(&["idHeader", "timestamp", "body"]).at(at),
+        }
+    }
+
     fn delivery_id_header(&self) -> Option<&'static HeaderName> {
         None
     }
@@ -984,6 +998,7 @@ mod tests {
             body: &body,
             received_at: "2026-11-22T12:00:00.000Z",
             request_id: None,
+            signed: crate::event::Signed::NOTHING,
         };
         let e = g.map(&d, &settings()).unwrap();
         assert_eq!(e[0].detail_type, "order.paid");

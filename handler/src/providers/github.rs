@@ -10,6 +10,7 @@ use super::{
     HmacSha256, Sample, Scheme, SecretOrigin, SignedRequest, VerifyError, VerifyOptions,
     first_match, mac_bytes,
 };
+use crate::event::Signed;
 use crate::event::{
     self, BodyKind, Delivery, Entry, EventSettings, FALLBACK_DETAIL_TYPE, JsonPayload, MapError,
     malformed,
@@ -71,6 +72,11 @@ impl Scheme for Github {
         now: OffsetDateTime,
     ) -> Result<SecretSlot, VerifyError> {
         verify(request, secrets, now)
+    }
+
+    /// GitHub signs the body alone: not `X-GitHub-Event` nor `X-GitHub-Delivery`.
+    fn signed<'r>(&self, _request: &SignedRequest<'r>, _secret: &[u8]) -> Signed<'r> {
+        Signed::covering(&["body"])
     }
 
     fn delivery_id_header(&self) -> Option<&'static HeaderName> {
@@ -328,7 +334,9 @@ mod tests {
                     "receivedAt": "2026-11-22T12:00:00Z",
                     "requestId": "req-1",
                     "method": "POST",
-                    "contentType": "application/json"
+                    "contentType": "application/json",
+                    "bodySha256": crate::event::sha256_hex(body),
+                    "signed": ["body"]
                 }
             })
         );

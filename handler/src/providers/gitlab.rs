@@ -33,6 +33,7 @@ use time::{Duration, OffsetDateTime};
 use super::standard_webhooks::{self, SECRET_PREFIX, verify_parts};
 use super::{Sample, Scheme, SecretOrigin, VerifyOptions};
 use super::{SignedRequest, VerifyError, first_equal};
+use crate::event::Signed;
 use crate::event::{self, Delivery, Entry, EventSettings, MapError};
 use crate::secrets::{Secret, SecretSet, SecretSlot};
 use std::borrow::Cow;
@@ -163,6 +164,15 @@ impl Scheme for Gitlab {
         now: OffsetDateTime,
     ) -> Result<SecretSlot, VerifyError> {
         verify(request, secrets, options.tolerance, now)
+    }
+
+    /// A signing token signs as Standard Webhooks does; a secret token signs nothing.
+    fn signed<'r>(&self, request: &SignedRequest<'r>, secret: &[u8]) -> Signed<'r> {
+        if is_signing_token(secret) {
+            Signed::covering(&["idHeader", "timestamp", "body"]).at(request.text(&TIMESTAMP))
+        } else {
+            Signed::NOTHING
+        }
     }
 
     fn delivery_id_header(&self) -> Option<&'static HeaderName> {

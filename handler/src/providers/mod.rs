@@ -23,7 +23,7 @@ use std::str::FromStr;
 use http::HeaderName;
 use time::OffsetDateTime;
 
-use crate::event::{Delivery, Entry, EventSettings, MapError, check_sizes};
+use crate::event::{Delivery, Entry, EventSettings, MapError, Signed, check_sizes};
 use crate::request::{Inbound, Rejection, Reply};
 use crate::secrets::{SecretSet, SecretSlot};
 pub(crate) use crate::verify::{
@@ -73,6 +73,11 @@ pub trait Scheme: Sync {
         options: &VerifyOptions,
         now: OffsetDateTime,
     ) -> Result<SecretSlot, VerifyError>;
+
+    /// What the signature of a request this provider verified covers, and the timestamp it
+    /// signed, for the metadata (`signed`, `signedAt`). `secret` is the one that verified it
+    /// (GitLab's checks differ by the kind of secret). Runs only after verification.
+    fn signed<'r>(&self, request: &SignedRequest<'r>, secret: &[u8]) -> Signed<'r>;
 
     /// Whether the signature covers the URL's query string; if not, the query parameters are
     /// put in the event marked as unsigned.
@@ -327,6 +332,16 @@ pub(crate) mod testing {
                 v.parse().unwrap(),
             );
         }
+        let request = SignedRequest {
+            method,
+            base_url: "https://u.example",
+            raw_path: "/",
+            raw_query: query,
+            headers: &map,
+            body,
+        };
+        // As if verified with a secret that is not a GitLab signing token.
+        let signed = provider.signed(&request, b"");
         let body = RawBody::Bytes(body.into());
         let d = Delivery {
             provider: provider.as_str(),
@@ -337,6 +352,7 @@ pub(crate) mod testing {
             body: &body,
             received_at: "2026-11-22T12:00:00Z",
             request_id: Some("req-1"),
+            signed,
         };
         provider.map_delivery(&d, settings)
     }
@@ -378,6 +394,86 @@ mod tests {
         }
         let e = "mailchimp".parse::<Provider>().unwrap_err();
         assert!(e.to_string().contains(&Provider::names()), "{e}");
+    }
+
+    /// The metadata says what the signature covers: `bodySha256` of the body as received,
+    /// `signedAt` where a timestamp is signed, and `signed` empty for a bearer token. The
+    /// headers GitHub does not sign change the event's name and id but not `bodySha256`.
+    #[test]
+    fn metadata_says_what_is_signed() {
+        use testing::{JSON, detail, map, settings};
+        let body = br#"{"id":"evt_1","type":"invoice.paid"}"#;
+        let meta = |provider: &str, headers: &[(&str, &str)]| {
+            let e = map(provider, "POST", headers, "", body, &settings()).unwrap();
+            detail(&e[0])["ebhook"].clone()
+        };
+        let digest = crate::event::sha256_hex(body);
+        let zendesk = meta(
+            "zendesk",
+            &[
+                JSON,
+                (
+                    "x-zendesk-webhook-signature-timestamp",
+                    "2026-11-22T12:00:00Z",
+                ),
+            ],
+        );
+        assert_eq!(zendesk["bodySha256"], digest.as_str());
+        assert_eq!(zendesk["signedAt"], "2026-11-22T12:00:00Z");
+        assert_eq!(zendesk["signed"], serde_json::json!(["timestamp", "body"]));
+        let stripe = meta(
+            "stripe",
+            &[JSON, ("stripe-signature", "t=1764000000,v1=ab")],
+        );
+        assert_eq!(stripe["signedAt"], "1764000000");
+        let slack = meta(
+            "slack",
+            &[JSON, ("x-slack-request-timestamp", "1764000001")],
+        );
+        assert_eq!(slack["signedAt"], "1764000001");
+
+        let push = meta(
+            "github",
+            &[
+                JSON,
+                ("x-github-event", "push"),
+                ("x-github-delivery", "d-1"),
+            ],
+        );
+        let replayed = meta(
+            "github",
+            &[
+                JSON,
+                ("x-github-event", "release"),
+                ("x-github-delivery", "d-2"),
+            ],
+        );
+        assert_ne!(push["event"], replayed["event"]);
+        assert_ne!(push["deliveryId"], replayed["deliveryId"]);
+        assert_eq!(push["bodySha256"], replayed["bodySha256"]);
+        assert_eq!(push["bodySha256"], digest.as_str());
+        assert_eq!(push["signed"], serde_json::json!(["body"]));
+        assert!(push.get("signedAt").is_none(), "{push}");
+
+        // GitLab's secret token signs nothing; its signing token signs as Standard Webhooks.
+        let token = meta("gitlab", &[JSON, ("x-gitlab-token", "t")]);
+        assert_eq!(token["signed"], serde_json::json!([]));
+        assert_eq!(token["bodySha256"], digest.as_str());
+        let mut headers = http::HeaderMap::new();
+        headers.insert("webhook-timestamp", "1764000002".parse().unwrap());
+        let request = SignedRequest {
+            method: "POST",
+            base_url: "https://u.example",
+            raw_path: "/",
+            raw_query: "",
+            headers: &headers,
+            body,
+        };
+        let gitlab = testing::named("gitlab");
+        let signing = gitlab.signed(&request, b"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+        assert_eq!(signing.covers, ["idHeader", "timestamp", "body"]);
+        assert_eq!(signing.at, Some("1764000002"));
+        assert_eq!(gitlab.signed(&request, b"plain"), Signed::NOTHING);
     }
 
     /// Every provider's sample is signed as the provider signs: it verifies with its secret,

@@ -14,6 +14,7 @@ use time::OffsetDateTime;
 
 use super::{HmacSha256, SignedRequest, VerifyError, decode_base64_mac, first_match, mac_bytes};
 use super::{Sample, Scheme, SecretOrigin, VerifyOptions};
+use crate::event::Signed;
 use crate::event::{self, Delivery, Entry, EventSettings, MapError};
 use crate::secrets::{SecretSet, SecretSlot};
 use std::borrow::Cow;
@@ -81,6 +82,11 @@ impl Scheme for Shopify {
         now: OffsetDateTime,
     ) -> Result<SecretSlot, VerifyError> {
         verify(request, secrets, now)
+    }
+
+    /// Shopify signs the body alone, not its headers (topic, ids, `X-Shopify-Triggered-At`).
+    fn signed<'r>(&self, _request: &SignedRequest<'r>, _secret: &[u8]) -> Signed<'r> {
+        Signed::covering(&["body"])
     }
 
     fn delivery_id_header(&self) -> Option<&'static HeaderName> {

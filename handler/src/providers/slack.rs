@@ -16,6 +16,7 @@ use super::{
     HmacSha256, SignedRequest, VerifyError, first_match, mac_bytes, parse_unix_seconds, within,
 };
 use super::{Sample, Scheme, SecretOrigin, VerifyOptions};
+use crate::event::Signed;
 use crate::event::{self, BodyKind, Delivery, Entry, EventSettings, JsonPayload, MapError};
 use crate::request::Reply;
 use crate::secrets::{SecretSet, SecretSlot};
@@ -140,6 +141,11 @@ impl Scheme for Slack {
         now: OffsetDateTime,
     ) -> Result<SecretSlot, VerifyError> {
         verify(request, secrets, options.tolerance, now)
+    }
+
+    /// Slack signs its timestamp header and the body.
+    fn signed<'r>(&self, request: &SignedRequest<'r>, _secret: &[u8]) -> Signed<'r> {
+        Signed::covering(&["timestamp", "body"]).at(request.text(&TIMESTAMP))
     }
 
     fn delivery_id_header(&self) -> Option<&'static HeaderName> {

@@ -23,6 +23,7 @@ use super::{
     parse_unix_seconds, within,
 };
 use super::{Sample, Scheme, SecretOrigin, VerifyOptions};
+use crate::event::Signed;
 use crate::event::{self, Delivery, Entry, EventSettings, MapError};
 use crate::secrets::{Secret, SecretSet, SecretSlot};
 use std::borrow::Cow;
@@ -191,6 +192,11 @@ impl Scheme for StandardWebhooks {
         now: OffsetDateTime,
     ) -> Result<SecretSlot, VerifyError> {
         verify(request, secrets, options.tolerance, now)
+    }
+
+    /// The spec signs `webhook-id` (the delivery id, `idHeader`), `webhook-timestamp` and the body.
+    fn signed<'r>(&self, request: &SignedRequest<'r>, _secret: &[u8]) -> Signed<'r> {
+        Signed::covering(&["idHeader", "timestamp", "body"]).at(request.text(&TIMESTAMP))
     }
 
     fn delivery_id_header(&self) -> Option<&'static HeaderName> {

@@ -16,6 +16,7 @@ use super::{
     parse_unix_seconds, within,
 };
 use super::{Sample, Scheme, SecretOrigin, VerifyOptions};
+use crate::event::Signed;
 use crate::event::{self, Delivery, Entry, EventSettings, MapError};
 use crate::secrets::{SecretSet, SecretSlot};
 use std::borrow::Cow;
@@ -128,6 +129,14 @@ impl Scheme for Stripe {
         now: OffsetDateTime,
     ) -> Result<SecretSlot, VerifyError> {
         verify(request, secrets, options.tolerance, now)
+    }
+
+    /// Stripe signs the header's `t=` and the body (which holds the event id).
+    fn signed<'r>(&self, request: &SignedRequest<'r>, _secret: &[u8]) -> Signed<'r> {
+        let at = request
+            .text(&SIGNATURE)
+            .and_then(|h| h.split(',').find_map(|part| part.trim().strip_prefix("t=")));
+        Signed::covering(&["timestamp", "body"]).at(at)
     }
 
     fn delivery_id_header(&self) -> Option<&'static HeaderName> {

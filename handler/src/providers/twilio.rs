@@ -28,6 +28,7 @@ use super::{
     HmacSha1, HmacSha256, Sample, Scheme, SecretOrigin, SignedRequest, VerifyError, VerifyOptions,
     decode_base64_mac, first_match, mac_bytes,
 };
+use crate::event::Signed;
 use crate::event::{
     self, BodyKind, Delivery, Entry, EventSettings, FALLBACK_DETAIL_TYPE, JsonPayload, MapError,
     Metadata, first_byte, malformed,
@@ -330,6 +331,16 @@ impl Scheme for Twilio {
     /// The whole URL is signed, query string included.
     fn signs_query(&self) -> bool {
         true
+    }
+
+    /// Twilio signs the URL (query included) and the form parameters or, for a JSON body, its
+    /// hash in the URL; no timestamp, and not `I-Twilio-Idempotency-Token`.
+    fn signed<'r>(&self, request: &SignedRequest<'r>, _secret: &[u8]) -> Signed<'r> {
+        if request.body.is_empty() {
+            Signed::covering(&["url"])
+        } else {
+            Signed::covering(&["url", "body"])
+        }
     }
 
     fn delivery_id_header(&self) -> Option<&'static HeaderName> {

@@ -16,6 +16,7 @@ use super::{
     HmacSha256, Sample, Scheme, SecretOrigin, SignedRequest, VerifyError, VerifyOptions,
     first_match, mac_bytes,
 };
+use crate::event::Signed;
 use crate::event::{
     self, BodyKind, Delivery, Entry, EventSettings, FALLBACK_DETAIL_TYPE, JsonPayload, MapError,
 };
@@ -100,6 +101,11 @@ impl Scheme for Zendesk {
         now: OffsetDateTime,
     ) -> Result<SecretSlot, VerifyError> {
         verify(request, secrets, options, now)
+    }
+
+    /// Zendesk signs its timestamp header and the body.
+    fn signed<'r>(&self, request: &SignedRequest<'r>, _secret: &[u8]) -> Signed<'r> {
+        Signed::covering(&["timestamp", "body"]).at(request.text(&TIMESTAMP))
     }
 
     fn delivery_id_header(&self) -> Option<&'static HeaderName> {
