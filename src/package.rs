@@ -216,8 +216,9 @@ fn target(arch: Arch, zigbuild: bool) -> String {
 }
 
 /// Choose the build: cargo-zigbuild (glibc pinned) when installed, else plain cargo. arm64 needs
-/// both the Rust target and zigbuild's cross linker.
-pub async fn plan(handler_dir: &Path, arch: Arch) -> Result<BuildPlan, PackageError> {
+/// both the Rust target and zigbuild's cross linker. Without `dedupe` the handler is built
+/// without its DynamoDB client, which keeps the zip under 3 MB (BENCHMARKS.md).
+pub async fn plan(handler_dir: &Path, arch: Arch, dedupe: bool) -> Result<BuildPlan, PackageError> {
     let zigbuild = succeeds("cargo", &["zigbuild", "--version"]).await;
     if arch == Arch::Arm64 {
         if !target_installed("aarch64-unknown-linux-gnu").await {
@@ -243,6 +244,9 @@ pub async fn plan(handler_dir: &Path, arch: Arch) -> Result<BuildPlan, PackageEr
         target(arch, zigbuild),
         "--message-format=json-render-diagnostics".into(),
     ];
+    if !dedupe {
+        args.push("--no-default-features".into());
+    }
     if !handler_dir.join("Cargo.lock").exists() && !handler_dir.join("../Cargo.lock").exists() {
         args.retain(|a| a != "--locked");
     }
@@ -325,6 +329,15 @@ pub fn read_binary(path: &Path) -> Result<Vec<u8>, PackageError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_dynamodb_client_is_built_only_for_stacks_with_dedupe() {
+        let dir = std::env::temp_dir();
+        let without = plan(&dir, Arch::X86_64, false).await.unwrap();
+        assert!(without.args.iter().any(|a| a == "--no-default-features"));
+        let with = plan(&dir, Arch::X86_64, true).await.unwrap();
+        assert!(!with.args.iter().any(|a| a == "--no-default-features"));
+    }
 
     #[test]
     fn glibc_versions_parse_and_order() {

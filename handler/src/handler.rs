@@ -16,6 +16,7 @@ use time::OffsetDateTime;
 use crate::capture::{Capture, sha256};
 use crate::config::{Config, SecretSource};
 use crate::dead_letter::{Body, Record, RecordEntry, VERSION};
+#[cfg(feature = "dedupe")]
 use crate::dedupe::{Claim, Dedupe, Finish};
 use crate::event::{
     Entry, MapError, StoredPayload, check_sizes, pointer_entry, stored_payload_key,
@@ -39,6 +40,7 @@ pub struct Handler {
     forwarder: Forwarder,
     capture: Capture,
     bus: String,
+    #[cfg(feature = "dedupe")]
     dedupe: Option<Dedupe>,
 }
 
@@ -255,15 +257,23 @@ impl Handler {
         let forwarder = forwarder(sdk, bus.clone(), config.forward_budget)
             .max_call_bytes(config.events.max_entry_bytes);
         let capture = Capture::new(&config, sdk);
+        #[cfg(feature = "dedupe")]
         let dedupe = config
             .dedupe
             .clone()
             .map(|(table, window)| Dedupe::new(sdk, table, window));
+        #[cfg(not(feature = "dedupe"))]
+        if config.dedupe.is_some() {
+            tracing::error!(
+                "EBHOOK_DEDUPE_TABLE is set but this handler was built without dedupe: deliveries go on the bus without it; run `ebhook update-function` to deploy a build with it"
+            );
+        }
         Ok(Self {
             pipeline: Pipeline::new(config, secrets),
             forwarder,
             capture,
             bus,
+            #[cfg(feature = "dedupe")]
             dedupe,
         })
     }
@@ -348,11 +358,23 @@ impl Handler {
         if let Some(reply) = prepared.handshake.take() {
             return Ok(Delivered::Answered(reply));
         }
-        let Some(dedupe) = &self.dedupe else {
-            return self.deliver(&mut prepared, summary).await;
-        };
-        let claimed = match self.claim(dedupe, &prepared).await {
-            None | Some(Claim::Unavailable) => return self.deliver(&mut prepared, summary).await,
+        #[cfg(feature = "dedupe")]
+        if let Some(dedupe) = &self.dedupe {
+            return self.deliver_once(dedupe, &mut prepared, summary).await;
+        }
+        self.deliver(&mut prepared, summary).await
+    }
+
+    /// Deliver unless the dedupe table knows this delivery is already on the bus.
+    #[cfg(feature = "dedupe")]
+    async fn deliver_once<'e>(
+        &self,
+        dedupe: &Dedupe,
+        prepared: &mut Prepared<'e>,
+        summary: &mut Summary<'e>,
+    ) -> Result<Delivered, Rejection> {
+        let claimed = match self.claim(dedupe, prepared).await {
+            None | Some(Claim::Unavailable) => return self.deliver(prepared, summary).await,
             Some(Claim::Duplicate) => return Ok(Delivered::Duplicate),
             Some(Claim::InFlight) => {
                 return Err(Rejection::Unavailable {
@@ -361,12 +383,13 @@ impl Handler {
             }
             Some(Claim::Claimed(claimed)) => claimed,
         };
-        let result = self.deliver(&mut prepared, summary).await;
+        let result = self.deliver(prepared, summary).await;
         dedupe.finish(&claimed, finish_for(&result)).await;
         result
     }
 
     /// Claim the delivery in the dedupe table; `None` when it has no delivery id to dedupe on.
+    #[cfg(feature = "dedupe")]
     async fn claim(&self, dedupe: &Dedupe, prepared: &Prepared<'_>) -> Option<Claim> {
         let provider = self.pipeline.config.provider;
         let id = prepared
@@ -506,6 +529,7 @@ impl Handler {
 /// How a claimed delivery's attempt ends in the dedupe table: done once it is on the bus or in
 /// the dead-letter queue (200 or 202), released on any error so the provider's retry goes
 /// through.
+#[cfg(feature = "dedupe")]
 fn finish_for(result: &Result<Delivered, Rejection>) -> Finish {
     match result {
         Ok(Delivered::Accepted(_) | Delivered::Queued(_)) => Finish::Done,
@@ -515,6 +539,7 @@ fn finish_for(result: &Result<Delivered, Rejection>) -> Finish {
 }
 
 /// The `deliveryId` of an entry's metadata, if it has one.
+#[cfg(feature = "dedupe")]
 fn delivery_id(metadata: &str) -> Option<String> {
     #[derive(serde::Deserialize)]
     struct Id {
@@ -541,7 +566,7 @@ pub async fn put(
     })
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "dedupe"))]
 mod tests {
     use super::*;
 

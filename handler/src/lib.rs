@@ -6,6 +6,7 @@
 pub mod capture;
 pub mod config;
 pub mod dead_letter;
+#[cfg(feature = "dedupe")]
 pub mod dedupe;
 pub mod event;
 pub mod forward;

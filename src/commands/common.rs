@@ -132,12 +132,13 @@ pub async fn package_and_upload(
     ui: &Ui,
     handler: &HandlerArgs,
     arch: Arch,
+    dedupe: bool,
 ) -> Result<(String, Artifact), Error> {
     let binary_path = match &handler.bootstrap {
         Some(path) => path.clone(),
         None => {
             let dir = handler.dir()?;
-            let plan = package::plan(&dir, arch).await?;
+            let plan = package::plan(&dir, arch, dedupe).await?;
             ui.step(format!("Building the handler ({})", plan.describe()));
             let spinner = ui.spinner(
                 "cargo is building bootstrap (the first release build takes a few minutes)",

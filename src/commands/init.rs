@@ -229,8 +229,14 @@ pub async fn run(args: InitArgs) -> Result<(), Error> {
         }
     };
 
-    let (bucket, artifact) =
-        package_and_upload(&aws, &ui, &args.handler, choices.settings.arch).await?;
+    let (bucket, artifact) = package_and_upload(
+        &aws,
+        &ui,
+        &args.handler,
+        choices.settings.arch,
+        choices.settings.dedupe_window.is_some(),
+    )
+    .await?;
     let change = StackChange {
         stack_name: &choices.stack_name,
         template: Some(stack::TEMPLATE),

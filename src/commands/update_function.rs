@@ -50,7 +50,12 @@ pub async fn run(args: UpdateFunctionArgs) -> Result<(), Error> {
         Some("arm64") => Arch::Arm64,
         _ => Arch::X86_64,
     };
-    let (bucket, artifact) = package_and_upload(&aws, &ui, &args.handler, arch).await?;
+    // The stack keeps its dedupe: its handler needs the build with the DynamoDB client.
+    let dedupe = stack
+        .parameters
+        .get(stack::PARAM_DEDUPE_WINDOW)
+        .is_some_and(|window| window != "0");
+    let (bucket, artifact) = package_and_upload(&aws, &ui, &args.handler, arch, dedupe).await?;
     let key = artifact.key();
     let same_code = stack.parameters.get(stack::PARAM_CODE_KEY) == Some(&key);
     // A stack made by an earlier ebhook runs an older template: deploying this build brings it
