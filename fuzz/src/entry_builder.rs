@@ -96,6 +96,9 @@ pub struct Case {
     /// that arrived as text, runs in `function_url_event` through the real `Inbound`).
     pub body: RawBody<'static>,
     pub request_id: Option<String>,
+    /// The body's digest as the handler computes it once per delivery (the model below
+    /// computes its own).
+    pub body_sha256: String,
     pub settings: EventSettings,
 }
 
@@ -128,6 +131,7 @@ impl Case {
             query: input.query.clone().unwrap_or_default(),
             body: RawBody::Bytes(input.body.0.clone().into()),
             request_id: input.request_id.clone(),
+            body_sha256: ebhook_handler::event::sha256_hex(&input.body.0),
             settings: EventSettings {
                 source: input
                     .source
@@ -161,6 +165,7 @@ impl Case {
             body: &self.body,
             received_at: RECEIVED_AT,
             request_id: self.request_id.as_deref(),
+            body_sha256: &self.body_sha256,
             // None of the modelled providers' answers depends on the secret.
             signed: self.provider.signed(&request, b""),
         }

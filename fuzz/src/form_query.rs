@@ -120,6 +120,7 @@ fn mapped(
         body: &RawBody::Bytes(body.into()),
         received_at: "2026-11-22T12:00:00Z",
         request_id: None,
+        body_sha256: "",
         signed: ebhook_handler::event::Signed::NOTHING,
     };
     let mut entries = provider

@@ -218,10 +218,12 @@ fn check_inbound(
     }
     assert_eq!(signed.url(), url);
     let covered = provider.signed(&signed, b"");
+    let body_sha256 = ebhook_handler::event::sha256_hex(inbound.body.as_bytes());
     let delivery = inbound.delivery(
         provider.as_str(),
         provider.signs_query(),
         "2026-11-22T12:00:00Z",
+        &body_sha256,
         covered,
     );
     assert_eq!(delivery.signed, covered);

@@ -230,10 +230,12 @@ fn handle(
     let secret = secrets.get(slot).map(|s| s.as_bytes()).unwrap_or_default();
     let covered = provider.signed(&signed, secret);
     let received_at = "2026-11-22T12:00:00Z";
+    let body_sha256 = ebhook_handler::event::sha256_hex(inbound.body.as_bytes());
     let delivery = inbound.delivery(
         provider.as_str(),
         provider.signs_query(),
         received_at,
+        &body_sha256,
         covered,
     );
     let entries = provider.map_delivery(&delivery, settings).unwrap();

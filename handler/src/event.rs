@@ -96,7 +96,7 @@ pub struct Metadata<'a> {
     pub wrapped_in: Option<&'static str>,
     /// Lower-case hex SHA-256 of the body exactly as received: a consumer can dedupe on it,
     /// since unlike the id headers of most providers it is covered by the signature.
-    pub body_sha256: String,
+    pub body_sha256: &'a str,
     /// What the verified signature covers (`body`, `timestamp`, `url`, `deliveryId`); empty
     /// when nothing is signed (a bearer token): then every field is as sent, unproven.
     pub signed: &'static [&'static str],
@@ -155,6 +155,9 @@ pub struct Delivery<'a> {
     pub body: &'a RawBody<'a>,
     pub received_at: &'a str,
     pub request_id: Option<&'a str>,
+    /// Lower-case hex SHA-256 of the body ([`sha256_hex`]), computed once per delivery: every
+    /// entry's metadata carries it.
+    pub body_sha256: &'a str,
     /// What the verified signature covers.
     pub signed: Signed<'a>,
 }
@@ -310,7 +313,7 @@ pub fn metadata<'a>(delivery: &Delivery<'a>) -> Metadata<'a> {
         content_type: delivery.header(&CONTENT_TYPE),
         query,
         unsigned_query,
-        body_sha256: sha256_hex(delivery.body.as_bytes()),
+        body_sha256: delivery.body_sha256,
         signed: delivery.signed.covers,
         signed_at: delivery.signed.at,
         ..Metadata::default()
@@ -547,6 +550,7 @@ mod tests {
                 body: &RawBody::Text("{}"),
                 received_at: "2026-11-22T12:00:00Z",
                 request_id: None,
+                body_sha256: "",
                 signed: Signed::NOTHING,
             };
             assert_eq!(body_kind(&d), kind, "{content_type}");

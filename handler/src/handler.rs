@@ -208,6 +208,7 @@ impl Pipeline {
             provider.as_str(),
             provider.signs_query(),
             &received_at,
+            &body_sha256,
             covered,
         );
         if let Some(reply) = provider.handshake(&delivery) {

@@ -151,6 +151,7 @@ impl<'a> Inbound<'a> {
         provider: &'static str,
         query_signed: bool,
         received_at: &'s str,
+        body_sha256: &'s str,
         signed: Signed<'s>,
     ) -> Delivery<'s> {
         Delivery {
@@ -162,6 +163,7 @@ impl<'a> Inbound<'a> {
             body: &self.body,
             received_at,
             request_id: self.request_id,
+            body_sha256,
             signed,
         }
     }

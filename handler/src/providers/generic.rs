@@ -998,6 +998,7 @@ mod tests {
             body: &body,
             received_at: "2026-11-22T12:00:00.000Z",
             request_id: None,
+            body_sha256: "",
             signed: crate::event::Signed::NOTHING,
         };
         let e = g.map(&d, &settings()).unwrap();

@@ -342,6 +342,7 @@ pub(crate) mod testing {
         };
         // As if verified with a secret that is not a GitLab signing token.
         let signed = provider.signed(&request, b"");
+        let body_sha256 = crate::event::sha256_hex(body);
         let body = RawBody::Bytes(body.into());
         let d = Delivery {
             provider: provider.as_str(),
@@ -352,6 +353,7 @@ pub(crate) mod testing {
             body: &body,
             received_at: "2026-11-22T12:00:00Z",
             request_id: Some("req-1"),
+            body_sha256: &body_sha256,
             signed,
         };
         provider.map_delivery(&d, settings)
