@@ -1,6 +1,7 @@
 //! The artifacts bucket: one small stack per account and region (like SAM's managed bucket)
 //! holding zipped handlers under content-hash keys.
 
+use aws_sdk_s3::operation::head_object::HeadObjectOutput;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode, ChecksumType};
 use base64::Engine;
@@ -50,45 +51,55 @@ pub async fn upload(aws: &Aws, ui: &Ui, bucket: &str, artifact: &Artifact) -> Re
     let key = artifact.key();
     let owner = aws.account_id().await?;
     let checksum = artifact.sha256_base64();
-    if !exists(aws, bucket, &key).await? {
-        let put = aws
-            .s3
-            .put_object()
-            .bucket(bucket)
-            .key(&key)
-            .expected_bucket_owner(&owner)
-            .content_type("application/zip")
-            // S3 refuses the upload if the bytes it got are not these, and keeps the checksum
-            // for HeadObject to give back when the key is reused.
-            .checksum_algorithm(ChecksumAlgorithm::Sha256)
-            .checksum_sha256(&checksum)
-            // Never replace an object that appeared since the check above.
-            .if_none_match("*")
-            .body(ByteStream::from(artifact.zip.clone()))
-            .send()
-            .await;
-        match put {
-            Ok(_) => {
-                ui.note(format!(
-                    "uploaded handler {} ({} KiB)",
-                    short(&artifact.sha256),
-                    artifact.zip.len() / 1024
-                ));
-                return Ok(true);
-            }
-            // Someone uploaded the same key meanwhile: checked below like any existing object.
-            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 412) => {}
-            Err(e) => {
-                return Err(s3_error(
-                    &format!("uploading the handler to s3://{bucket}/{key}"),
-                    &e,
-                    &owner,
-                )
-                .into());
+    let stored = match head(aws, bucket, &key, &owner, true).await? {
+        Some(stored) => stored,
+        None => {
+            let put = aws
+                .s3
+                .put_object()
+                .bucket(bucket)
+                .key(&key)
+                .expected_bucket_owner(&owner)
+                .content_type("application/zip")
+                // S3 refuses the upload if the bytes it got are not these, and keeps the
+                // checksum for HeadObject to give back when the key is reused.
+                .checksum_algorithm(ChecksumAlgorithm::Sha256)
+                .checksum_sha256(&checksum)
+                // Never replace an object that appeared since the check above.
+                .if_none_match("*")
+                .body(ByteStream::from(artifact.zip.clone()))
+                .send()
+                .await;
+            match put {
+                Ok(_) => {
+                    ui.note(format!(
+                        "uploaded handler {} ({} KiB)",
+                        short(&artifact.sha256),
+                        artifact.zip.len() / 1024
+                    ));
+                    return Ok(true);
+                }
+                // Someone uploaded the same key meanwhile: checked below like any existing
+                // object.
+                Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 412) => {
+                    head(aws, bucket, &key, &owner, true).await?.ok_or_else(|| AwsError {
+                        action: format!("uploading the handler to s3://{bucket}/{key}"),
+                        detail: "S3 said the key was taken, then that it was not; run the                                  command again"
+                            .to_owned(),
+                    })?
+                }
+                Err(e) => {
+                    return Err(s3_error(
+                        &format!("uploading the handler to s3://{bucket}/{key}"),
+                        &e,
+                        &owner,
+                    )
+                    .into());
+                }
             }
         }
-    }
-    verify(aws, bucket, &key, artifact, &owner).await?;
+    };
+    verify(aws, bucket, &key, artifact, &owner, &stored).await?;
     ui.note(format!(
         "handler {} already uploaded (content checked)",
         short(&artifact.sha256)
@@ -96,31 +107,23 @@ pub async fn upload(aws: &Aws, ui: &Ui, bucket: &str, artifact: &Artifact) -> Re
     Ok(false)
 }
 
-/// The object at `key` holds exactly `artifact`'s zip: by the SHA-256 checksum S3 keeps for it,
-/// or, for an object stored without one, by hashing what S3 sends back.
+/// The object at `key` holds exactly `artifact`'s zip: by the SHA-256 checksum S3 keeps for it
+/// (`stored`, its HeadObject), or, for an object stored without one, by hashing what S3 sends
+/// back.
 async fn verify(
     aws: &Aws,
     bucket: &str,
     key: &str,
     artifact: &Artifact,
     owner: &str,
+    stored: &HeadObjectOutput,
 ) -> Result<(), Error> {
-    let head = aws
-        .s3
-        .head_object()
-        .bucket(bucket)
-        .key(key)
-        .expected_bucket_owner(owner)
-        .checksum_mode(ChecksumMode::Enabled)
-        .send()
-        .await
-        .map_err(|e| s3_error(&format!("checking s3://{bucket}/{key}"), &e, owner))?;
     // A whole-object checksum only: a multipart upload's is a checksum of checksums.
-    let stored = head
+    let whole = stored
         .checksum_sha256()
         .filter(|c| !c.contains('-'))
-        .filter(|_| head.checksum_type() != Some(&ChecksumType::Composite));
-    let found = match stored {
+        .filter(|_| stored.checksum_type() != Some(&ChecksumType::Composite));
+    let found = match whole {
         Some(checksum) => checksum.to_owned(),
         None => {
             let object = aws
@@ -155,22 +158,34 @@ async fn verify(
 
 pub async fn exists(aws: &Aws, bucket: &str, key: &str) -> Result<bool, AwsError> {
     let owner = aws.account_id().await?;
+    Ok(head(aws, bucket, key, &owner, false).await?.is_some())
+}
+
+/// The object at `key` (with its stored checksum when `checksum`); `None` when there is none.
+async fn head(
+    aws: &Aws,
+    bucket: &str,
+    key: &str,
+    owner: &str,
+    checksum: bool,
+) -> Result<Option<HeadObjectOutput>, AwsError> {
     match aws
         .s3
         .head_object()
         .bucket(bucket)
         .key(key)
-        .expected_bucket_owner(&owner)
+        .expected_bucket_owner(owner)
+        .set_checksum_mode(checksum.then_some(ChecksumMode::Enabled))
         .send()
         .await
     {
-        Ok(_) => Ok(true),
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(false),
-        Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => Ok(false),
+        Ok(head) => Ok(Some(head)),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
+        Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => Ok(None),
         Err(e) => Err(s3_error(
             &format!("checking s3://{bucket}/{key}"),
             &e,
-            &owner,
+            owner,
         )),
     }
 }
