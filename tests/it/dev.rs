@@ -892,6 +892,27 @@ fn connect(dev: &Dev) -> TcpStream {
 
 /// What the server sent on `stream` until it closed the connection or `limit` passed, and
 /// whether it closed it.
+/// Send `request` on a new connection: the server answers `status` with `Connection: close`
+/// and closes it within 10 s. How long after the request the connection closed.
+fn answered_and_closed(dev: &Dev, request: &[u8], status: u16) -> Duration {
+    let mut stream = connect(dev);
+    let started = Instant::now();
+    stream.write_all(request).unwrap();
+    let (answer, closed) = read_until_closed(&mut stream, Duration::from_secs(10));
+    let elapsed = started.elapsed();
+    assert!(
+        answer.starts_with(&format!("HTTP/1.1 {status} ")),
+        "{answer:?}\n{}",
+        dev.stderr()
+    );
+    assert!(
+        answer.to_ascii_lowercase().contains("connection: close"),
+        "{answer}"
+    );
+    assert!(closed, "still open after 10 s");
+    elapsed
+}
+
 fn read_until_closed(stream: &mut TcpStream, limit: Duration) -> (String, bool) {
     let deadline = Instant::now() + limit;
     let mut received = Vec::new();
@@ -985,26 +1006,12 @@ fn partial_headers_are_cut_off_after_the_header_timeout() {
 #[test]
 fn a_partial_body_gets_408_after_the_body_timeout() {
     let dev = Dev::start("github", "s", &["--body-timeout", "1s"], &[]);
-    let mut stream = connect(&dev);
-    let started = Instant::now();
-    stream
-        .write_all(
-            b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
-              Content-Length: 100\r\n\r\n{\"zen\":",
-        )
-        .unwrap();
-    let (answer, closed) = read_until_closed(&mut stream, Duration::from_secs(10));
-    let elapsed = started.elapsed();
-    assert!(
-        answer.starts_with("HTTP/1.1 408 "),
-        "{answer:?}\n{}",
-        dev.stderr()
+    let elapsed = answered_and_closed(
+        &dev,
+        b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+          Content-Length: 100\r\n\r\n{\"zen\":",
+        408,
     );
-    assert!(
-        answer.to_ascii_lowercase().contains("connection: close"),
-        "{answer}"
-    );
-    assert!(closed, "still open after 10 s");
     assert!(
         elapsed >= Duration::from_millis(900),
         "answered after {elapsed:?}"
@@ -1019,24 +1026,12 @@ fn a_partial_body_gets_408_after_the_body_timeout() {
 #[test]
 fn a_bad_chunk_size_gets_400() {
     let dev = Dev::start("github", "s", &[], &[]);
-    let mut stream = connect(&dev);
-    stream
-        .write_all(
-            b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
-              Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
-        )
-        .unwrap();
-    let (answer, closed) = read_until_closed(&mut stream, Duration::from_secs(10));
-    assert!(
-        answer.starts_with("HTTP/1.1 400 "),
-        "{answer:?}\n{}",
-        dev.stderr()
+    answered_and_closed(
+        &dev,
+        b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+          Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+        400,
     );
-    assert!(
-        answer.to_ascii_lowercase().contains("connection: close"),
-        "{answer}"
-    );
-    assert!(closed, "still open after 10 s");
     let logs = dev.wait_stderr("-> 400");
     assert!(logs.contains("POST / -> 400 rejected (bad_body)"), "{logs}");
 }
@@ -1044,28 +1039,15 @@ fn a_bad_chunk_size_gets_400() {
 #[test]
 fn an_oversized_content_length_gets_413_before_the_body_is_sent() {
     let dev = Dev::start("github", "s", &[], &[]);
-    let mut stream = connect(&dev);
-    let started = Instant::now();
     // One byte over the default limit of 6 MiB, and no body at all.
-    stream
-        .write_all(
-            b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
-              Content-Length: 6291457\r\n\r\n",
-        )
-        .unwrap();
-    let (answer, closed) = read_until_closed(&mut stream, Duration::from_secs(10));
-    assert!(
-        answer.starts_with("HTTP/1.1 413 "),
-        "{answer:?}\n{}",
-        dev.stderr()
+    let elapsed = answered_and_closed(
+        &dev,
+        b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+          Content-Length: 6291457\r\n\r\n",
+        413,
     );
-    assert!(
-        answer.to_ascii_lowercase().contains("connection: close"),
-        "{answer}"
-    );
-    assert!(closed, "still open after 10 s");
     // Well before the body timeout (30 s): the server did not wait for the body.
-    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(elapsed < Duration::from_secs(5));
     let logs = dev.wait_stderr("-> 413");
     assert!(
         logs.contains("POST / -> 413 rejected (body_too_large)"),
