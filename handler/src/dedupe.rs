@@ -160,10 +160,6 @@ impl Dedupe {
         }
     }
 
-    pub fn table(&self) -> &str {
-        &self.table
-    }
-
     /// Claim `key` for this attempt at `now` (Unix seconds).
     pub async fn claim(&self, key: String, now: i64) -> Claim {
         let owner = format!("{:032x}", fastrand::u128(..));
