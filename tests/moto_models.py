@@ -33,8 +33,9 @@ as blank entries; AWS leaves them out), and updates that AWS makes
 in place where moto replaced or ignored: an event bus whose Name is unchanged
 (moto deleted it, with its rules, and made it again) and a queue's attributes
 (moto applied only VisibilityTimeout and ReceiveMessageWaitTimeSeconds).
-A bucket's VersioningConfiguration is applied (moto's bucket model ignored it,
-so a versioned bucket was emptied as if it had no versions), and a list element
+A bucket's VersioningConfiguration, ObjectLockEnabled and LoggingConfiguration
+are applied on create and update (moto's bucket model ignored them, so a versioned
+bucket was emptied as if it had no versions), and a list element
 that Fn::If resolves to AWS::NoValue is removed, as AWS removes it.
 """
 
@@ -1024,6 +1025,42 @@ def _references(node: Any) -> set[str]:
     return found
 
 
+def _conditions_used(node: Any) -> set[str]:
+    """Conditions a template fragment depends on: `Condition: Name` and the first
+    argument of Fn::If."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "Condition" and isinstance(value, str):
+                found.add(value)
+            elif key == "Fn::If" and isinstance(value, list) and value and isinstance(value[0], str):
+                found.add(value[0])
+                found |= _conditions_used(value[1:])
+            else:
+                found |= _conditions_used(value)
+    elif isinstance(node, list):
+        for item in node:
+            found |= _conditions_used(item)
+    return found
+
+
+def _changed_conditions(template: dict[str, Any], changed: set[str]) -> set[str]:
+    """Conditions whose value may change with the changed parameters, directly or through
+    another condition."""
+    conditions = (template or {}).get("Conditions") or {}
+    result: set[str] = set()
+    grew = True
+    while grew:
+        grew = False
+        for name, definition in conditions.items():
+            if name not in result and (
+                changed & _references(definition) or result & _conditions_used(definition)
+            ):
+                result.add(name)
+                grew = True
+    return result
+
+
 def _definition(resource: dict[str, Any]) -> dict[str, Any]:
     # moto adds an empty Properties to the definitions it has created from. Metadata is left
     # out: AWS does not update (or replace) a resource whose Metadata alone changed.
@@ -1037,18 +1074,25 @@ def _resource_diff(
 ) -> dict[str, list[str]]:
     """Which resources a new template and parameters add, modify and remove.
     A resource whose definition is the same is modified when a parameter it
-    refers to has a new effective value (moto compared raw inputs, and its
-    change sets never passed the parameters at all)."""
+    refers to, or a condition it uses, has a new effective value (moto compared
+    raw inputs, and its change sets never passed the parameters at all)."""
     old = self._resource_json_map
     new = other_template.get("Resources") or {}
     changed = _changed_parameters(self, other_template, parameters) if parameters is not None else set()
+    # A property chosen by Fn::If changes with the parameters its condition reads (moto
+    # followed only Ref).
+    conditions = _changed_conditions(other_template, changed)
     return {
         "Add": [name for name in new if name not in old],
         "Modify": [
             name
             for name in new
             if name in old
-            and (_definition(new[name]) != _definition(old[name]) or changed & _references(new[name]))
+            and (
+                _definition(new[name]) != _definition(old[name])
+                or changed & _references(new[name])
+                or conditions & _conditions_used(new[name])
+            )
         ],
         "Remove": [name for name in old if name not in new],
     }
@@ -1736,10 +1780,50 @@ def _bucket_create(
     bucket = _original_bucket_create(
         cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
     )
-    status = cloudformation_json.get("Properties", {}).get("VersioningConfiguration", {}).get("Status")
-    if status:
-        s3_backends[account_id][get_partition(region_name)].put_bucket_versioning(bucket.name, status)
+    _apply_bucket_properties(bucket, cloudformation_json.get("Properties", {}), account_id, region_name)
     return bucket
+
+
+_original_bucket_update = s3_models.FakeBucket.update_from_cloudformation_json.__func__
+
+
+def _bucket_update(
+    cls: Any,
+    original_resource: Any,
+    new_resource_name: str,
+    cloudformation_json: Any,
+    account_id: str,
+    region_name: str,
+) -> Any:
+    bucket = _original_bucket_update(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    )
+    _apply_bucket_properties(bucket, cloudformation_json.get("Properties", {}), account_id, region_name)
+    return bucket
+
+
+def _apply_bucket_properties(bucket: Any, properties: Any, account_id: str, region_name: str) -> None:
+    """What moto's bucket model ignored, on create and on update (AWS applies each in place):
+    VersioningConfiguration, ObjectLockEnabled and LoggingConfiguration."""
+    backend = s3_backends[account_id][get_partition(region_name)]
+    status = properties.get("VersioningConfiguration", {}).get("Status")
+    if status:
+        backend.put_bucket_versioning(bucket.name, status)
+    # S3 turns Object Lock on for an existing versioned bucket, objects or not (moto's
+    # PutObjectLockConfiguration still refuses a bucket holding objects); it is never turned off.
+    if str(properties.get("ObjectLockEnabled", "")).lower() == "true":
+        bucket.object_lock_enabled = True
+        bucket.versioning_status = "Enabled"
+    logging = properties.get("LoggingConfiguration")
+    if logging:
+        target = logging.get("DestinationBucketName")
+        if target not in backend.buckets:
+            raise ValueError(f"LoggingConfiguration: no bucket {target}")
+        # Set as declared: moto's PutBucketLogging wants the target's policy first, but the
+        # stack creates that policy after this bucket (it names this bucket's ARN).
+        bucket.logging = {"TargetBucket": target, "TargetPrefix": logging.get("LogFilePrefix", "")}
+    else:
+        bucket.logging = {}
 
 
 # Fn::If: AWS removes an element of a list that resolves to AWS::NoValue (a policy statement
@@ -1783,6 +1867,7 @@ def install() -> None:
     lambda_models.FunctionUrlConfig.__init__ = _url_config_init
     s3_models.FakeBucket.get_permission = _bucket_permission
     s3_models.FakeBucket.create_from_cloudformation_json = classmethod(_bucket_create)
+    s3_models.FakeBucket.update_from_cloudformation_json = classmethod(_bucket_update)
     parsing.clean_json = _clean_json
     # Ref of AWS::Events::EventBus is the bus name; moto's model has no
     # physical id, so Ref gave the Python object.
