@@ -9,31 +9,91 @@ use base64::engine::general_purpose::STANDARD as B64;
 use sha2::{Digest, Sha256};
 
 use crate::aws::{Aws, AwsError, aws_error, s3_error};
-use crate::deploy::{self, Outcome, StackChange};
+use crate::cli::Compliance;
+use crate::deploy::{self, Outcome, ParamValue, StackChange};
 use crate::error::Error;
 use crate::package::Artifact;
-use crate::stack::{self, ARTIFACTS_OUTPUT_BUCKET, ARTIFACTS_TEMPLATE};
+use crate::stack::{self, ARTIFACTS_OUTPUT_BUCKET, ARTIFACTS_TEMPLATE, PARAM_COMPLIANCE, Stack};
 use crate::ui::Ui;
 
 pub const STACK_NAME: &str = "ebhook-artifacts";
 
-/// The bucket's name, creating its stack the first time.
-pub async fn ensure_bucket(aws: &Aws, ui: &Ui) -> Result<String, Error> {
-    if let Some(stack) = stack::describe(aws, STACK_NAME).await?
-        && let Some(bucket) = stack.outputs.get(ARTIFACTS_OUTPUT_BUCKET)
-        && matches!(stack.status.as_str(), "CREATE_COMPLETE" | "UPDATE_COMPLETE")
-    {
-        return Ok(bucket.clone());
+/// The artifacts stack's tag holding the SHA-256 of the template it was deployed from: a newer
+/// ebhook brings the stack up to date, an unchanged one skips the change set.
+const TAG_TEMPLATE: &str = "ebhook:template-sha256";
+
+/// Why the artifacts stack must be deployed before use; `None` when it is ready as it is.
+#[derive(Debug, PartialEq, Eq)]
+enum Deploy {
+    /// No stack yet, or one that never finished creating.
+    Create,
+    /// The stack is from another template (an older ebhook) or lacks the compliance asked for.
+    Update,
+}
+
+/// The compliance the artifacts stack must have: the one asked for, but never lowered, since
+/// the bucket serves every stack of the account and region and Object Lock cannot be undone.
+fn wanted_compliance(stack: Option<&Stack>, asked: Compliance) -> Compliance {
+    let deployed = stack.and_then(|s| s.parameters.get(PARAM_COMPLIANCE));
+    if deployed.map(String::as_str) == Some(Compliance::ControlTower.parameter_value()) {
+        Compliance::ControlTower
+    } else {
+        asked
     }
-    ui.step(format!(
-        "Creating the artifacts bucket for {} (stack {STACK_NAME}, once per account and region)",
-        aws.region()
-    ));
+}
+
+fn decide(stack: Option<&Stack>, template_sha256: &str, wanted: Compliance) -> Option<Deploy> {
+    let Some(stack) = stack.filter(|s| s.outputs.contains_key(ARTIFACTS_OUTPUT_BUCKET)) else {
+        return Some(Deploy::Create);
+    };
+    let settled = matches!(
+        stack.status.as_str(),
+        "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "UPDATE_ROLLBACK_COMPLETE"
+    );
+    let same_template = stack.tags.get(TAG_TEMPLATE).map(String::as_str) == Some(template_sha256);
+    let compliance = stack
+        .parameters
+        .get(PARAM_COMPLIANCE)
+        .map_or(Compliance::None.parameter_value(), String::as_str);
+    let ready = settled && same_template && compliance == wanted.parameter_value();
+    (!ready).then_some(Deploy::Update)
+}
+
+/// The bucket's name, creating its stack the first time and bringing it up to date (a newer
+/// template, or `--compliance control-tower` on a stack made without it).
+pub async fn ensure_bucket(aws: &Aws, ui: &Ui, asked: Compliance) -> Result<String, Error> {
+    let template_sha256 = hex::encode(Sha256::digest(ARTIFACTS_TEMPLATE.as_bytes()));
+    let deployed = stack::describe(aws, STACK_NAME).await?;
+    let wanted = wanted_compliance(deployed.as_ref(), asked);
+    match decide(deployed.as_ref(), &template_sha256, wanted) {
+        None => {
+            if let Some(bucket) = deployed
+                .as_ref()
+                .and_then(|s| s.outputs.get(ARTIFACTS_OUTPUT_BUCKET))
+            {
+                return Ok(bucket.clone());
+            }
+        }
+        Some(Deploy::Create) => ui.step(format!(
+            "Creating the artifacts bucket for {} (stack {STACK_NAME}, once per account and region)",
+            aws.region()
+        )),
+        Some(Deploy::Update) => ui.step(format!(
+            "Bringing the artifacts bucket's stack {STACK_NAME} up to date (compliance {})",
+            wanted.parameter_value()
+        )),
+    }
     let change = StackChange {
         stack_name: STACK_NAME,
         template: Some(ARTIFACTS_TEMPLATE),
-        parameters: Vec::new(),
-        tags: vec![("ebhook:role", "artifacts".to_owned())],
+        parameters: vec![(
+            PARAM_COMPLIANCE,
+            ParamValue::Value(wanted.parameter_value().to_owned()),
+        )],
+        tags: vec![
+            ("ebhook:role", "artifacts".to_owned()),
+            (TAG_TEMPLATE, template_sha256),
+        ],
         description: "ebhook artifacts bucket",
         ask: false,
     };
@@ -255,19 +315,82 @@ pub fn key_sha256(key: &str) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    fn deployed(compliance: Option<&str>, template: Option<&str>) -> Stack {
+        let mut stack = Stack {
+            status: "CREATE_COMPLETE".to_owned(),
+            ..Stack::default()
+        };
+        stack
+            .outputs
+            .insert(ARTIFACTS_OUTPUT_BUCKET.to_owned(), "bucket".to_owned());
+        if let Some(c) = compliance {
+            stack
+                .parameters
+                .insert(PARAM_COMPLIANCE.to_owned(), c.to_owned());
+        }
+        if let Some(t) = template {
+            stack.tags.insert(TAG_TEMPLATE.to_owned(), t.to_owned());
+        }
+        stack
+    }
+
+    #[test]
+    fn the_artifacts_stack_is_deployed_only_when_behind() {
+        let none = Compliance::None;
+        let tower = Compliance::ControlTower;
+        assert_eq!(decide(None, "t1", none), Some(Deploy::Create));
+        let current = deployed(Some("none"), Some("t1"));
+        assert_eq!(decide(Some(&current), "t1", none), None);
+        // A newer template, or a stack from before the tag existed.
+        assert_eq!(decide(Some(&current), "t2", none), Some(Deploy::Update));
+        let untagged = deployed(None, None);
+        assert_eq!(decide(Some(&untagged), "t1", none), Some(Deploy::Update));
+        // Compliance asked of a stack without it.
+        assert_eq!(decide(Some(&current), "t1", tower), Some(Deploy::Update));
+        // A creation that failed, and one still running: no bucket output.
+        let failed = Stack {
+            status: "ROLLBACK_COMPLETE".to_owned(),
+            ..Stack::default()
+        };
+        assert_eq!(decide(Some(&failed), "t1", none), Some(Deploy::Create));
+        let mut rolled_back = deployed(Some("none"), Some("t1"));
+        rolled_back.status = "UPDATE_ROLLBACK_COMPLETE".to_owned();
+        assert_eq!(decide(Some(&rolled_back), "t1", none), None);
+    }
+
+    #[test]
+    fn compliance_of_the_artifacts_stack_is_never_lowered() {
+        let tower = deployed(Some("control-tower"), Some("t1"));
+        let plain = deployed(Some("none"), Some("t1"));
+        assert_eq!(
+            wanted_compliance(Some(&tower), Compliance::None),
+            Compliance::ControlTower
+        );
+        assert_eq!(
+            wanted_compliance(Some(&plain), Compliance::ControlTower),
+            Compliance::ControlTower
+        );
+        assert_eq!(
+            wanted_compliance(Some(&plain), Compliance::None),
+            Compliance::None
+        );
+        assert_eq!(wanted_compliance(None, Compliance::None), Compliance::None);
+        let kept = wanted_compliance(Some(&tower), Compliance::None);
+        assert_eq!(decide(Some(&tower), "t1", kept), None);
+    }
+
     #[test]
     fn artifact_keys_name_their_hash() {
         let hex = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        assert_eq!(key_sha256(&format!("ebhook/handler-{hex}.zip")), Some(hex));
+        assert_eq!(key_sha256("ebhook/handler-xyz.zip"), None);
+        assert_eq!(key_sha256("other/handler.zip"), None);
         assert_eq!(
-            super::key_sha256(&format!("ebhook/handler-{hex}.zip")),
-            Some(hex)
-        );
-        assert_eq!(super::key_sha256("ebhook/handler-xyz.zip"), None);
-        assert_eq!(super::key_sha256("other/handler.zip"), None);
-        assert_eq!(
-            super::describe_code(Some("47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=")),
+            describe_code(Some("47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=")),
             "sha256 e3b0c44298fc"
         );
-        assert_eq!(super::describe_code(None), "no code hash");
+        assert_eq!(describe_code(None), "no code hash");
     }
 }

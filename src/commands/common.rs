@@ -8,7 +8,7 @@ use ebhook_handler::SecretSet;
 
 use crate::artifacts;
 use crate::aws::{Aws, aws_error};
-use crate::cli::Arch;
+use crate::cli::{Arch, Compliance};
 use crate::error::Error;
 use crate::package::{self, Artifact, PackageError};
 use crate::secret_input::{Reveal, RevealArgs, SecretError};
@@ -126,13 +126,15 @@ impl HandlerArgs {
     }
 }
 
-/// Build (or take), check and zip the handler, and make sure it is in the artifacts bucket.
+/// Build (or take), check and zip the handler, and make sure it is in the artifacts bucket,
+/// whose stack meets at least the `compliance` of the stack being deployed.
 pub async fn package_and_upload(
     aws: &Aws,
     ui: &Ui,
     handler: &HandlerArgs,
     arch: Arch,
     dedupe: bool,
+    compliance: Compliance,
 ) -> Result<(String, Artifact), Error> {
     let binary_path = match &handler.bootstrap {
         Some(path) => path.clone(),
@@ -158,7 +160,7 @@ pub async fn package_and_upload(
             .glibc
             .map_or_else(|| "none".to_owned(), |v| v.to_string())
     ));
-    let bucket = artifacts::ensure_bucket(aws, ui).await?;
+    let bucket = artifacts::ensure_bucket(aws, ui, compliance).await?;
     artifacts::upload(aws, ui, &bucket, &artifact).await?;
     Ok((bucket, artifact))
 }

@@ -235,6 +235,7 @@ pub async fn run(args: InitArgs) -> Result<(), Error> {
         &args.handler,
         choices.settings.arch,
         choices.settings.dedupe_window.is_some(),
+        choices.settings.compliance,
     )
     .await?;
     let change = StackChange {

@@ -3,11 +3,11 @@
 //! by an earlier ebhook is brought up to date, its settings kept. An unchanged build on a stack
 //! that already runs the current template changes nothing.
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 use serde_json::json;
 
 use crate::artifacts;
-use crate::cli::Arch;
+use crate::cli::{Arch, Compliance};
 use crate::commands::common::{
     AwsArgs, HandlerArgs, OutputFormat, no_such_stack, package_and_upload,
 };
@@ -55,7 +55,14 @@ pub async fn run(args: UpdateFunctionArgs) -> Result<(), Error> {
         .parameters
         .get(stack::PARAM_DEDUPE_WINDOW)
         .is_some_and(|window| window != "0");
-    let (bucket, artifact) = package_and_upload(&aws, &ui, &args.handler, arch, dedupe).await?;
+    // And its compliance, which the artifacts bucket it is deployed from must meet too.
+    let compliance = stack
+        .parameters
+        .get(stack::PARAM_COMPLIANCE)
+        .and_then(|value| Compliance::from_str(value, false).ok())
+        .unwrap_or_default();
+    let (bucket, artifact) =
+        package_and_upload(&aws, &ui, &args.handler, arch, dedupe, compliance).await?;
     let key = artifact.key();
     let same_code = stack.parameters.get(stack::PARAM_CODE_KEY) == Some(&key);
     // A stack made by an earlier ebhook runs an older template: deploying this build brings it

@@ -15,7 +15,7 @@ pub use options::{
 
 /// The stack's template, as `ebhook init` and `update-function` deploy it.
 pub const TEMPLATE: &str = include_str!("../../templates/ebhook.yaml");
-/// The artifacts bucket stack (one per account and region): no parameters, one output
+/// The artifacts bucket stack (one per account and region): parameter [`PARAM_COMPLIANCE`], one output
 /// ([`ARTIFACTS_OUTPUT_BUCKET`]).
 pub const ARTIFACTS_TEMPLATE: &str = include_str!("../../templates/artifacts.yaml");
 /// The artifacts stack's output: the bucket's name.

@@ -565,7 +565,16 @@ fn function_url_is_public_with_both_permissions() {
 fn artifacts_template_is_the_bucket_stack() {
     let doc = parse(ARTIFACTS_TEMPLATE);
     assert_eq!(keys(&doc["Outputs"]), names(&[ARTIFACTS_OUTPUT_BUCKET]));
-    assert!(doc.get("Parameters").is_none());
+    // One parameter, which the CLI's --compliance values fill.
+    assert_eq!(keys(&doc["Parameters"]), names(&[PARAM_COMPLIANCE]));
+    let allowed: Vec<Value> = [Compliance::None, Compliance::ControlTower]
+        .iter()
+        .map(|c| Value::from(c.parameter_value()))
+        .collect();
+    assert_eq!(
+        doc["Parameters"][PARAM_COMPLIANCE]["AllowedValues"],
+        Value::Sequence(allowed)
+    );
     let bucket = &doc["Resources"]["Bucket"];
     assert_eq!(bucket["Type"], Value::from("AWS::S3::Bucket"));
     let props = &bucket["Properties"];

@@ -909,6 +909,43 @@ async fn compliance_round_trip(stack: &str, own_key: Option<&str>) {
         .expect("default encryption");
     assert_eq!(rule.sse_algorithm().as_str(), "aws:kms");
     assert_eq!(rule.kms_master_key_id(), Some(key.as_str()));
+    let lock = s3
+        .get_object_lock_configuration()
+        .bucket(output("PayloadBucketName"))
+        .send()
+        .await
+        .expect("Object Lock on the payload bucket");
+    assert_eq!(
+        lock.object_lock_configuration()
+            .and_then(|c| c.object_lock_enabled())
+            .map(|e| e.as_str()),
+        Some("Enabled")
+    );
+    let logging = s3
+        .get_bucket_logging()
+        .bucket(output("PayloadBucketName"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        logging.logging_enabled().map(|l| l.target_bucket()),
+        Some(log_bucket.as_str())
+    );
+    // The artifacts bucket the code came from meets the same controls.
+    let artifacts = cfn
+        .describe_stacks()
+        .stack_name("ebhook-artifacts")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        artifacts.stacks()[0]
+            .parameters()
+            .iter()
+            .any(|p| p.parameter_key() == Some("Compliance")
+                && p.parameter_value() == Some("control-tower")),
+        "{artifacts:?}"
+    );
 
     let down = ebhook(
         &moto,

@@ -156,6 +156,24 @@ const EXPECTED: &[(&str, &str, &str, &str)] = &[
         "AccessLogBucket",
         "the access log bucket cannot log its own access without a third bucket, and so on",
     ),
+    (
+        "artifacts-control-tower",
+        "CT.S3.PR.10",
+        "AccessLogBucket",
+        "S3 delivers server access logs only to a bucket encrypted with S3 managed keys",
+    ),
+    (
+        "artifacts-control-tower",
+        "CT.S3.PR.9",
+        "AccessLogBucket",
+        "S3 does not deliver server access logs to a bucket with Object Lock turned on",
+    ),
+    (
+        "artifacts-control-tower",
+        "CT.S3.PR.2",
+        "AccessLogBucket",
+        "the access log bucket cannot log its own access without a third bucket, and so on",
+    ),
 ];
 
 /// Parameter values by name.
@@ -237,6 +255,12 @@ fn variants() -> Vec<Variant> {
         name: "artifacts-none".to_owned(),
         mode: "artifacts-none",
         parameters: Vec::new(),
+    });
+    all.push(Variant {
+        template: "artifacts.yaml",
+        name: "artifacts-control-tower".to_owned(),
+        mode: "artifacts-control-tower",
+        parameters: vec![("Compliance", "control-tower")],
     });
     all
 }
@@ -542,6 +566,31 @@ const GUARD_REGISTRY_SUPPRESSED: &[(&str, &str, &str)] = &[
     (
         "artifacts.yaml",
         "BucketPolicy",
+        "S3_BUCKET_SSL_REQUESTS_ONLY",
+    ),
+    (
+        "artifacts.yaml",
+        "AccessLogBucket",
+        "S3_BUCKET_DEFAULT_LOCK_ENABLED",
+    ),
+    (
+        "artifacts.yaml",
+        "AccessLogBucket",
+        "S3_BUCKET_LOGGING_ENABLED",
+    ),
+    (
+        "artifacts.yaml",
+        "AccessLogBucket",
+        "S3_BUCKET_NO_PUBLIC_RW_ACL",
+    ),
+    (
+        "artifacts.yaml",
+        "AccessLogBucket",
+        "S3_BUCKET_REPLICATION_ENABLED",
+    ),
+    (
+        "artifacts.yaml",
+        "AccessLogBucketPolicy",
         "S3_BUCKET_SSL_REQUESTS_ONLY",
     ),
 ];

@@ -7,6 +7,7 @@
 
 mod support;
 
+mod artifacts_stack;
 mod capture;
 mod dedupe;
 mod dependencies;

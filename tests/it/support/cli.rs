@@ -81,3 +81,23 @@ pub fn ebhook_with(
         stderr: String::from_utf8_lossy(&stderr).into_owned(),
     }
 }
+
+/// `ebhook init` of the prebuilt handler for GitHub as stack `stack`, answering every question
+/// (`--yes`, the generated secret printed), in JSON, with `extra` options.
+pub fn init_args<'a>(stack: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "init",
+        "--bootstrap",
+        super::process::prebuilt(),
+        "--provider",
+        "github",
+        "--stack-name",
+        stack,
+        "--print-secret",
+        "--yes",
+        "--output",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    args
+}
