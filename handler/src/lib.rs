@@ -1,5 +1,5 @@
 //! ebhook's webhook handler: verifies a provider's signature exactly as the provider signs and
-//! turns the delivery into EventBridge entries. Pure logic ([`providers`], [`verify`], [`event`],
+//! turns the delivery into EventBridge entries. Pure logic ([`providers`], [`verify`], [`event`], [`metrics`],
 //! [`request`], [`config`], [`secrets`]) is apart from I/O ([`secret_store`], [`forward`], [`handler`]), so it
 //! is tested without a network; the CLI reuses the signing code.
 
@@ -13,6 +13,7 @@ pub mod forward;
 pub mod handler;
 pub mod local;
 pub mod logging;
+pub mod metrics;
 pub mod providers;
 pub mod request;
 pub mod runtime;

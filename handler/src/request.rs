@@ -11,6 +11,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use http::{HeaderMap, HeaderValue, header};
 
 use crate::event::{Delivery, MAX_FORM_FIELDS, MapError, Signed, form_fields_bound};
+use crate::metrics::{Outcome, Reason};
 use crate::verify::{SignedRequest, VerifyError};
 
 /// A request after the function URL's encoding is undone.
@@ -266,6 +267,20 @@ impl Rejection {
         }
     }
 
+    /// The outcome it counts as in metrics.
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            Self::MethodNotAllowed { .. } => Outcome::Rejected(Reason::Method),
+            Self::BodyTooLarge { .. }
+            | Self::EntryTooLarge { .. }
+            | Self::TooManyParameters { .. } => Outcome::Rejected(Reason::TooLarge),
+            Self::BadEncoding | Self::Malformed(_) => Outcome::Rejected(Reason::Malformed),
+            Self::Unauthorized(VerifyError::StaleTimestamp) => Outcome::Rejected(Reason::Stale),
+            Self::Unauthorized(_) => Outcome::Rejected(Reason::Signature),
+            Self::Unavailable { .. } => Outcome::Failed,
+        }
+    }
+
     /// A short category for logs.
     pub fn category(&self) -> &'static str {
         match self {
@@ -448,6 +463,46 @@ mod tests {
                 .body
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn each_rejection_counts_as_its_outcome() {
+        let cases = [
+            (
+                Rejection::MethodNotAllowed { allowed: POST },
+                "rejected_method",
+            ),
+            (
+                Rejection::BodyTooLarge { size: 2, limit: 1 },
+                "rejected_too_large",
+            ),
+            (
+                Rejection::TooManyParameters { count: 2, limit: 1 },
+                "rejected_too_large",
+            ),
+            (
+                Rejection::EntryTooLarge { size: 2, limit: 1 },
+                "rejected_too_large",
+            ),
+            (Rejection::BadEncoding, "rejected_malformed"),
+            (Rejection::Malformed("x".into()), "rejected_malformed"),
+            (
+                Rejection::Unauthorized(VerifyError::Mismatch),
+                "rejected_signature",
+            ),
+            (
+                Rejection::Unauthorized(VerifyError::NoSecret),
+                "rejected_signature",
+            ),
+            (
+                Rejection::Unauthorized(VerifyError::StaleTimestamp),
+                "rejected_stale",
+            ),
+            (Rejection::Unavailable { reason: "x" }, "failed"),
+        ];
+        for (rejection, outcome) in cases {
+            assert_eq!(rejection.outcome().as_str(), outcome, "{rejection:?}");
+        }
     }
 
     #[test]
