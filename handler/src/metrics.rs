@@ -168,10 +168,9 @@ impl DeliveryLine<'_> {
         line.insert("level".into(), level.into());
         line.insert("message".into(), "delivery".into());
         line.insert("outcome".into(), self.outcome.kind().into());
-        let mut metrics = vec![
-            (METRIC_DELIVERIES, "Count", json!(1)),
-            (METRIC_LATENCY, "Milliseconds", json!(self.latency_ms)),
-        ];
+        // Only Deliveries is by outcome; the rest are by stack and provider, so that each
+        // outcome adds one custom metric, not six.
+        let mut metrics = vec![(METRIC_LATENCY, "Milliseconds", json!(self.latency_ms))];
         if let Some(put) = self.put {
             line.insert("events_put".into(), put.events.into());
             line.insert("attempts".into(), put.attempts.into());
@@ -201,13 +200,19 @@ impl DeliveryLine<'_> {
         for (name, _, value) in metrics {
             line.insert(name.into(), value);
         }
+        line.insert(METRIC_DELIVERIES.into(), 1.into());
         line.insert(
             "_aws".into(),
-            emf_block(
-                self.epoch_ms,
-                &[DIMENSION_STACK, DIMENSION_PROVIDER, DIMENSION_OUTCOME],
-                definitions,
-            ),
+            json!({
+                "Timestamp": self.epoch_ms,
+                "CloudWatchMetrics": [
+                    directive(
+                        &[DIMENSION_STACK, DIMENSION_PROVIDER, DIMENSION_OUTCOME],
+                        vec![json!({"Name": METRIC_DELIVERIES, "Unit": "Count"})],
+                    ),
+                    directive(&[DIMENSION_STACK, DIMENSION_PROVIDER], definitions),
+                ],
+            }),
         );
         Value::Object(line).to_string()
     }
@@ -227,23 +232,23 @@ pub fn secret_refresh_failure(
         DIMENSION_STACK: stack,
         DIMENSION_PROVIDER: provider,
         METRIC_SECRET_REFRESH_FAILURES: 1,
-        "_aws": emf_block(
-            epoch_ms,
-            &[DIMENSION_STACK, DIMENSION_PROVIDER],
-            vec![json!({"Name": METRIC_SECRET_REFRESH_FAILURES, "Unit": "Count"})],
-        ),
+        "_aws": {
+            "Timestamp": epoch_ms,
+            "CloudWatchMetrics": [directive(
+                &[DIMENSION_STACK, DIMENSION_PROVIDER],
+                vec![json!({"Name": METRIC_SECRET_REFRESH_FAILURES, "Unit": "Count"})],
+            )],
+        },
     })
     .to_string()
 }
 
-fn emf_block(epoch_ms: i64, dimensions: &[&str], metrics: Vec<Value>) -> Value {
+/// One EMF metric directive: these metrics, under one set of dimensions.
+fn directive(dimensions: &[&str], metrics: Vec<Value>) -> Value {
     json!({
-        "Timestamp": epoch_ms,
-        "CloudWatchMetrics": [{
-            "Namespace": NAMESPACE,
-            "Dimensions": [dimensions],
-            "Metrics": metrics,
-        }],
+        "Namespace": NAMESPACE,
+        "Dimensions": [dimensions],
+        "Metrics": metrics,
     })
 }
 
@@ -277,19 +282,36 @@ mod tests {
     fn assert_valid_emf(v: &Value) {
         let aws = &v["_aws"];
         assert!(aws["Timestamp"].is_i64(), "{v}");
-        let directives = aws["CloudWatchMetrics"].as_array().unwrap();
-        assert_eq!(directives.len(), 1);
-        let d = &directives[0];
-        assert_eq!(d["Namespace"], NAMESPACE);
-        for set in d["Dimensions"].as_array().unwrap() {
-            for name in set.as_array().unwrap() {
-                assert!(v[name.as_str().unwrap()].is_string(), "{name} in {v}");
+        for d in aws["CloudWatchMetrics"].as_array().unwrap() {
+            assert_eq!(d["Namespace"], NAMESPACE);
+            for set in d["Dimensions"].as_array().unwrap() {
+                for name in set.as_array().unwrap() {
+                    assert!(v[name.as_str().unwrap()].is_string(), "{name} in {v}");
+                }
+            }
+            for m in d["Metrics"].as_array().unwrap() {
+                let name = m["Name"].as_str().unwrap();
+                assert!(v[name].is_number(), "{name} in {v}");
             }
         }
-        for m in d["Metrics"].as_array().unwrap() {
-            let name = m["Name"].as_str().unwrap();
-            assert!(v[name].is_number(), "{name} in {v}");
-        }
+    }
+
+    /// (dimensions, metric names) of each directive.
+    fn directives(v: &Value) -> Vec<(Value, Vec<String>)> {
+        v["_aws"]["CloudWatchMetrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                let names = d["Metrics"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|m| m["Name"].as_str().unwrap().to_owned())
+                    .collect();
+                (d["Dimensions"].clone(), names)
+            })
+            .collect()
     }
 
     #[test]
@@ -320,20 +342,30 @@ mod tests {
         assert_eq!(refused["level"], "WARN");
         // No PutEvents metrics where PutEvents was not called.
         assert!(refused.get("PutEventsAttempts").is_none());
-        let names: Vec<&str> = refused["_aws"]["CloudWatchMetrics"][0]["Metrics"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|m| m["Name"].as_str().unwrap())
-            .collect();
-        assert_eq!(names, [METRIC_DELIVERIES, METRIC_LATENCY]);
+        assert_eq!(
+            directives(&refused),
+            [
+                (
+                    json!([["Stack", "Provider", "Outcome"]]),
+                    vec![METRIC_DELIVERIES.to_owned()]
+                ),
+                (
+                    json!([["Stack", "Provider"]]),
+                    vec![METRIC_LATENCY.to_owned()]
+                ),
+            ]
+        );
+        assert_eq!(directives(&accepted)[1].1.len(), 5);
     }
 
     #[test]
     fn ids_are_fields_never_dimensions() {
         let v = line(Outcome::Accepted, None);
-        let dims = &v["_aws"]["CloudWatchMetrics"][0]["Dimensions"];
-        assert_eq!(dims, &json!([["Stack", "Provider", "Outcome"]]));
+        for (dimensions, _) in directives(&v) {
+            for name in dimensions[0].as_array().unwrap() {
+                assert!(["Stack", "Provider", "Outcome"].contains(&name.as_str().unwrap()));
+            }
+        }
     }
 
     #[test]
