@@ -21,6 +21,8 @@ pub struct AwsError {
 pub struct Aws {
     pub config: SdkConfig,
     pub cloudformation: aws_sdk_cloudformation::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
     pub s3: aws_sdk_s3::Client,
     pub sqs: aws_sdk_sqs::Client,
     pub lambda: aws_sdk_lambda::Client,
@@ -58,6 +60,8 @@ impl Aws {
             .build();
         Ok(Self {
             cloudformation: aws_sdk_cloudformation::Client::new(&config),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&config),
             s3: aws_sdk_s3::Client::from_conf(s3_config),
             sqs: aws_sdk_sqs::Client::new(&config),
             lambda: aws_sdk_lambda::Client::new(&config),

@@ -29,6 +29,8 @@ pub enum Command {
     Replay(crate::commands::ReplayArgs),
     /// Show what is deployed: provider, URL, bus, stack status, code hash, secret age.
     Status(crate::commands::StatusArgs),
+    /// Show what happened to each delivery: one line each from the function's log group.
+    Logs(crate::commands::LogsArgs),
     /// Delete the stack and its artifact, and confirm nothing of it is left.
     Teardown(crate::commands::TeardownArgs),
     /// Print the stack's CloudFormation template, exactly as ebhook deploys it.

@@ -8,8 +8,10 @@ mod aws;
 mod child;
 mod cli;
 mod commands;
+mod delivery_log;
 mod deploy;
 mod error;
+mod health;
 mod package;
 mod secret_input;
 mod stack;
@@ -44,6 +46,7 @@ fn run(cli: Cli) -> Result<(), Error> {
         match cli.command {
             Command::Dev(args) => commands::dev::run(args).await,
             Command::Init(args) => commands::init::run(args).await,
+            Command::Logs(args) => commands::logs::run(args).await,
             Command::Providers(args) => {
                 commands::providers::run(&args);
                 Ok(())

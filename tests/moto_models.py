@@ -37,6 +37,8 @@ A bucket's VersioningConfiguration, ObjectLockEnabled and LoggingConfiguration
 are applied on create and update (moto's bucket model ignored them, so a versioned
 bucket was emptied as if it had no versions), and a list element
 that Fn::If resolves to AWS::NoValue is removed, as AWS removes it.
+CloudWatch Logs JSON filter patterns (equality terms joined by &&) select
+events, where moto returned every event for them.
 """
 
 from __future__ import annotations
@@ -1842,6 +1844,45 @@ def _clean_json(resource_json: Any, resources_map: Any) -> Any:
     return _original_clean_json(resource_json, resources_map)
 
 
+# CloudWatch Logs filter patterns: moto matched every event for a JSON pattern
+# (`{ $.outcome = "rejected" }`), so a filtered FilterLogEvents returned everything.
+# AWS's equality terms joined by && are what ebhook sends; anything else in braces
+# fails loudly rather than matching all.
+_JSON_TERM = re.compile(r'^\$\.([A-Za-z0-9_]+)\s*=\s*(?:"([^"]*)"|([^\s"]+))$')
+
+
+class _JsonEqualityFilter:
+    def __init__(self, pattern: str):
+        body = pattern.strip()[1:-1]
+        self.terms = []
+        for term in body.split("&&"):
+            match = _JSON_TERM.match(term.strip())
+            if not match:
+                raise ValueError(f"the emulator's filter patterns lack this JSON term: {term!r}")
+            self.terms.append((match.group(1), match.group(2) if match.group(2) is not None else match.group(3)))
+
+    def matches(self, message: str) -> bool:
+        try:
+            value = json.loads(message)
+        except ValueError:
+            return False
+        if not isinstance(value, dict):
+            return False
+        for key, expected in self.terms:
+            actual = value.get(key)
+            if actual is None or (str(actual).lower() if isinstance(actual, bool) else str(actual)) != expected:
+                return False
+        return True
+
+
+def _event_message_filter(pattern: str) -> Any:
+    from moto.logs.utils import EventMessageFilter
+
+    if pattern and pattern.strip().startswith("{") and pattern.strip().endswith("}"):
+        return _JsonEqualityFilter(pattern)
+    return EventMessageFilter(pattern)
+
+
 def install() -> None:
     """Applies every patch above (once)."""
     global _installed
@@ -1884,6 +1925,10 @@ def install() -> None:
     lambda_models.LambdaBackend.create_function = _create_function
     lambda_models.LambdaFunction.update_configuration = _update_configuration
     parsing.clean_json = _clean_json
+
+    from moto.logs import models as logs_models
+
+    logs_models.EventMessageFilter = _event_message_filter
 
     # 3, 4, 5.
     parsing.parse_and_create_resource = _create_resource

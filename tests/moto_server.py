@@ -33,9 +33,11 @@ def register_models():
     resource-level stack events with rollback. See that module's docstring.
     """
     # This file's directory is on sys.path when it runs as a script.
+    import moto_cbor
     import moto_models
 
     moto_models.install()
+    moto_cbor.install()
 
 
 def _on_signal(signum, frame):

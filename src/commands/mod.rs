@@ -3,6 +3,7 @@
 pub mod common;
 pub mod dev;
 pub mod init;
+pub mod logs;
 pub mod providers;
 pub mod replay;
 pub mod rotate_secret;
@@ -14,6 +15,7 @@ pub mod update_function;
 
 pub use dev::DevArgs;
 pub use init::InitArgs;
+pub use logs::LogsArgs;
 pub use providers::ProvidersArgs;
 pub use replay::ReplayArgs;
 pub use rotate_secret::RotateSecretArgs;

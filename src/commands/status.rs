@@ -8,6 +8,7 @@ use crate::artifacts;
 use crate::aws::aws_error;
 use crate::commands::common::{AwsArgs, OutputFormat, no_such_stack};
 use crate::error::Error;
+use crate::health;
 use crate::stack;
 
 #[derive(Debug, Args)]
@@ -90,6 +91,14 @@ pub async fn run(args: StatusArgs) -> Result<(), Error> {
         None => None,
     };
     let get = |k: &str| stack.outputs.get(k).cloned();
+    let deliveries = match get(stack::OUTPUT_PROVIDER) {
+        Some(provider) => Some(health::deliveries_last_day(&aws, &stack.name, &provider).await?),
+        None => None,
+    };
+    let alarms = match stack.outputs.get(stack::OUTPUT_ALARM_NAMES) {
+        Some(names) => Some(health::alarms(&aws, names).await?),
+        None => None,
+    };
     match args.output {
         OutputFormat::Json => println!(
             "{}",
@@ -115,6 +124,15 @@ pub async fn run(args: StatusArgs) -> Result<(), Error> {
                     "waiting": waiting,
                     "inFlight": in_flight,
                 })),
+                "deliveriesLast24h": deliveries.as_ref().map(|counts| counts
+                    .iter()
+                    .map(|(outcome, n)| (outcome.as_str().to_owned(), json!(n)))
+                    .collect::<serde_json::Map<_, _>>()),
+                "alarms": alarms.as_ref().map(|alarms| alarms
+                    .iter()
+                    .map(|a| json!({"name": a.name, "state": a.state, "reason": a.reason}))
+                    .collect::<Vec<_>>()),
+                "dashboardUrl": get(stack::OUTPUT_DASHBOARD_URL),
             })
         ),
         OutputFormat::Text => {
@@ -155,6 +173,12 @@ pub async fn run(args: StatusArgs) -> Result<(), Error> {
                     (w, f) => format!("{w} waiting, {f} being replayed"),
                 }),
             );
+            show(
+                "Deliveries (24 h)",
+                deliveries.as_deref().map(health::describe_counts),
+            );
+            show("Alarms", alarms.as_deref().map(health::describe_alarms));
+            show("Dashboard", get(stack::OUTPUT_DASHBOARD_URL));
         }
     }
     Ok(())

@@ -79,6 +79,10 @@ pub const OUTPUT_SECRET_ARN: &str = "SecretArn";
 pub const OUTPUT_PROVIDER: &str = "Provider";
 pub const OUTPUT_DEAD_LETTER_QUEUE_URL: &str = "DeadLetterQueueUrl";
 pub const OUTPUT_PAYLOAD_BUCKET: &str = "PayloadBucketName";
+/// The stack's alarms, comma-separated.
+pub const OUTPUT_ALARM_NAMES: &str = "AlarmNames";
+/// The stack's CloudWatch dashboard in the console.
+pub const OUTPUT_DASHBOARD_URL: &str = "DashboardUrl";
 
 /// The tag ebhook puts on its stacks, naming the provider.
 pub const TAG_PROVIDER: &str = "ebhook:provider";

@@ -22,6 +22,7 @@ mod handler;
 mod harness_selftest;
 mod hostile;
 mod init_flows;
+mod logs;
 mod memory;
 mod providers;
 mod replay;
