@@ -46,6 +46,10 @@ pub enum Command {
     SendTest(crate::commands::SendTestArgs),
     /// List the providers ebhook verifies, with how each signs.
     Providers(crate::commands::ProvidersArgs),
+    /// Print shell completions: `ebhook completions bash > ~/.local/share/bash-completion/completions/ebhook`.
+    Completions(crate::commands::CompletionsArgs),
+    /// Print the manual pages (roff): `ebhook man | man -l -`.
+    Man(crate::commands::ManArgs),
 }
 
 impl Command {

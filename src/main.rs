@@ -44,9 +44,11 @@ fn run(cli: Cli) -> Result<(), Error> {
         tokio::runtime::Runtime::new().map_err(|e| Error::io("starting the async runtime", e))?;
     runtime.block_on(async {
         match cli.command {
+            Command::Completions(args) => commands::completions::completions(&args),
             Command::Dev(args) => commands::dev::run(args).await,
             Command::Init(args) => commands::init::run(args).await,
             Command::Logs(args) => commands::logs::run(args).await,
+            Command::Man(args) => commands::completions::man(&args),
             Command::Providers(args) => {
                 commands::providers::run(&args);
                 Ok(())

@@ -1,6 +1,7 @@
 //! One module per subcommand, each reading top to bottom like the steps the README lists.
 
 pub mod common;
+pub mod completions;
 pub mod dev;
 pub mod init;
 pub mod logs;
@@ -13,6 +14,7 @@ pub mod teardown;
 pub mod template;
 pub mod update_function;
 
+pub use completions::{CompletionsArgs, ManArgs};
 pub use dev::DevArgs;
 pub use init::InitArgs;
 pub use logs::LogsArgs;

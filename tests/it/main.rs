@@ -9,6 +9,7 @@ mod support;
 
 mod artifacts_stack;
 mod capture;
+mod completions;
 mod dedupe;
 mod dependencies;
 mod deploy;
