@@ -26,6 +26,7 @@ mod init_flows;
 mod logs;
 mod memory;
 mod providers;
+mod quick_start;
 mod replay;
 mod rotate;
 mod template;
