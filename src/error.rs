@@ -248,7 +248,7 @@ mod tests {
             },
             Error::Package(PackageError::ArchUnavailable("no target".into())),
             Error::Package(PackageError::NoBootstrap(PathBuf::from("no/such/file"))),
-            Error::Package(PackageError::HandlerNotFound),
+            Error::Package(PackageError::NoCacheDir),
         ] {
             assert_eq!(error.exit_code(), EXIT_USAGE, "{error}");
         }

@@ -10,6 +10,7 @@ mod cli;
 mod commands;
 mod delivery_log;
 mod deploy;
+mod embedded;
 mod error;
 mod health;
 mod package;

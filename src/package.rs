@@ -64,15 +64,23 @@ pub enum PackageError {
     },
     #[error("could not write the zip: {0}; try again")]
     Zip(String),
+    #[error(
+        "no cache directory to build the handler in (no HOME?): set EBHOOK_CACHE_DIR to a \
+         writable directory, or pass --handler-dir or --bootstrap"
+    )]
+    NoCacheDir,
+    #[error(
+        "{action} failed: {source}; set EBHOOK_CACHE_DIR to a writable directory, or pass \
+         --handler-dir or --bootstrap"
+    )]
+    Cache {
+        action: String,
+        source: std::io::Error,
+    },
     #[error("--bootstrap {}: no such file; give the path of a built `bootstrap`", .0.display())]
     NoBootstrap(PathBuf),
     #[error("--handler-dir {}: no Cargo.toml there; give the handler crate's directory", .0.display())]
     NoHandlerCrate(PathBuf),
-    #[error(
-        "cannot find the handler crate: run from the ebhook checkout, or pass --handler-dir or \
-         --bootstrap"
-    )]
-    HandlerNotFound,
 }
 
 impl PackageError {
@@ -83,7 +91,7 @@ impl PackageError {
             Self::ArchUnavailable(_)
                 | Self::NoBootstrap(_)
                 | Self::NoHandlerCrate(_)
-                | Self::HandlerNotFound
+                | Self::NoCacheDir
         )
     }
 }
@@ -194,9 +202,19 @@ pub struct BuildPlan {
     pub program: String,
     pub args: Vec<String>,
     pub handler_dir: PathBuf,
+    /// cargo's target directory, where not the crate's own.
+    pub target_dir: Option<PathBuf>,
 }
 
 impl BuildPlan {
+    /// Build in `dir`, without `--locked`: the handler carried in the CLI brings the whole
+    /// workspace's lock, which cargo trims to the handler's own packages (their versions kept).
+    pub fn for_embedded(mut self, dir: PathBuf) -> Self {
+        self.args.retain(|a| a != "--locked");
+        self.target_dir = Some(dir);
+        self
+    }
+
     pub fn describe(&self) -> String {
         format!("{} {}", self.program, self.args.join(" "))
     }
@@ -254,6 +272,7 @@ pub async fn plan(handler_dir: &Path, arch: Arch, dedupe: bool) -> Result<BuildP
         program: "cargo".into(),
         args,
         handler_dir: handler_dir.to_owned(),
+        target_dir: None,
     })
 }
 
@@ -289,7 +308,11 @@ async fn target_installed(triple: &str) -> bool {
 
 /// Run the build; returns the path of the `bootstrap` executable cargo reports.
 pub async fn build(plan: &BuildPlan) -> Result<PathBuf, PackageError> {
-    let output = crate::child::command(&plan.program)
+    let mut command = crate::child::command(&plan.program);
+    if let Some(dir) = &plan.target_dir {
+        command.env("CARGO_TARGET_DIR", dir);
+    }
+    let output = command
         .args(&plan.args)
         .current_dir(&plan.handler_dir)
         .stdin(Stdio::null())

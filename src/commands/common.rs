@@ -9,6 +9,7 @@ use ebhook_handler::SecretSet;
 use crate::artifacts;
 use crate::aws::{Aws, aws_error};
 use crate::cli::{Arch, Compliance};
+use crate::embedded::Cache;
 use crate::error::Error;
 use crate::package::{self, Artifact, PackageError};
 use crate::secret_input::{Reveal, RevealArgs, SecretError};
@@ -85,7 +86,7 @@ pub async fn stored_secret(aws: &Aws, stack: &str, arn: &str) -> Result<SecretSe
 /// Where the handler comes from: built from a crate (the default), or a prebuilt binary.
 #[derive(Clone, Debug, Default, Args)]
 pub struct HandlerArgs {
-    /// The handler crate to build (default: ./handler, else the one ebhook was built from).
+    /// The handler crate to build (default: ./handler, else the one carried inside ebhook).
     #[arg(long, conflicts_with = "bootstrap")]
     pub handler_dir: Option<PathBuf>,
     /// Deploy this prebuilt `bootstrap` instead of building one (it is checked for Lambda all
@@ -94,36 +95,48 @@ pub struct HandlerArgs {
     pub bootstrap: Option<PathBuf>,
 }
 
+/// The handler's sources: a crate on disk, or the copy carried inside ebhook.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HandlerSource {
+    Dir(PathBuf),
+    Embedded,
+}
+
 impl HandlerArgs {
     /// Fail early, before any AWS call, on a path that cannot work.
     pub fn check(&self) -> Result<(), PackageError> {
         match &self.bootstrap {
             Some(path) if !path.is_file() => Err(PackageError::NoBootstrap(path.clone())),
             Some(_) => Ok(()),
-            None => self.dir().map(|_| ()),
+            None => self.source().map(|_| ()),
         }
     }
 
-    /// The handler crate: `--handler-dir`, else `./handler`, else the source tree ebhook was
-    /// built from (so `cargo run -- init` works from anywhere in the checkout).
-    fn dir(&self) -> Result<PathBuf, PackageError> {
+    /// `--handler-dir`, else `./handler` (working in a checkout, edits included), else the
+    /// sources carried inside ebhook, which are the ones this binary was built with.
+    fn source(&self) -> Result<HandlerSource, PackageError> {
         if let Some(dir) = &self.handler_dir {
             return if dir.join("Cargo.toml").exists() {
-                Ok(dir.clone())
+                Ok(HandlerSource::Dir(dir.clone()))
             } else {
                 Err(PackageError::NoHandlerCrate(dir.clone()))
             };
         }
         let local = PathBuf::from("handler");
         if local.join("Cargo.toml").exists() {
-            return Ok(local);
+            return Ok(HandlerSource::Dir(local));
         }
-        let built_from = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("handler");
-        if built_from.join("Cargo.toml").exists() {
-            return Ok(built_from);
-        }
-        Err(PackageError::HandlerNotFound)
+        Ok(HandlerSource::Embedded)
     }
+}
+
+async fn build(ui: &Ui, plan: &package::BuildPlan) -> Result<PathBuf, Error> {
+    ui.step(format!("Building the handler ({})", plan.describe()));
+    let spinner =
+        ui.spinner("cargo is building bootstrap (the first release build takes a few minutes)");
+    let path = package::build(plan).await?;
+    spinner.finish(format!("built {}", path.display()));
+    Ok(path)
 }
 
 /// Build (or take), check and zip the handler, and make sure it is in the artifacts bucket,
@@ -136,18 +149,33 @@ pub async fn package_and_upload(
     dedupe: bool,
     compliance: Compliance,
 ) -> Result<(String, Artifact), Error> {
-    let binary_path = match &handler.bootstrap {
-        Some(path) => path.clone(),
-        None => {
-            let dir = handler.dir()?;
+    let binary_path = match (&handler.bootstrap, handler.source()?) {
+        (Some(path), _) => path.clone(),
+        (None, HandlerSource::Dir(dir)) => {
             let plan = package::plan(&dir, arch, dedupe).await?;
-            ui.step(format!("Building the handler ({})", plan.describe()));
-            let spinner = ui.spinner(
-                "cargo is building bootstrap (the first release build takes a few minutes)",
-            );
-            let path = package::build(&plan).await?;
-            spinner.finish(format!("built {}", path.display()));
-            path
+            build(ui, &plan).await?
+        }
+        (None, HandlerSource::Embedded) => {
+            let cache = Cache::open()?;
+            match cache.built(arch, dedupe) {
+                Some(path) => {
+                    ui.note(format!(
+                        "handler {} for {} built before: using {}",
+                        Cache::version(),
+                        arch.lambda_name(),
+                        path.display()
+                    ));
+                    path
+                }
+                None => {
+                    let dir = cache.sources()?;
+                    let plan = package::plan(&dir, arch, dedupe)
+                        .await?
+                        .for_embedded(cache.target_dir());
+                    let built = build(ui, &plan).await?;
+                    cache.keep(&built, arch, dedupe)?
+                }
+            }
         }
     };
     let binary = package::read_binary(&binary_path)?;
@@ -181,12 +209,10 @@ mod tests {
             bootstrap: Some(PathBuf::from("no/such/bootstrap")),
         };
         assert!(missing_binary.check().is_err());
-        assert!(
-            HandlerArgs::default()
-                .dir()
-                .unwrap()
-                .join("Cargo.toml")
-                .exists()
+        // Unit tests run in the crate's directory, where ./handler is the crate.
+        assert_eq!(
+            HandlerArgs::default().source().unwrap(),
+            HandlerSource::Dir(PathBuf::from("handler"))
         );
     }
 }

@@ -23,6 +23,7 @@ mod handler;
 mod harness_selftest;
 mod hostile;
 mod init_flows;
+mod install;
 mod logs;
 mod memory;
 mod providers;
