@@ -42,12 +42,42 @@ fn main() -> Result<(), Box<dyn Error>> {
         zip.write_all(bytes)?;
     }
     let bytes = zip.finish()?.into_inner();
-    let out = PathBuf::from(std::env::var("OUT_DIR")?).join("handler-source.zip");
-    std::fs::write(&out, &bytes)?;
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
+    std::fs::write(out_dir.join("handler-source.zip"), &bytes)?;
+    prebuilt(&out_dir)?;
     println!(
         "cargo:rustc-env=EBHOOK_HANDLER_SOURCE_SHA256={}",
         hex::encode(Sha256::digest(&bytes))
     );
+    Ok(())
+}
+
+/// The release pipeline's handler binaries (EBHOOK_PREBUILT_HANDLERS: a directory of
+/// `bootstrap-<arch>-<plain|dedupe>`), carried so that a CLI installed without a Rust toolchain
+/// deploys at once. Any that is missing is built on first use instead.
+fn prebuilt(out_dir: &Path) -> Result<(), Box<dyn Error>> {
+    println!("cargo:rerun-if-env-changed=EBHOOK_PREBUILT_HANDLERS");
+    let mut entries = Vec::new();
+    if let Some(dir) = std::env::var_os("EBHOOK_PREBUILT_HANDLERS") {
+        let dir = PathBuf::from(dir);
+        for arch in ["x86_64", "arm64"] {
+            for (features, dedupe) in [("plain", false), ("dedupe", true)] {
+                let path = dir.join(format!("bootstrap-{arch}-{features}"));
+                if path.is_file() {
+                    println!("cargo:rerun-if-changed={}", path.display());
+                    entries.push(format!(
+                        "(\"{arch}\", {dedupe}, include_bytes!({:?}))",
+                        path.canonicalize()?
+                    ));
+                }
+            }
+        }
+    }
+    let code = format!(
+        "const PREBUILT: &[(&str, bool, &[u8])] = &[{}];\n",
+        entries.join(", ")
+    );
+    std::fs::write(out_dir.join("prebuilt.rs"), code)?;
     Ok(())
 }
 

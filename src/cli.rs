@@ -46,6 +46,8 @@ pub enum Command {
     SendTest(crate::commands::SendTestArgs),
     /// List the providers ebhook verifies, with how each signs.
     Providers(crate::commands::ProvidersArgs),
+    /// Build the handler and write its Lambda zip and checksum to a directory, without AWS.
+    Build(crate::commands::BuildArgs),
     /// Print shell completions: `ebhook completions bash > ~/.local/share/bash-completion/completions/ebhook`.
     Completions(crate::commands::CompletionsArgs),
     /// Print the manual pages (roff): `ebhook man | man -l -`.

@@ -18,6 +18,10 @@ const SOURCES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/handler-source.
 /// Its SHA-256: the handler version these sources are.
 pub const SOURCES_SHA256: &str = env!("EBHOOK_HANDLER_SOURCE_SHA256");
 
+// Handler binaries built by the release pipeline and carried in the CLI it ships
+// (build.rs, EBHOOK_PREBUILT_HANDLERS): (arch, dedupe, bootstrap). Empty in other builds.
+include!(concat!(env!("OUT_DIR"), "/prebuilt.rs"));
+
 /// The cache the embedded handler is built in.
 pub struct Cache {
     root: PathBuf,
@@ -95,6 +99,38 @@ impl Cache {
         Ok(dir.join("handler"))
     }
 
+    /// The binary the release pipeline built for this architecture and features, written to
+    /// the cache as if built here; `None` in a CLI that carries none.
+    pub fn keep_prebuilt(&self, arch: Arch, dedupe: bool) -> Result<Option<PathBuf>, PackageError> {
+        self.keep_from(PREBUILT, arch, dedupe)
+    }
+
+    fn keep_from(
+        &self,
+        prebuilt: &[(&str, bool, &[u8])],
+        arch: Arch,
+        dedupe: bool,
+    ) -> Result<Option<PathBuf>, PackageError> {
+        let Some((_, _, binary)) = prebuilt
+            .iter()
+            .find(|(a, d, _)| *a == arch.lambda_name() && *d == dedupe)
+        else {
+            return Ok(None);
+        };
+        let parent = self.root.join("bootstrap");
+        std::fs::create_dir_all(&parent)
+            .map_err(io_error(format!("creating {}", parent.display())))?;
+        let staging = parent.join(format!(".prebuilt-{}", std::process::id()));
+        std::fs::write(&staging, binary)
+            .map_err(io_error(format!("writing {}", staging.display())))?;
+        let path = self.binary_path(arch, dedupe);
+        std::fs::rename(&staging, &path).map_err(io_error(format!(
+            "moving the handler into {}",
+            path.display()
+        )))?;
+        Ok(Some(path))
+    }
+
     /// Keep a built binary for later runs (copied, then renamed into place).
     pub fn keep(&self, built: &Path, arch: Arch, dedupe: bool) -> Result<PathBuf, PackageError> {
         let path = self.binary_path(arch, dedupe);
@@ -158,6 +194,14 @@ mod tests {
         assert_eq!(cache.built(Arch::X86_64, false), Some(kept));
         assert_eq!(cache.built(Arch::X86_64, true), None);
         assert_eq!(cache.built(Arch::Arm64, false), None);
+        // A binary the release pipeline built, carried in the CLI: kept as if built here.
+        let table: &[(&str, bool, &[u8])] = &[("arm64", true, b"\x7fELF arm64")];
+        assert_eq!(cache.keep_from(table, Arch::X86_64, true).unwrap(), None);
+        let kept = cache.keep_from(table, Arch::Arm64, true).unwrap().unwrap();
+        assert_eq!(std::fs::read(&kept).unwrap(), b"\x7fELF arm64");
+        assert_eq!(cache.built(Arch::Arm64, true), Some(kept));
+        // This build of ebhook carries none.
+        assert_eq!(cache.keep_prebuilt(Arch::X86_64, true).unwrap(), None);
         std::fs::remove_dir_all(&root).ok();
     }
 }

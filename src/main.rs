@@ -45,6 +45,7 @@ fn run(cli: Cli) -> Result<(), Error> {
         tokio::runtime::Runtime::new().map_err(|e| Error::io("starting the async runtime", e))?;
     runtime.block_on(async {
         match cli.command {
+            Command::Build(args) => commands::build::run(args).await,
             Command::Completions(args) => commands::completions::completions(&args),
             Command::Dev(args) => commands::dev::run(args).await,
             Command::Init(args) => commands::init::run(args).await,

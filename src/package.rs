@@ -171,6 +171,8 @@ pub fn zip_bootstrap(binary: &[u8]) -> Result<Vec<u8>, PackageError> {
 /// The zipped handler and its content hash.
 #[derive(Clone, Debug)]
 pub struct Artifact {
+    /// The `bootstrap` executable the zip holds.
+    pub binary: Vec<u8>,
     pub zip: Vec<u8>,
     pub sha256: String,
     pub glibc: Option<GlibcVersion>,
@@ -181,7 +183,12 @@ impl Artifact {
         let glibc = check_for_lambda(binary, arch, path)?;
         let zip = zip_bootstrap(binary)?;
         let sha256 = hex::encode(Sha256::digest(&zip));
-        Ok(Self { zip, sha256, glibc })
+        Ok(Self {
+            binary: binary.to_vec(),
+            zip,
+            sha256,
+            glibc,
+        })
     }
 
     /// The S3 key: content-addressed, so an unchanged handler is never uploaded twice.

@@ -149,6 +149,19 @@ pub async fn package_and_upload(
     dedupe: bool,
     compliance: Compliance,
 ) -> Result<(String, Artifact), Error> {
+    let artifact = package(ui, handler, arch, dedupe).await?;
+    let bucket = artifacts::ensure_bucket(aws, ui, compliance).await?;
+    artifacts::upload(aws, ui, &bucket, &artifact).await?;
+    Ok((bucket, artifact))
+}
+
+/// Build (or take) the handler, check it runs on Lambda, and zip it as ebhook deploys it.
+pub async fn package(
+    ui: &Ui,
+    handler: &HandlerArgs,
+    arch: Arch,
+    dedupe: bool,
+) -> Result<Artifact, Error> {
     let binary_path = match (&handler.bootstrap, handler.source()?) {
         (Some(path), _) => path.clone(),
         (None, HandlerSource::Dir(dir)) => {
@@ -167,14 +180,24 @@ pub async fn package_and_upload(
                     ));
                     path
                 }
-                None => {
-                    let dir = cache.sources()?;
-                    let plan = package::plan(&dir, arch, dedupe)
-                        .await?
-                        .for_embedded(cache.target_dir());
-                    let built = build(ui, &plan).await?;
-                    cache.keep(&built, arch, dedupe)?
-                }
+                None => match cache.keep_prebuilt(arch, dedupe)? {
+                    Some(path) => {
+                        ui.note(format!(
+                            "handler {} for {}: the build that came with ebhook",
+                            Cache::version(),
+                            arch.lambda_name()
+                        ));
+                        path
+                    }
+                    None => {
+                        let dir = cache.sources()?;
+                        let plan = package::plan(&dir, arch, dedupe)
+                            .await?
+                            .for_embedded(cache.target_dir());
+                        let built = build(ui, &plan).await?;
+                        cache.keep(&built, arch, dedupe)?
+                    }
+                },
             }
         }
     };
@@ -188,9 +211,7 @@ pub async fn package_and_upload(
             .glibc
             .map_or_else(|| "none".to_owned(), |v| v.to_string())
     ));
-    let bucket = artifacts::ensure_bucket(aws, ui, compliance).await?;
-    artifacts::upload(aws, ui, &bucket, &artifact).await?;
-    Ok((bucket, artifact))
+    Ok(artifact)
 }
 
 #[cfg(test)]

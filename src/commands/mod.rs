@@ -1,5 +1,6 @@
 //! One module per subcommand, each reading top to bottom like the steps the README lists.
 
+pub mod build;
 pub mod common;
 pub mod completions;
 pub mod dev;
@@ -14,6 +15,7 @@ pub mod teardown;
 pub mod template;
 pub mod update_function;
 
+pub use build::BuildArgs;
 pub use completions::{CompletionsArgs, ManArgs};
 pub use dev::DevArgs;
 pub use init::InitArgs;

@@ -6,7 +6,8 @@ use std::process::{Command, Output};
 use std::time::Instant;
 
 use crate::support::Moto;
-use crate::support::process::target_dir;
+use crate::support::cli::{ebhook, init_args};
+use crate::support::process::{prebuilt, target_dir};
 
 fn init_from(moto: &Moto, cwd: &std::path::Path, cache: &std::path::Path, stack: &str) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ebhook"))
@@ -78,4 +79,54 @@ async fn an_installed_ebhook_builds_the_handler_once_and_deploys_from_anywhere()
         second_took.as_secs_f64()
     );
     std::fs::remove_dir_all(&home).ok();
+}
+
+/// `ebhook build` writes what `init` would deploy, without AWS: the binary, its zip and the
+/// zip's checksum, which `init --bootstrap` of that binary uploads under the same hash.
+#[tokio::test]
+async fn build_writes_the_zip_init_deploys() {
+    let dir = std::env::temp_dir().join(format!("ebhook-build-{}", std::process::id()));
+    let out = Command::new(env!("CARGO_BIN_EXE_ebhook"))
+        .args([
+            "build",
+            "--bootstrap",
+            prebuilt(),
+            "--output",
+            "json",
+            "--out-dir",
+        ])
+        .arg(&dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sha = json["sha256"].as_str().unwrap().to_owned();
+    let zip = std::fs::read(dir.join("ebhook-handler-x86_64-plain.zip")).unwrap();
+    use sha2::Digest;
+    assert_eq!(hex::encode(sha2::Sha256::digest(&zip)), sha);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("ebhook-handler-x86_64-plain.zip.sha256")).unwrap(),
+        format!("{sha}  ebhook-handler-x86_64-plain.zip\n")
+    );
+    let binary = dir.join("bootstrap-x86_64-plain");
+    assert_eq!(
+        std::fs::read(&binary).unwrap(),
+        std::fs::read(prebuilt()).unwrap()
+    );
+
+    let moto = Moto::start();
+    let binary = binary.to_string_lossy().into_owned();
+    let mut args = init_args("it-built", &[]);
+    // `--bootstrap <the built binary>` instead of the test's own.
+    args[2] = &binary;
+    let init = ebhook(&moto, &args, &[], None);
+    init.assert_ok();
+    assert_eq!(init.json()["artifactSha256"], sha.as_str());
+    std::fs::remove_dir_all(&dir).ok();
 }
