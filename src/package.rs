@@ -244,7 +244,8 @@ fn target(arch: Arch, zigbuild: bool) -> String {
 /// both the Rust target and zigbuild's cross linker. Without `dedupe` the handler is built
 /// without its DynamoDB client, which keeps the zip under 3 MB (BENCHMARKS.md).
 pub async fn plan(handler_dir: &Path, arch: Arch, dedupe: bool) -> Result<BuildPlan, PackageError> {
-    let zigbuild = succeeds("cargo", &["zigbuild", "--version"]).await;
+    // `cargo zigbuild --version` is an error since cargo-zigbuild 0.24; `--help` works in all.
+    let zigbuild = succeeds("cargo", &["zigbuild", "--help"]).await;
     if arch == Arch::Arm64 {
         if !target_installed("aarch64-unknown-linux-gnu").await {
             return Err(PackageError::ArchUnavailable(

@@ -28,6 +28,7 @@ mod logs;
 mod memory;
 mod providers;
 mod quick_start;
+mod release;
 mod replay;
 mod rotate;
 mod template;
