@@ -35,9 +35,15 @@ impl Cache {
     pub fn open() -> Result<Self, PackageError> {
         let root = match std::env::var_os("EBHOOK_CACHE_DIR") {
             Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-            _ => dirs::cache_dir()
-                .ok_or(PackageError::NoCacheDir)?
-                .join("ebhook"),
+            _ => {
+                use etcetera::BaseStrategy;
+                // The platform's own: ~/.cache (XDG_CACHE_HOME) on Linux, ~/Library/Caches on
+                // macOS.
+                etcetera::base_strategy::choose_native_strategy()
+                    .map_err(|_| PackageError::NoCacheDir)?
+                    .cache_dir()
+                    .join("ebhook")
+            }
         };
         Ok(Self { root })
     }
