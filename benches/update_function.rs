@@ -83,7 +83,8 @@ fn release_bootstrap(root: &Path) -> PathBuf {
     let out = Command::new(env!("CARGO"))
         .args([
             "build",
-            "--release",
+            "--profile",
+            "lambda",
             "-p",
             "ebhook-handler",
             "--bin",

@@ -260,7 +260,9 @@ pub async fn plan(handler_dir: &Path, arch: Arch, dedupe: bool) -> Result<BuildP
     }
     let mut args = vec![
         if zigbuild { "zigbuild" } else { "build" }.to_owned(),
-        "--release".into(),
+        // The handler's own profile (Cargo.toml): small and fast, where the CLI's is quick to build.
+        "--profile".into(),
+        "lambda".into(),
         "--locked".into(),
         "-p".into(),
         "ebhook-handler".into(),
@@ -423,13 +425,13 @@ mod tests {
         let stdout = concat!(
             r#"{"reason":"compiler-artifact","target":{"name":"ebhook_handler"},"executable":null}"#,
             "\n",
-            r#"{"reason":"compiler-artifact","target":{"name":"bootstrap"},"executable":"/t/release/bootstrap"}"#,
+            r#"{"reason":"compiler-artifact","target":{"name":"bootstrap"},"executable":"/t/lambda/bootstrap"}"#,
             "\n",
             r#"{"reason":"build-finished","success":true}"#
         );
         assert_eq!(
             executable_from_messages(stdout),
-            Some(PathBuf::from("/t/release/bootstrap"))
+            Some(PathBuf::from("/t/lambda/bootstrap"))
         );
         assert_eq!(executable_from_messages(""), None);
     }

@@ -680,7 +680,7 @@ async fn the_release_handler_is_built_checked_and_deployed() {
     run.assert_ok();
     let json = run.json();
     assert_eq!(json["outcome"], "created", "{json}");
-    assert!(run.stderr.contains("--release"), "{}", run.stderr);
+    assert!(run.stderr.contains("--profile lambda"), "{}", run.stderr);
     // The note after the build: "zip N KiB, sha256 S, needs glibc 2.x".
     let note = run
         .stderr
