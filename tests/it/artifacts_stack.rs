@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::support::Moto;
 use crate::support::cli::{ebhook, init_args};
-use crate::support::moto::s3_client;
+use crate::support::moto::{assert_locked_and_logged, s3_client};
 use crate::support::workspace_root;
 
 const STACK: &str = "ebhook-artifacts";
@@ -120,29 +120,8 @@ async fn the_artifacts_stack_is_updated_in_place_and_compliance_is_never_lowered
     let compliant = artifacts(&conf).await;
     assert_eq!(compliant.bucket, before.bucket, "the bucket was replaced");
     assert_eq!(compliant.parameters["Compliance"], "control-tower");
-    let lock = s3
-        .get_object_lock_configuration()
-        .bucket(&compliant.bucket)
-        .send()
-        .await
-        .expect("Object Lock on the artifacts bucket");
-    assert_eq!(
-        lock.object_lock_configuration()
-            .and_then(|c| c.object_lock_enabled())
-            .map(|e| e.as_str()),
-        Some("Enabled")
-    );
-    let logging = s3
-        .get_bucket_logging()
-        .bucket(&compliant.bucket)
-        .send()
-        .await
-        .unwrap();
     let log_bucket = compliant.log_bucket.expect("the access log bucket");
-    assert_eq!(
-        logging.logging_enabled().map(|l| l.target_bucket()),
-        Some(log_bucket.as_str())
-    );
+    assert_locked_and_logged(&s3, &compliant.bucket, &log_bucket).await;
     // The old zip is still there: nothing was emptied or replaced.
     s3.head_object()
         .bucket(&compliant.bucket)

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use crate::support::Moto;
 use crate::support::cli::ebhook;
-use crate::support::moto::s3_client;
+use crate::support::moto::{assert_locked_and_logged, s3_client};
 use crate::support::process::prebuilt;
 
 struct Deployed {
@@ -909,28 +909,7 @@ async fn compliance_round_trip(stack: &str, own_key: Option<&str>) {
         .expect("default encryption");
     assert_eq!(rule.sse_algorithm().as_str(), "aws:kms");
     assert_eq!(rule.kms_master_key_id(), Some(key.as_str()));
-    let lock = s3
-        .get_object_lock_configuration()
-        .bucket(output("PayloadBucketName"))
-        .send()
-        .await
-        .expect("Object Lock on the payload bucket");
-    assert_eq!(
-        lock.object_lock_configuration()
-            .and_then(|c| c.object_lock_enabled())
-            .map(|e| e.as_str()),
-        Some("Enabled")
-    );
-    let logging = s3
-        .get_bucket_logging()
-        .bucket(output("PayloadBucketName"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        logging.logging_enabled().map(|l| l.target_bucket()),
-        Some(log_bucket.as_str())
-    );
+    assert_locked_and_logged(&s3, &output("PayloadBucketName"), &log_bucket).await;
     // The artifacts bucket the code came from meets the same controls.
     let artifacts = cfn
         .describe_stacks()

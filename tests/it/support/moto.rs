@@ -228,3 +228,27 @@ pub fn s3_client(conf: &SdkConfig) -> aws_sdk_s3::Client {
             .build(),
     )
 }
+
+/// Asserts what `--compliance control-tower` turns on for a bucket: Object Lock, and server
+/// access logs delivered to `log_bucket`.
+pub async fn assert_locked_and_logged(s3: &aws_sdk_s3::Client, bucket: &str, log_bucket: &str) {
+    let lock = s3
+        .get_object_lock_configuration()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("no Object Lock on {bucket}: {e:?}"));
+    assert_eq!(
+        lock.object_lock_configuration()
+            .and_then(|c| c.object_lock_enabled())
+            .map(|e| e.as_str()),
+        Some("Enabled"),
+        "{bucket}"
+    );
+    let logging = s3.get_bucket_logging().bucket(bucket).send().await.unwrap();
+    assert_eq!(
+        logging.logging_enabled().map(|l| l.target_bucket()),
+        Some(log_bucket),
+        "{bucket}'s access logs"
+    );
+}
