@@ -1018,7 +1018,7 @@ fn alarms(doc: &Value) -> Vec<(String, &Value)> {
     let resources = doc["Resources"].as_mapping().expect("Resources");
     resources
         .iter()
-        .filter(|(_, r)| r["Type"] == Value::from("AWS::CloudWatch::Alarm"))
+        .filter(|(_, r)| r["Type"] == "AWS::CloudWatch::Alarm")
         .map(|(id, r)| (id.as_str().expect("an id").to_owned(), r))
         .collect()
 }
@@ -1168,7 +1168,7 @@ fn e_mail_addresses_get_an_encrypted_topic_and_a_given_topic_none() {
             .expect("Statement")
             .iter()
             .map(|s| s.get("Fn::If").map_or(s.clone(), |f| f[1].clone()))
-            .find(|s| s["Principal"]["Service"] == Value::from("cloudwatch.amazonaws.com"))
+            .find(|s| s["Principal"]["Service"] == "cloudwatch.amazonaws.com")
             .expect("a statement for CloudWatch")
     };
     for key in ["AlarmTopicKey", "KmsKey"] {

@@ -284,7 +284,7 @@ async fn alarm_emails_get_an_encrypted_topic_and_a_rerun_without_them_removes_it
 
     // Encrypted with the stack's own key for the topic (no compliance key here).
     let resources = stack_resources(&moto, stack).await;
-    assert_eq!(of_type(&resources, "AWS::SNS::Topic"), [topic.clone()]);
+    assert_eq!(of_type(&resources, "AWS::SNS::Topic"), [topic.as_str()]);
     let keys = of_type(&resources, "AWS::KMS::Key");
     assert_eq!(keys.len(), 1, "{resources:?}");
     let attributes = call(
@@ -349,7 +349,11 @@ async fn alarm_emails_get_an_encrypted_topic_and_a_rerun_without_them_removes_it
     }
     let subscriptions = call(&moto, "sns", "list_subscriptions", json!({}));
     assert_eq!(subscriptions["Subscriptions"], json!([]), "{subscriptions}");
-    assert!(!stack_outputs(&moto, stack).await.contains_key("AlarmTopicArn"));
+    assert!(
+        !stack_outputs(&moto, stack)
+            .await
+            .contains_key("AlarmTopicArn")
+    );
     assert_eq!(out.json()["alarmTopicArn"], Value::Null);
     check_alarms(&moto, stack, &function, None);
 
@@ -380,7 +384,10 @@ async fn an_alarm_topic_is_used_as_it_is() {
             "{none}: {resources:?}"
         );
     }
-    assert_eq!(stack_outputs(&moto, stack).await["AlarmTopicArn"], topic.as_str());
+    assert_eq!(
+        stack_outputs(&moto, stack).await["AlarmTopicArn"],
+        topic.as_str()
+    );
     check_alarms(&moto, stack, &function, Some(&topic));
     teardown(&moto, stack);
     // The topic is the user's: teardown leaves it.
@@ -396,7 +403,11 @@ async fn without_a_topic_the_alarms_notify_nobody() {
     let out = ebhook(&moto, &init_args(stack, &[]), &[], None);
     out.assert_ok();
     let function = out.json()["function"].as_str().unwrap().to_owned();
-    assert!(!stack_outputs(&moto, stack).await.contains_key("AlarmTopicArn"));
+    assert!(
+        !stack_outputs(&moto, stack)
+            .await
+            .contains_key("AlarmTopicArn")
+    );
     check_alarms(&moto, stack, &function, None);
     teardown(&moto, stack);
 }
