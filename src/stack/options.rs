@@ -162,8 +162,8 @@ impl Settings {
                 address: address.clone(),
                 reason,
             })?;
-            // SNS makes one subscription of the same address twice, and deleting either of the
-            // two resources would unsubscribe it.
+            // SNS subscribes an address to a topic once however often it is asked, so removing
+            // either of two subscription resources would unsubscribe it.
             if self.alarm_emails[..i]
                 .iter()
                 .any(|earlier| earlier.eq_ignore_ascii_case(address))
@@ -287,7 +287,7 @@ pub enum OptionError {
     #[error("--kms-key {arn:?} is not a KMS key ARN ebhook can use: {reason}")]
     KmsKey { arn: String, reason: &'static str },
     #[error(
-        "--alarm-email was given {0} times, and the stack takes at most 3 addresses: use a \
+        "--alarm-email was given {0} times, and the stack takes at most {MAX_ALARM_EMAILS} addresses: use a \
          mailing-list address, or subscribe everyone to an SNS topic of yours and give \
          --alarm-topic ARN instead"
     )]
@@ -366,7 +366,8 @@ fn check_kms_key_arn(arn: &str) -> Result<(), &'static str> {
 }
 
 /// The AlarmTopicArn parameter's AllowedPattern: `arn:<partition>:sns:<region>:<account>:<name>`
-/// of a standard topic (CloudWatch alarms do not notify FIFO topics).
+/// of a standard topic: a FIFO topic takes only messages with a group id, which an alarm's
+/// notification has not.
 fn check_topic_arn(arn: &str) -> Result<(), &'static str> {
     const EXAMPLE: &str =
         "give the topic's ARN, arn:aws:sns:REGION:ACCOUNT:NAME (aws sns list-topics lists them)";
@@ -375,7 +376,10 @@ fn check_topic_arn(arn: &str) -> Result<(), &'static str> {
         return Err(EXAMPLE);
     };
     if name.ends_with(".fifo") {
-        return Err("CloudWatch alarms notify standard topics, not FIFO ones: give another topic");
+        return Err(
+            "a FIFO topic takes only messages with a group id, which CloudWatch's alarm \
+             notifications have not: give a standard topic",
+        );
     }
     let ok = arn_word == "arn"
         && partition
