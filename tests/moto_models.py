@@ -29,7 +29,8 @@ server starts. The sections:
    block put through PutLogEvents becomes metrics (PutMetricData for each
    declared metric, dimensions and root values), as CloudWatch Logs does;
    moto only stored the line. And AWS::SNS::Topic updated in place when its
-   TopicName is unchanged (moto replaced it, dropping its subscriptions).
+   TopicName is unchanged (moto replaced it, dropping its subscriptions), and
+   an AWS::KMS::Key's KeyPolicy kept as JSON text (GetKeyPolicy gave an object).
 
 Smaller gaps met on the way are fixed too: Ref of AWS::Events::EventBus (the
 bus name), bucket policy Conditions in moto's S3 policy enforcement (a policy
@@ -77,6 +78,7 @@ from moto.cloudwatch.models import cloudwatch_backends
 from moto.core.common_models import CloudFormationModel
 from moto.events import models as events_models
 from moto.iam import models as iam_models
+from moto.kms import models as kms_models
 from moto.logs import models as logs_models
 from moto.s3 import models as s3_models
 from moto.s3.models import s3_backends
@@ -2115,6 +2117,7 @@ def install() -> None:
     # 8.
     logs_models.LogsBackend.put_log_events = _put_log_events_with_emf(logs_models.LogsBackend.put_log_events)
     sns_models.Topic.update_from_cloudformation_json = classmethod(_topic_update)
+    kms_models.Key.create_from_cloudformation_json = classmethod(_key_create)
 
     # 6.
     for deliver in ("_send_to_sqs_queue", "_send_to_cw_log_group"):
@@ -2188,6 +2191,17 @@ def _put_log_events_with_emf(original: Any) -> Any:
         return token, rejected
 
     return put_log_events
+
+
+_original_key_create = kms_models.Key.create_from_cloudformation_json.__func__
+
+
+def _key_create(cls: Any, resource_name: str, cloudformation_json: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+    """AWS::KMS::Key: GetKeyPolicy gives the key policy as JSON text, as on AWS (moto kept a
+    template's KeyPolicy object as it was, and returned an object)."""
+    properties = cloudformation_json["Properties"]
+    properties["KeyPolicy"] = _policy_text(properties["KeyPolicy"])
+    return _original_key_create(cls, resource_name, cloudformation_json, *args, **kwargs)
 
 
 def _topic_update(

@@ -340,6 +340,24 @@ async fn alarm_emails_get_an_encrypted_topic_and_a_rerun_without_them_removes_it
     assert!(text.contains(&format!("\"{stack}\"")), "{text}");
     assert!(!text.contains("${"), "{text}");
 
+    // rotate-secret keeps every other parameter: the addresses stay subscribed.
+    ebhook(
+        &moto,
+        &[
+            "rotate-secret",
+            "--stack-name",
+            stack,
+            "--secret-env",
+            "NEW",
+            "--yes",
+        ],
+        &[("NEW", "another-secret")],
+        None,
+    )
+    .assert_ok();
+    assert_eq!(subscribed(&moto, &topic).len(), 2);
+    check_alarms(&moto, stack, &function, Some(&topic));
+
     // init again without the addresses: they are unsubscribed, the topic and its key go.
     let out = ebhook(&moto, &init_args(stack, &[]), &[], None);
     out.assert_ok();
@@ -357,6 +375,66 @@ async fn alarm_emails_get_an_encrypted_topic_and_a_rerun_without_them_removes_it
     assert_eq!(out.json()["alarmTopicArn"], Value::Null);
     check_alarms(&moto, stack, &function, None);
 
+    teardown(&moto, stack);
+}
+
+/// `init --compliance control-tower --alarm-email`: the topic is encrypted with the stack's one
+/// key, which lets CloudWatch use it; no second key.
+#[tokio::test]
+async fn in_compliance_mode_the_topic_uses_the_stacks_key() {
+    let moto = Moto::start();
+    let stack = "it-alarm-ct";
+    let out = ebhook(
+        &moto,
+        &init_args(
+            stack,
+            &[
+                "--compliance",
+                "control-tower",
+                "--alarm-email",
+                "ops@example.com",
+            ],
+        ),
+        &[],
+        None,
+    );
+    out.assert_ok();
+    let resources = stack_resources(&moto, stack).await;
+    let keys = of_type(&resources, "AWS::KMS::Key");
+    assert_eq!(keys.len(), 1, "{resources:?}");
+    let topic = stack_outputs(&moto, stack).await["AlarmTopicArn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let attributes = call(
+        &moto,
+        "sns",
+        "get_topic_attributes",
+        json!({"TopicArn": topic}),
+    );
+    let key = attributes["Attributes"]["KmsMasterKeyId"].as_str().unwrap();
+    assert!(key.ends_with(&keys[0]), "{key} is not {keys:?}");
+    let policy = call(
+        &moto,
+        "kms",
+        "get_key_policy",
+        json!({"KeyId": keys[0], "PolicyName": "default"}),
+    );
+    let policy: Value = serde_json::from_str(policy["Policy"].as_str().unwrap()).unwrap();
+    let cloudwatch = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Principal"]["Service"] == "cloudwatch.amazonaws.com")
+        .unwrap_or_else(|| panic!("CloudWatch may not use the key: {policy}"));
+    assert_eq!(
+        cloudwatch["Condition"]["ArnLike"]["aws:SourceArn"],
+        format!("arn:aws:cloudwatch:us-east-1:123456789012:alarm:{stack}-*")
+    );
+    assert_eq!(
+        subscribed(&moto, &topic),
+        ["ops@example.com".to_owned()].into()
+    );
     teardown(&moto, stack);
 }
 
