@@ -173,6 +173,15 @@ pub struct StackArgs {
     /// How long --dedupe remembers a delivery (1m to 365d, e.g. 24h, 3d); default 24h.
     #[arg(long, requires = "dedupe", value_parser = humantime::parse_duration)]
     pub dedupe_window: Option<std::time::Duration>,
+    /// E-mail this address when an alarm goes off and when it clears; repeat for up to 3
+    /// (parameters AlarmEmail1..3). The stack creates an encrypted SNS topic for them (its KMS
+    /// key costs 1 USD a month), and SNS e-mails each address a link to confirm first.
+    #[arg(long = "alarm-email", value_name = "ADDR")]
+    pub alarm_email: Vec<String>,
+    /// Notify this existing SNS topic (ARN) when an alarm goes off and when it clears, instead
+    /// of e-mail addresses (parameter AlarmTopicArn).
+    #[arg(long, value_name = "ARN")]
+    pub alarm_topic: Option<String>,
     #[command(flatten)]
     pub scheme: SchemeArgs,
 }

@@ -6,8 +6,10 @@ AWS; nothing here is product code. `install()` applies it once, before the
 server starts. The sections:
 
 1. Resource types moto does not model: AWS::Lambda::Url,
-   AWS::SecretsManager::Secret, AWS::S3::BucketPolicy, AWS::SQS::QueuePolicy
-   (create, update, delete; Ref and Fn::GetAtt as AWS gives them).
+   AWS::SecretsManager::Secret, AWS::S3::BucketPolicy, AWS::SQS::QueuePolicy,
+   AWS::CloudWatch::Alarm (single-metric alarms, named by AlarmName) and
+   AWS::SNS::Subscription (create, update, delete; Ref and Fn::GetAtt as AWS
+   gives them).
 2. Lambda permissions for function URLs (FunctionUrlAuthType,
    InvokedViaFunctionUrl) as conditions in the resource policy, and
    AWS::Lambda::Permission without moto's stray keys, with update and delete.
@@ -23,6 +25,12 @@ server starts. The sections:
    as on AWS; moto ignored the header. A bucket tagged
    `ebhook-emulator:owner` = ACCOUNT counts as owned by ACCOUNT, so a test
    can stand in for a bucket of the same name in someone else's account.
+8. CloudWatch's embedded metric format: a JSON log event with an `_aws`
+   block put through PutLogEvents becomes metrics (PutMetricData for each
+   declared metric, dimensions and root values), as CloudWatch Logs does;
+   moto only stored the line. And AWS::SNS::Topic updated in place when its
+   TopicName is unchanged (moto replaced it, dropping its subscriptions), and
+   an AWS::KMS::Key's KeyPolicy kept as JSON text (GetKeyPolicy gave an object).
 
 Smaller gaps met on the way are fixed too: Ref of AWS::Events::EventBus (the
 bus name), bucket policy Conditions in moto's S3 policy enforcement (a policy
@@ -33,6 +41,8 @@ as blank entries; AWS leaves them out), and updates that AWS makes
 in place where moto replaced or ignored: an event bus whose Name is unchanged
 (moto deleted it, with its rules, and made it again) and a queue's attributes
 (moto applied only VisibilityTimeout and ReceiveMessageWaitTimeSeconds).
+A resource whose Condition changes on an update is created or deleted (moto
+updated it in place, or failed on one that was never there).
 A bucket's VersioningConfiguration, ObjectLockEnabled and LoggingConfiguration
 are applied on create and update (moto's bucket model ignored them, so a versioned
 bucket was emptied as if it had no versions), and a list element
@@ -47,6 +57,7 @@ import json
 import logging
 import re
 import threading
+from datetime import datetime, timezone
 from typing import Any
 
 from moto.awslambda import exceptions as lambda_exceptions
@@ -65,12 +76,17 @@ from moto.cloudformation.exceptions import (
 from moto.cloudformation.parsing import OutputMap, ResourceMap
 from moto.cloudformation.utils import generate_changeset_id, generate_stack_id
 from moto.cloudformation.utils import validate_create_change_set
+from moto.cloudwatch.models import cloudwatch_backends
 from moto.core.common_models import CloudFormationModel
 from moto.events import models as events_models
 from moto.iam import models as iam_models
+from moto.kms import models as kms_models
+from moto.logs import models as logs_models
 from moto.s3 import models as s3_models
 from moto.s3.models import s3_backends
 from moto.secretsmanager.models import secretsmanager_backends
+from moto.sns import models as sns_models
+from moto.sns.models import sns_backends
 from moto.sqs import models as sqs_models
 from moto.sqs.models import sqs_backends
 from moto.core.utils import camelcase_to_underscores
@@ -525,7 +541,173 @@ class SQSQueuePolicy(CloudFormationModel):
             _ignore_missing(self._set_policy, account_id, region_name, [url], None)
 
 
-EXTRA_MODELS = (LambdaUrl, SecretsManagerSecret, S3BucketPolicy, SQSQueuePolicy)
+class CloudWatchAlarm(CloudFormationModel):
+    """AWS::CloudWatch::Alarm on a single metric, through moto's PutMetricAlarm.
+    Ref (and the physical id) is the alarm's name, as on AWS."""
+
+    __module__ = MODEL_MODULE
+
+    def __init__(self, account_id: str, region_name: str, name: str):
+        self.account_id = account_id
+        self.region_name = region_name
+        self.name = name
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "AlarmName"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::CloudWatch::Alarm"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Arn"
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        if attribute_name == "Arn":
+            partition = get_partition(self.region_name)
+            return f"arn:{partition}:cloudwatch:{self.region_name}:{self.account_id}:alarm:{self.name}"
+        raise UnformattedGetAttTemplateException()
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.name
+
+    @staticmethod
+    def _put(account_id: str, region_name: str, name: str, properties: dict[str, Any]) -> None:
+        def number(key: str) -> Any:
+            value = properties.get(key)
+            return None if value is None else float(value) if key == "Threshold" else int(value)
+
+        cloudwatch_backends[account_id][region_name].put_metric_alarm(
+            name=name,
+            namespace=properties.get("Namespace"),
+            metric_name=properties.get("MetricName"),
+            comparison_operator=properties["ComparisonOperator"],
+            evaluation_periods=number("EvaluationPeriods"),
+            datapoints_to_alarm=number("DatapointsToAlarm"),
+            period=number("Period"),
+            threshold=number("Threshold"),
+            statistic=properties.get("Statistic"),
+            extended_statistic=properties.get("ExtendedStatistic"),
+            description=properties.get("AlarmDescription", ""),
+            dimensions=[{"Name": d["Name"], "Value": str(d["Value"])} for d in properties.get("Dimensions", [])],
+            alarm_actions=list(properties.get("AlarmActions") or []),
+            ok_actions=list(properties.get("OKActions") or []),
+            insufficient_data_actions=list(properties.get("InsufficientDataActions") or []),
+            unit=properties.get("Unit"),
+            actions_enabled=str(properties.get("ActionsEnabled", True)).lower() != "false",
+            treat_missing_data=properties.get("TreatMissingData"),
+            evaluate_low_sample_count_percentile=properties.get("EvaluateLowSampleCountPercentile"),
+        )
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> CloudWatchAlarm:
+        # moto passes AlarmName (cloudformation_name_type) as the resource name, or makes one.
+        properties = cloudformation_json["Properties"]
+        name = properties.get("AlarmName") or resource_name
+        cls._put(account_id, region_name, name, properties)
+        return cls(account_id, region_name, name)
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[misc]
+        cls,
+        original_resource: CloudWatchAlarm,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> CloudWatchAlarm:
+        properties = cloudformation_json["Properties"]
+        name = properties.get("AlarmName") or original_resource.name
+        # A new name replaces the alarm; any other change is made in place (PutMetricAlarm
+        # overwrites an alarm of the same name).
+        cls._put(account_id, region_name, name, properties)
+        if name != original_resource.name:
+            original_resource.delete(account_id, region_name)
+        return cls(account_id, region_name, name)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        cloudwatch_backends[account_id][region_name].delete_alarms([self.name])
+
+
+class SNSSubscription(CloudFormationModel):
+    """AWS::SNS::Subscription through moto's Subscribe and Unsubscribe. Ref (and
+    the physical id) is the subscription's ARN, as on AWS."""
+
+    __module__ = MODEL_MODULE
+
+    def __init__(self, account_id: str, region_name: str, arn: str):
+        self.account_id = account_id
+        self.region_name = region_name
+        self.arn = arn
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::SNS::Subscription"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Arn"
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        if attribute_name == "Arn":
+            return self.arn
+        raise UnformattedGetAttTemplateException()
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.arn
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> SNSSubscription:
+        properties = cloudformation_json["Properties"]
+        backend = sns_backends[account_id][region_name]
+        subscription = backend.subscribe(properties["TopicArn"], properties["Endpoint"], properties["Protocol"])
+        for key in ("FilterPolicy", "FilterPolicyScope", "RawMessageDelivery", "RedrivePolicy"):
+            if key in properties:
+                value = properties[key]
+                text = value if isinstance(value, str) else json.dumps(value)
+                backend.set_subscription_attributes(subscription.arn, key, text)
+        return cls(account_id, region_name, subscription.arn)
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[misc]
+        cls,
+        original_resource: SNSSubscription,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> SNSSubscription:
+        # A new topic, endpoint or protocol is a new subscription on AWS too.
+        original_resource.delete(account_id, region_name)
+        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        sns_backends[account_id][region_name].unsubscribe(self.arn)
+
+
+EXTRA_MODELS = (LambdaUrl, SecretsManagerSecret, S3BucketPolicy, SQSQueuePolicy, CloudWatchAlarm, SNSSubscription)
 
 
 # moto enforces bucket policies on object requests, but applies a statement
@@ -862,6 +1044,18 @@ def _update_resource(
     account_id: str,
     region_name: str,
 ) -> Any:
+    # A resource whose Condition changed: AWS creates it when the condition now holds and
+    # deletes it when it no longer does (moto updated a resource that was not there).
+    condition = resource_json.get("Condition")
+    holds = not condition or resources_map.lazy_condition_map[condition]
+    existing = resources_map._parsed_resources.get(logical_id)
+    if not holds:
+        if existing is not None:
+            resources_map._delete_resource(existing, resource_json)
+        return None
+    if existing is None:
+        resources_map._parsed_resources.pop(logical_id, None)
+        return _create_resource(logical_id, resource_json, resources_map, account_id, region_name)
     parsed = parsing.parse_resource_and_generate_name(logical_id, resource_json, resources_map)
     if not parsed:
         return None
@@ -1965,9 +2159,116 @@ def install() -> None:
     for name in ("_bucket_response", "_key_response"):
         setattr(s3_responses.S3Response, name, _checks_expected_owner(getattr(s3_responses.S3Response, name)))
 
+    # 8.
+    logs_models.LogsBackend.put_log_events = _put_log_events_with_emf(logs_models.LogsBackend.put_log_events)
+    sns_models.Topic.update_from_cloudformation_json = classmethod(_topic_update)
+    kms_models.Key.create_from_cloudformation_json = classmethod(_key_create)
+
     # 6.
     for deliver in ("_send_to_sqs_queue", "_send_to_cw_log_group"):
         setattr(events_models.Rule, deliver, _delivery_failure_stays_with_the_target(getattr(events_models.Rule, deliver)))
+
+
+# ---------------------------------------------------------------------------
+# 8. CloudWatch embedded metric format (EMF), and SNS topics updated in place
+# ---------------------------------------------------------------------------
+
+# CloudWatch Logs turns a JSON log event with an `_aws` block into metrics: for
+# each directive of `_aws.CloudWatchMetrics`, each of its metrics under each of
+# its dimension sets, the value of the event's root field named after the
+# metric (a number or a list of them), with the dimensions' values from the
+# root fields they name, at `_aws.Timestamp` (ms). moto only stored the line.
+
+
+def _emf_metrics(message: str) -> list[tuple[str, dict[str, Any]]]:
+    """(namespace, PutMetricData datum) for each metric an EMF line declares;
+    nothing for any other line, or for a declaration CloudWatch would reject."""
+    try:
+        root = json.loads(message)
+    except ValueError:
+        return []
+    if not isinstance(root, dict) or not isinstance(root.get("_aws"), dict):
+        return []
+    meta = root["_aws"]
+    try:
+        timestamp = datetime.fromtimestamp(int(meta["Timestamp"]) / 1000, tz=timezone.utc).replace(tzinfo=None)
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return []
+    found = []
+    for directive in meta.get("CloudWatchMetrics") or []:
+        namespace = directive.get("Namespace")
+        if not namespace:
+            continue
+        for dimension_set in directive.get("Dimensions") or [[]]:
+            if any(name not in root for name in dimension_set):
+                continue
+            dimensions = [{"Name": name, "Value": str(root[name])} for name in dimension_set]
+            for metric in directive.get("Metrics") or []:
+                value = root.get(metric.get("Name"))
+                values = value if isinstance(value, list) else [value]
+                if not values or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+                    continue
+                datum = {
+                    "MetricName": metric["Name"],
+                    "Dimensions": dimensions,
+                    "Timestamp": timestamp,
+                    "Unit": metric.get("Unit"),
+                }
+                if isinstance(value, list):
+                    datum["Values"] = [float(v) for v in values]
+                else:
+                    datum["Value"] = float(value)
+                found.append((namespace, datum))
+    return found
+
+
+def _put_log_events_with_emf(original: Any) -> Any:
+    def put_log_events(
+        self: Any, log_group_name: str, log_stream_name: str, log_events: list[dict[str, Any]]
+    ) -> Any:
+        token, rejected = original(self, log_group_name, log_stream_name, log_events)
+        first = rejected.get("tooOldLogEventEndIndex", -1) + 1
+        last = rejected.get("tooNewLogEventStartIndex", len(log_events))
+        cloudwatch = cloudwatch_backends[self.account_id][self.region_name]
+        for event in log_events[first:last]:
+            for namespace, datum in _emf_metrics(event.get("message", "")):
+                cloudwatch.put_metric_data(namespace, [datum])
+        return token, rejected
+
+    return put_log_events
+
+
+_original_key_create = kms_models.Key.create_from_cloudformation_json.__func__
+
+
+def _key_create(cls: Any, resource_name: str, cloudformation_json: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+    """AWS::KMS::Key: GetKeyPolicy gives the key policy as JSON text, as on AWS (moto kept a
+    template's KeyPolicy object as it was, and returned an object)."""
+    properties = cloudformation_json["Properties"]
+    properties["KeyPolicy"] = _policy_text(properties["KeyPolicy"])
+    return _original_key_create(cls, resource_name, cloudformation_json, *args, **kwargs)
+
+
+def _topic_update(
+    cls: Any,
+    original_resource: Any,
+    new_resource_name: str,
+    cloudformation_json: dict[str, Any],
+    account_id: str,
+    region_name: str,
+) -> Any:
+    """AWS::SNS::Topic: a new TopicName replaces the topic; other properties
+    (DisplayName, KmsMasterKeyId...) change in place, keeping its subscriptions
+    (moto deleted the topic, and with it every subscription, and made a new one)."""
+    properties = cloudformation_json["Properties"]
+    name = properties.get("TopicName") or original_resource.name
+    if name != original_resource.name:
+        original_resource.delete(account_id, region_name)
+        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+    for key in ("DisplayName", "KmsMasterKeyId", "DeliveryPolicy"):
+        value = properties.get(key, "")
+        setattr(original_resource, camelcase_to_underscores(key), value)
+    return original_resource
 
 
 # ---------------------------------------------------------------------------

@@ -260,8 +260,18 @@ pub async fn run(args: InitArgs) -> Result<(), Error> {
     }
     let url = stack.output(stack::OUTPUT_WEBHOOK_URL)?.to_owned();
 
+    if !choices.settings.alarm_emails.is_empty() {
+        ui.note(
+            "SNS e-mails each --alarm-email address a link to confirm: alarms reach an address \
+             only once it is confirmed.",
+        );
+    }
     if args.output == OutputFormat::Text {
-        println!("\nWebhook URL: {url}\n");
+        println!("\nWebhook URL: {url}");
+        if let Some(dashboard) = stack.outputs.get(stack::OUTPUT_DASHBOARD_URL) {
+            println!("Dashboard:   {dashboard}");
+        }
+        println!();
         println!(
             "{}",
             choices.provider.setup_steps(&url, &choices.stack_name)
@@ -333,6 +343,9 @@ pub async fn run(args: InitArgs) -> Result<(), Error> {
             "eventBusArn": get(stack::OUTPUT_EVENT_BUS_ARN),
             "function": get(stack::OUTPUT_FUNCTION_NAME),
             "secretArn": get(stack::OUTPUT_SECRET_ARN),
+            "dashboardUrl": get(stack::OUTPUT_DASHBOARD_URL),
+            "alarmNames": stack.outputs.get(stack::OUTPUT_ALARM_NAMES).map(|names| names.split(',').collect::<Vec<_>>()),
+            "alarmTopicArn": get(stack::OUTPUT_ALARM_TOPIC_ARN),
             "artifactSha256": artifact.sha256,
             "codeMatchesArtifact": code_matches,
         });

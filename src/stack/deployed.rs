@@ -195,9 +195,10 @@ pub async fn template_body(aws: &Aws, stack: &Stack) -> Result<String, AwsError>
 mod tests {
     use super::*;
     use crate::stack::{
-        PARAM_ARCHITECTURE, PARAM_CODE_BUCKET, PARAM_CODE_KEY, PARAM_COMPLIANCE,
-        PARAM_DEDUPE_WINDOW, PARAM_KMS_KEY_ARN, PARAM_LOG_RETENTION_DAYS, PARAM_MEMORY_SIZE,
-        PARAM_PROVIDER_SCHEME, PARAM_PUBLIC_BASE_URL, PARAM_SIGNING_SECRET,
+        PARAM_ALARM_EMAILS, PARAM_ALARM_TOPIC_ARN, PARAM_ARCHITECTURE, PARAM_CODE_BUCKET,
+        PARAM_CODE_KEY, PARAM_COMPLIANCE, PARAM_DEDUPE_WINDOW, PARAM_KMS_KEY_ARN,
+        PARAM_LOG_RETENTION_DAYS, PARAM_MEMORY_SIZE, PARAM_PROVIDER_SCHEME, PARAM_PUBLIC_BASE_URL,
+        PARAM_SIGNING_SECRET,
     };
 
     /// A stack made by ebhook 0.1.0: its parameters are what that rendering kept.
@@ -305,6 +306,10 @@ mod tests {
                 (PARAM_COMPLIANCE, "none"),
                 (PARAM_KMS_KEY_ARN, ""),
                 (PARAM_DEDUPE_WINDOW, "3600"),
+                (PARAM_ALARM_TOPIC_ARN, ""),
+                (PARAM_ALARM_EMAILS[0], "ops@example.com"),
+                (PARAM_ALARM_EMAILS[1], ""),
+                (PARAM_ALARM_EMAILS[2], ""),
             ],
             "hooks",
         );
@@ -312,7 +317,7 @@ mod tests {
         let parameters = stack.parameters_for_template(changed_code()).unwrap();
         assert_eq!(parameters.len(), PARAMETERS.len());
         assert!(
-            parameters[..10]
+            parameters[..PARAMETERS.len() - 2]
                 .iter()
                 .all(|(_, v)| matches!(v, ParamValue::Previous))
         );

@@ -47,13 +47,22 @@ pub const PARAM_DEDUPE_WINDOW: &str = "DedupeWindow";
 /// The secret's JSON (`{"current": ...}`); NoEcho. Pass it on every create; on updates pass it
 /// again or use the previous value, or its default (`{"current":""}`) replaces the secret.
 pub const PARAM_SIGNING_SECRET: &str = "SigningSecret";
+/// An existing SNS topic (ARN) the alarms notify, or empty (the default).
+pub const PARAM_ALARM_TOPIC_ARN: &str = "AlarmTopicArn";
+/// Addresses subscribed to the alarm topic the stack creates (`--alarm-email`), each empty by
+/// default: CloudFormation cannot make one subscription per item of a list (not without the
+/// AWS::LanguageExtensions transform), so there is a fixed number of them.
+pub const PARAM_ALARM_EMAILS: [&str; MAX_ALARM_EMAILS] =
+    ["AlarmEmail1", "AlarmEmail2", "AlarmEmail3"];
+/// How many `--alarm-email` the template takes.
+pub const MAX_ALARM_EMAILS: usize = 3;
 /// The S3 bucket holding the handler's zip.
 pub const PARAM_CODE_BUCKET: &str = "CodeS3Bucket";
 /// The S3 key of the handler's zip.
 pub const PARAM_CODE_KEY: &str = "CodeS3Key";
 
 /// Every parameter of the template.
-pub const PARAMETERS: [&str; 14] = [
+pub const PARAMETERS: [&str; 18] = [
     PARAM_PROVIDER,
     PARAM_PROVIDER_SCHEME,
     PARAM_EVENT_BUS_NAME,
@@ -65,6 +74,10 @@ pub const PARAMETERS: [&str; 14] = [
     PARAM_COMPLIANCE,
     PARAM_KMS_KEY_ARN,
     PARAM_DEDUPE_WINDOW,
+    PARAM_ALARM_TOPIC_ARN,
+    PARAM_ALARM_EMAILS[0],
+    PARAM_ALARM_EMAILS[1],
+    PARAM_ALARM_EMAILS[2],
     PARAM_SIGNING_SECRET,
     PARAM_CODE_BUCKET,
     PARAM_CODE_KEY,
@@ -83,6 +96,8 @@ pub const OUTPUT_PAYLOAD_BUCKET: &str = "PayloadBucketName";
 pub const OUTPUT_ALARM_NAMES: &str = "AlarmNames";
 /// The stack's CloudWatch dashboard in the console.
 pub const OUTPUT_DASHBOARD_URL: &str = "DashboardUrl";
+/// The SNS topic the alarms notify; only when there is one.
+pub const OUTPUT_ALARM_TOPIC_ARN: &str = "AlarmTopicArn";
 
 /// The tag ebhook puts on its stacks, naming the provider.
 pub const TAG_PROVIDER: &str = "ebhook:provider";

@@ -5,10 +5,10 @@
 use ebhook_handler::Provider;
 
 use super::{
-    FUNCTION_NAME_SUFFIX, MAX_STACK_NAME_LEN, PARAM_ARCHITECTURE, PARAM_COMPLIANCE,
-    PARAM_DEDUPE_WINDOW, PARAM_EVENT_BUS_NAME, PARAM_KMS_KEY_ARN, PARAM_LOG_RETENTION_DAYS,
-    PARAM_MEMORY_SIZE, PARAM_PROVIDER, PARAM_PROVIDER_SCHEME, PARAM_PUBLIC_BASE_URL,
-    PARAM_RESERVED_CONCURRENCY,
+    FUNCTION_NAME_SUFFIX, MAX_ALARM_EMAILS, MAX_STACK_NAME_LEN, PARAM_ALARM_EMAILS,
+    PARAM_ALARM_TOPIC_ARN, PARAM_ARCHITECTURE, PARAM_COMPLIANCE, PARAM_DEDUPE_WINDOW,
+    PARAM_EVENT_BUS_NAME, PARAM_KMS_KEY_ARN, PARAM_LOG_RETENTION_DAYS, PARAM_MEMORY_SIZE,
+    PARAM_PROVIDER, PARAM_PROVIDER_SCHEME, PARAM_PUBLIC_BASE_URL, PARAM_RESERVED_CONCURRENCY,
 };
 use crate::cli::{Arch, Compliance, StackArgs};
 
@@ -50,6 +50,11 @@ pub struct Settings {
     pub kms_key: Option<String>,
     /// Seconds to remember each delivery for dedupe; `None` when dedupe is off.
     pub dedupe_window: Option<u64>,
+    /// Addresses to subscribe to the alarm topic the stack creates (at most
+    /// [`MAX_ALARM_EMAILS`]).
+    pub alarm_emails: Vec<String>,
+    /// An existing SNS topic (ARN) for the alarms, instead of e-mail addresses.
+    pub alarm_topic: Option<String>,
 }
 
 impl Default for Settings {
@@ -66,6 +71,8 @@ impl Default for Settings {
             compliance: Compliance::None,
             kms_key: None,
             dedupe_window: None,
+            alarm_emails: Vec::new(),
+            alarm_topic: None,
         }
     }
 }
@@ -88,6 +95,8 @@ impl From<&StackArgs> for Settings {
                 args.dedupe_window
                     .map_or(DEFAULT_DEDUPE_WINDOW_SECONDS, |w| w.as_secs())
             }),
+            alarm_emails: args.alarm_email.clone(),
+            alarm_topic: non_empty(&args.alarm_topic),
         }
     }
 }
@@ -130,6 +139,38 @@ impl Settings {
                 reason,
             })?;
         }
+        self.validate_alarms()
+    }
+
+    /// `--alarm-email` (each an address, at most [`MAX_ALARM_EMAILS`], no repeats) or
+    /// `--alarm-topic` (a topic's ARN), not both.
+    fn validate_alarms(&self) -> Result<(), OptionError> {
+        if let Some(arn) = &self.alarm_topic {
+            if !self.alarm_emails.is_empty() {
+                return Err(OptionError::AlarmEmailWithTopic);
+            }
+            check_topic_arn(arn).map_err(|reason| OptionError::AlarmTopic {
+                arn: arn.clone(),
+                reason,
+            })?;
+        }
+        if self.alarm_emails.len() > MAX_ALARM_EMAILS {
+            return Err(OptionError::TooManyAlarmEmails(self.alarm_emails.len()));
+        }
+        for (i, address) in self.alarm_emails.iter().enumerate() {
+            check_email(address).map_err(|reason| OptionError::AlarmEmail {
+                address: address.clone(),
+                reason,
+            })?;
+            // SNS subscribes an address to a topic once however often it is asked, so removing
+            // either of two subscription resources would unsubscribe it.
+            if self.alarm_emails[..i]
+                .iter()
+                .any(|earlier| earlier.eq_ignore_ascii_case(address))
+            {
+                return Err(OptionError::RepeatedAlarmEmail(address.clone()));
+            }
+        }
         Ok(())
     }
 
@@ -164,7 +205,8 @@ impl Settings {
             .collect()
     }
 
-    fn setting_parameters(&self) -> [(&'static str, String); 10] {
+    fn setting_parameters(&self) -> [(&'static str, String); 14] {
+        let email = |i: usize| self.alarm_emails.get(i).cloned().unwrap_or_default();
         [
             (
                 PARAM_PROVIDER_SCHEME,
@@ -197,6 +239,13 @@ impl Settings {
                 PARAM_DEDUPE_WINDOW,
                 self.dedupe_window.unwrap_or(0).to_string(),
             ),
+            (
+                PARAM_ALARM_TOPIC_ARN,
+                self.alarm_topic.clone().unwrap_or_default(),
+            ),
+            (PARAM_ALARM_EMAILS[0], email(0)),
+            (PARAM_ALARM_EMAILS[1], email(1)),
+            (PARAM_ALARM_EMAILS[2], email(2)),
         ]
     }
 }
@@ -237,6 +286,27 @@ pub enum OptionError {
     KmsKeyWithoutCompliance,
     #[error("--kms-key {arn:?} is not a KMS key ARN ebhook can use: {reason}")]
     KmsKey { arn: String, reason: &'static str },
+    #[error(
+        "--alarm-email was given {0} times, and the stack takes at most {MAX_ALARM_EMAILS} addresses: use a \
+         mailing-list address, or subscribe everyone to an SNS topic of yours and give \
+         --alarm-topic ARN instead"
+    )]
+    TooManyAlarmEmails(usize),
+    #[error("--alarm-email {address:?} is not an e-mail address SNS can use: {reason}")]
+    AlarmEmail {
+        address: String,
+        reason: &'static str,
+    },
+    #[error("--alarm-email {0:?} is given twice: give each address once")]
+    RepeatedAlarmEmail(String),
+    #[error(
+        "--alarm-email subscribes addresses to a topic the stack creates, and --alarm-topic uses \
+         your topic instead: subscribe the addresses to your topic (aws sns subscribe --protocol \
+         email) and keep --alarm-topic alone, or leave --alarm-topic out"
+    )]
+    AlarmEmailWithTopic,
+    #[error("--alarm-topic {arn:?} is not an SNS topic ARN ebhook can use: {reason}")]
+    AlarmTopic { arn: String, reason: &'static str },
     #[error("stack name {name:?} cannot be used: {reason}; choose another --stack-name")]
     StackName { name: String, reason: String },
 }
@@ -293,6 +363,63 @@ fn check_kms_key_arn(arn: &str) -> Result<(), &'static str> {
             !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         });
     if ok { Ok(()) } else { Err(EXAMPLE) }
+}
+
+/// The AlarmTopicArn parameter's AllowedPattern: `arn:<partition>:sns:<region>:<account>:<name>`
+/// of a standard topic: a FIFO topic takes only messages with a group id, which an alarm's
+/// notification has not.
+fn check_topic_arn(arn: &str) -> Result<(), &'static str> {
+    const EXAMPLE: &str =
+        "give the topic's ARN, arn:aws:sns:REGION:ACCOUNT:NAME (aws sns list-topics lists them)";
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [arn_word, partition, service, region, account, name] = parts[..] else {
+        return Err(EXAMPLE);
+    };
+    if name.ends_with(".fifo") {
+        return Err(
+            "a FIFO topic takes only messages with a group id, which CloudWatch's alarm \
+             notifications have not: give a standard topic",
+        );
+    }
+    let ok = arn_word == "arn"
+        && partition
+            .strip_prefix("aws")
+            .is_some_and(|rest| rest.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
+        && service == "sns"
+        && !region.is_empty()
+        && region
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && account.len() == 12
+        && account.chars().all(|c| c.is_ascii_digit())
+        && (1..=256).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok { Ok(()) } else { Err(EXAMPLE) }
+}
+
+/// The AlarmEmail parameters' AllowedPattern (text, one `@`, text; no spaces), and the longest
+/// address mail allows.
+fn check_email(address: &str) -> Result<(), &'static str> {
+    if address.len() > 254 {
+        return Err("addresses are at most 254 characters");
+    }
+    if address.chars().any(char::is_whitespace) {
+        return Err("it has a space in it");
+    }
+    match address.split_once('@') {
+        Some((local, domain))
+            if !local.is_empty()
+                && domain.contains('.')
+                && !domain.contains('@')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.') =>
+        {
+            Ok(())
+        }
+        _ => Err("give one address like ops@example.com"),
+    }
 }
 
 /// The same rule as the PublicBaseUrl parameter's AllowedPattern, which the handler also accepts.

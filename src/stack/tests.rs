@@ -198,7 +198,18 @@ fn cloudformation_decides_the_conditions() {
              CreateKmsKey: {{Fn::And: [{{Condition: ControlTower}}, {{Fn::Not: [{{Condition: HasKmsKeyArn}}]}}]}}\n\
              ShortLogRetention: {{Fn::Or: [{}, {{Fn::Or: [{}]}}]}}\n\
              RaiseLogRetention: {{Fn::And: [{{Condition: ControlTower}}, {{Condition: ShortLogRetention}}]}}\n\
-             DedupeEnabled: {{Fn::Not: [{{Fn::Equals: [{{Ref: DedupeWindow}}, 0]}}]}}",
+             DedupeEnabled: {{Fn::Not: [{{Fn::Equals: [{{Ref: DedupeWindow}}, 0]}}]}}\n\
+             HasAlarmTopicArn: {{Fn::Not: [{{Fn::Equals: [{{Ref: AlarmTopicArn}}, '']}}]}}\n\
+             HasAlarmEmail1: {{Fn::Not: [{{Fn::Equals: [{{Ref: AlarmEmail1}}, '']}}]}}\n\
+             HasAlarmEmail2: {{Fn::Not: [{{Fn::Equals: [{{Ref: AlarmEmail2}}, '']}}]}}\n\
+             HasAlarmEmail3: {{Fn::Not: [{{Fn::Equals: [{{Ref: AlarmEmail3}}, '']}}]}}\n\
+             CreateAlarmTopic: {{Fn::And: [{{Fn::Not: [{{Condition: HasAlarmTopicArn}}]}}, {{Fn::Or: \
+             [{{Condition: HasAlarmEmail1}}, {{Condition: HasAlarmEmail2}}, {{Condition: HasAlarmEmail3}}]}}]}}\n\
+             HasAlarmTopic: {{Fn::Or: [{{Condition: HasAlarmTopicArn}}, {{Condition: CreateAlarmTopic}}]}}\n\
+             SubscribeAlarmEmail1: {{Fn::And: [{{Condition: CreateAlarmTopic}}, {{Condition: HasAlarmEmail1}}]}}\n\
+             SubscribeAlarmEmail2: {{Fn::And: [{{Condition: CreateAlarmTopic}}, {{Condition: HasAlarmEmail2}}]}}\n\
+             SubscribeAlarmEmail3: {{Fn::And: [{{Condition: CreateAlarmTopic}}, {{Condition: HasAlarmEmail3}}]}}\n\
+             CreateAlarmTopicKey: {{Fn::And: [{{Condition: CreateAlarmTopic}}, {{Fn::Not: [{{Condition: CreateKmsKey}}]}}]}}",
             retention(&[1, 3, 5, 7, 14, 30, 60, 90]),
             retention(&[120, 150, 180]),
         ))
@@ -234,14 +245,19 @@ fn cloudformation_decides_the_conditions() {
              {Fn::GetAtt: [KmsKey, Arn]}]}, {Ref: AWS::NoValue}]}}"
         )
     );
-    // Only the bus, the dedupe table and what compliance mode adds are conditional; everything else exists in
-    // every stack.
+    // Only the bus, the dedupe table, what compliance mode adds and the alarm topic are
+    // conditional; everything else (the alarms and the dashboard too) exists in every stack.
     for (name, r) in doc["Resources"].as_mapping().expect("Resources") {
         let expected = match name.as_str().expect("a logical id") {
             "Bus" => Some("CreateEventBus"),
             "KmsKey" => Some("CreateKmsKey"),
             "DedupeTable" => Some("DedupeEnabled"),
             "AccessLogBucket" | "AccessLogBucketPolicy" => Some("ControlTower"),
+            "AlarmTopicKey" => Some("CreateAlarmTopicKey"),
+            "AlarmTopic" => Some("CreateAlarmTopic"),
+            "AlarmEmailSubscription1" => Some("SubscribeAlarmEmail1"),
+            "AlarmEmailSubscription2" => Some("SubscribeAlarmEmail2"),
+            "AlarmEmailSubscription3" => Some("SubscribeAlarmEmail3"),
             _ => None,
         };
         assert_eq!(
@@ -343,6 +359,9 @@ fn outputs_are_the_constants_and_never_the_secret() {
             OUTPUT_PROVIDER,
             OUTPUT_DEAD_LETTER_QUEUE_URL,
             OUTPUT_PAYLOAD_BUCKET,
+            OUTPUT_ALARM_NAMES,
+            OUTPUT_DASHBOARD_URL,
+            OUTPUT_ALARM_TOPIC_ARN,
         ])
     );
     assert!(!refs(&doc["Outputs"]).contains(PARAM_SIGNING_SECRET));
@@ -379,6 +398,8 @@ fn function_gets_the_secret_arn_never_the_secret() {
             env::PAYLOAD_BUCKET_OWNER,
             env::DEDUPE_TABLE,
             env::DEDUPE_WINDOW,
+            // The Stack dimension of the handler's metrics (issue 18; the handler's side reads it).
+            "EBHOOK_STACK_NAME",
         ])
     );
     assert_eq!(
@@ -615,6 +636,10 @@ fn settings_become_parameters() {
             (PARAM_COMPLIANCE, "none".to_owned()),
             (PARAM_KMS_KEY_ARN, String::new()),
             (PARAM_DEDUPE_WINDOW, "0".to_owned()),
+            (PARAM_ALARM_TOPIC_ARN, String::new()),
+            (PARAM_ALARM_EMAILS[0], String::new()),
+            (PARAM_ALARM_EMAILS[1], String::new()),
+            (PARAM_ALARM_EMAILS[2], String::new()),
         ]
     );
     let settings = Settings {
@@ -628,14 +653,31 @@ fn settings_become_parameters() {
         compliance: Compliance::ControlTower,
         kms_key: Some("arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab".to_owned()),
         dedupe_window: Some(7200),
+        alarm_emails: vec![
+            "ops@example.com".to_owned(),
+            "oncall@example.com".to_owned(),
+        ],
+        alarm_topic: None,
     };
     let all = settings.parameters(named("twilio"));
-    assert_eq!(all.len(), 11);
+    assert_eq!(all.len(), 15);
+    // Every parameter but one: the third address is not given, so its default stays.
     assert!(all.contains(&(PARAM_COMPLIANCE, "control-tower".to_owned())));
     assert!(all.contains(&(PARAM_DEDUPE_WINDOW, "7200".to_owned())));
     assert!(all.contains(&(PARAM_RESERVED_CONCURRENCY, "7".to_owned())));
+    assert!(all.contains(&(PARAM_ALARM_EMAILS[0], "ops@example.com".to_owned())));
+    assert!(all.contains(&(PARAM_ALARM_EMAILS[1], "oncall@example.com".to_owned())));
+    assert!(all.contains(&(PARAM_ALARM_EMAILS[2], String::new())));
     // The overrides name only what differs from the template's defaults.
-    assert_eq!(settings.overrides(Some(named("twilio"))), all);
+    let overridden: Vec<_> = all
+        .iter()
+        .filter(|(name, value)| {
+            !(*name == PARAM_ALARM_TOPIC_ARN || *name == PARAM_ALARM_EMAILS[2]) || !value.is_empty()
+        })
+        .cloned()
+        .collect();
+    assert_eq!(overridden.len(), 13);
+    assert_eq!(settings.overrides(Some(named("twilio"))), overridden);
     assert_eq!(Settings::default().overrides(None), []);
     assert_eq!(
         Settings {
@@ -861,7 +903,27 @@ fn settings_from_options() {
             compliance: Compliance::ControlTower,
             kms_key: Some("arn:aws:kms:us-east-1:123456789012:key/k-1".to_owned()),
             dedupe_window: None,
+            alarm_emails: Vec::new(),
+            alarm_topic: None,
         }
+    );
+    // --alarm-email is repeatable, in the order given; an empty --alarm-topic means none.
+    let alarms = Settings::from(&args(&[
+        "--alarm-email",
+        "a@example.com",
+        "--alarm-email",
+        "b@example.com",
+        "--alarm-topic",
+        "",
+    ]));
+    assert_eq!(alarms.alarm_emails, ["a@example.com", "b@example.com"]);
+    assert_eq!(alarms.alarm_topic, None);
+    let topic = "arn:aws:sns:eu-west-1:123456789012:ops-alerts";
+    assert_eq!(
+        Settings::from(&args(&["--alarm-topic", topic]))
+            .alarm_topic
+            .as_deref(),
+        Some(topic)
     );
     // --dedupe remembers a day unless --dedupe-window says otherwise.
     let dedupe = |extra: &[&str]| {
@@ -939,4 +1001,297 @@ fn a_generic_provider_is_described_by_its_options_and_the_others_are_not() {
 
 fn named(name: &str) -> Provider {
     name.parse().unwrap()
+}
+
+/// The alarms' names after the stack's name (`<stack>-<purpose>`), in output
+/// [`OUTPUT_ALARM_NAMES`]'s order.
+const ALARM_PURPOSES: [&str; 6] = [
+    "DeadLetterWaiting",
+    "UnreplayableWaiting",
+    "RejectedSignatures",
+    "FunctionErrors",
+    "FunctionThrottles",
+    "PutEventsFailing",
+];
+
+fn alarms(doc: &Value) -> Vec<(String, &Value)> {
+    let resources = doc["Resources"].as_mapping().expect("Resources");
+    resources
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::CloudWatch::Alarm")
+        .map(|(id, r)| (id.as_str().expect("an id").to_owned(), r))
+        .collect()
+}
+
+#[test]
+fn every_alarm_is_named_after_the_stack_and_listed_in_the_output() {
+    let doc = template();
+    let alarms = alarms(&doc);
+    let mut named: Vec<String> = Vec::new();
+    for (id, alarm) in &alarms {
+        let p = &alarm["Properties"];
+        let name = p["AlarmName"]["Fn::Sub"]
+            .as_str()
+            .expect("AlarmName is a Fn::Sub");
+        let purpose = name
+            .strip_prefix("${AWS::StackName}-")
+            .unwrap_or_else(|| panic!("{id}: {name} is not <stack>-<purpose>"));
+        assert_eq!(
+            format!("{purpose}Alarm"),
+            *id,
+            "{id}: named after its purpose"
+        );
+        named.push(purpose.to_owned());
+        // Why it fires and what to do, for whoever gets the notification.
+        let description = match &p["AlarmDescription"] {
+            Value::String(text) => text.clone(),
+            other => other["Fn::Sub"].as_str().expect("a description").to_owned(),
+        };
+        assert!(
+            description.len() > 80 && description.len() <= 1024,
+            "{id}: {description}"
+        );
+        assert_eq!(p["TreatMissingData"], Value::from("notBreaching"), "{id}");
+        assert_eq!(
+            p["ComparisonOperator"],
+            Value::from("GreaterThanThreshold"),
+            "{id}"
+        );
+        // The topic when there is one, else nobody; told when it clears too.
+        let actions = parse(
+            "Fn::If: [HasAlarmTopic, [{Fn::If: [HasAlarmTopicArn, {Ref: AlarmTopicArn}, \
+             {Ref: AlarmTopic}]}], {Ref: AWS::NoValue}]",
+        );
+        assert_eq!(p["AlarmActions"], actions, "{id}");
+        assert_eq!(p["OKActions"], actions, "{id}");
+    }
+    assert_eq!(named, ALARM_PURPOSES);
+    let listed: Vec<String> = ALARM_PURPOSES
+        .iter()
+        .map(|p| format!("${{{p}Alarm}}"))
+        .collect();
+    assert_eq!(
+        doc["Outputs"][OUTPUT_ALARM_NAMES]["Value"]["Fn::Sub"],
+        Value::from(listed.join(","))
+    );
+}
+
+#[test]
+fn the_alarms_watch_the_handlers_metrics_by_stack_and_provider() {
+    let doc = template();
+    let by_stack = parse(
+        "[{Name: Stack, Value: {Ref: AWS::StackName}}, {Name: Provider, Value: {Ref: Provider}}]",
+    );
+    let alarm = |purpose: &str| doc["Resources"][format!("{purpose}Alarm")]["Properties"].clone();
+    let rejected = alarm("RejectedSignatures");
+    assert_eq!(
+        rejected["Namespace"],
+        Value::from(ebhook_handler::metrics::NAMESPACE)
+    );
+    assert_eq!(rejected["MetricName"], Value::from("Deliveries"));
+    let mut with_outcome = by_stack.as_sequence().expect("dimensions").clone();
+    with_outcome.push(parse("{Name: Outcome, Value: rejected_signature}"));
+    assert_eq!(rejected["Dimensions"], Value::Sequence(with_outcome));
+    assert_eq!(rejected["Statistic"], Value::from("Sum"));
+    assert_eq!(rejected["Period"], Value::from(300));
+    assert_eq!(rejected["Threshold"], Value::from(10));
+    let put = alarm("PutEventsFailing");
+    assert_eq!(put["MetricName"], Value::from("PutEventsFailed"));
+    assert_eq!(put["Dimensions"], by_stack);
+    for purpose in ["FunctionErrors", "FunctionThrottles"] {
+        let a = alarm(purpose);
+        assert_eq!(a["Namespace"], Value::from("AWS/Lambda"));
+        assert_eq!(
+            a["Dimensions"],
+            parse("[{Name: FunctionName, Value: {Ref: Function}}]")
+        );
+    }
+    for (purpose, queue) in [
+        ("DeadLetterWaiting", "DeadLetterQueue"),
+        ("UnreplayableWaiting", "UnreplayableQueue"),
+    ] {
+        let a = alarm(purpose);
+        assert_eq!(
+            a["MetricName"],
+            Value::from("ApproximateNumberOfMessagesVisible")
+        );
+        assert_eq!(
+            a["Dimensions"],
+            parse(&format!(
+                "[{{Name: QueueName, Value: {{Fn::GetAtt: [{queue}, QueueName]}}}}]"
+            ))
+        );
+        assert_eq!(a["Threshold"], Value::from(0));
+    }
+    // The handler is told the stack's name, the Stack dimension's value.
+    assert_eq!(
+        resource(&doc, "Function")["Properties"]["Environment"]["Variables"]["EBHOOK_STACK_NAME"],
+        parse("Ref: AWS::StackName")
+    );
+}
+
+#[test]
+fn e_mail_addresses_get_an_encrypted_topic_and_a_given_topic_none() {
+    let doc = template();
+    let topic = resource(&doc, "AlarmTopic");
+    assert_eq!(topic["Condition"], Value::from("CreateAlarmTopic"));
+    // Never SNS's AWS managed key: CloudWatch cannot use it.
+    assert_eq!(
+        topic["Properties"]["KmsMasterKeyId"],
+        parse(
+            "Fn::If: [CreateKmsKey, {Fn::GetAtt: [KmsKey, Arn]}, {Fn::GetAtt: [AlarmTopicKey, Arn]}]"
+        )
+    );
+    for (i, name) in PARAM_ALARM_EMAILS.iter().enumerate() {
+        let n = i + 1;
+        let subscription = resource(&doc, &format!("AlarmEmailSubscription{n}"));
+        assert_eq!(
+            subscription["Condition"],
+            Value::from(format!("SubscribeAlarmEmail{n}"))
+        );
+        assert_eq!(
+            subscription["Properties"]["Endpoint"],
+            parse(&format!("Ref: {name}"))
+        );
+        assert_eq!(subscription["Properties"]["Protocol"], Value::from("email"));
+        assert_eq!(
+            doc["Conditions"][format!("SubscribeAlarmEmail{n}")],
+            parse(&format!(
+                "Fn::And: [{{Condition: CreateAlarmTopic}}, {{Condition: HasAlarmEmail{n}}}]"
+            ))
+        );
+    }
+    // Both keys let CloudWatch use them for this stack's alarms only.
+    let cloudwatch = |policy: &Value| {
+        policy["Statement"]
+            .as_sequence()
+            .expect("Statement")
+            .iter()
+            .map(|s| s.get("Fn::If").map_or(s.clone(), |f| f[1].clone()))
+            .find(|s| s["Principal"]["Service"] == "cloudwatch.amazonaws.com")
+            .expect("a statement for CloudWatch")
+    };
+    for key in ["AlarmTopicKey", "KmsKey"] {
+        let statement = cloudwatch(&resource(&doc, key)["Properties"]["KeyPolicy"]);
+        assert_eq!(
+            statement["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::Sub"],
+            Value::from(
+                "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:${AWS::StackName}-*"
+            ),
+            "{key}"
+        );
+    }
+    assert_eq!(
+        doc["Outputs"][OUTPUT_ALARM_TOPIC_ARN]["Condition"],
+        Value::from("HasAlarmTopic")
+    );
+}
+
+#[test]
+fn the_dashboard_shows_the_handlers_metrics_for_this_stack() {
+    let doc = template();
+    let body = resource(&doc, "Dashboard")["Properties"]["DashboardBody"]["Fn::Sub"]
+        .as_str()
+        .expect("a Fn::Sub body");
+    // Valid JSON once CloudFormation has substituted the names.
+    let parsed: serde_json::Value = serde_json::from_str(&body.replace("${", "")).expect("JSON");
+    assert!(parsed["widgets"].as_array().is_some_and(|w| w.len() >= 4));
+    for metric in [
+        "Deliveries",
+        "Latency",
+        "PutEventsAttempts",
+        "PutEventsFailed",
+        "ApproximateNumberOfMessagesVisible",
+    ] {
+        assert!(body.contains(&format!("\"{metric}\"")), "{metric}");
+    }
+    for outcome in ["accepted", "dead_lettered", "rejected_signature", "failed"] {
+        assert!(body.contains(&format!("\"{outcome}\"")), "{outcome}");
+    }
+    assert_eq!(
+        doc["Outputs"][OUTPUT_DASHBOARD_URL]["Value"]["Fn::Sub"],
+        Value::from(
+            "https://${AWS::Region}.console.aws.amazon.com/cloudwatch/home?region=${AWS::Region}#dashboards/dashboard/${Dashboard}"
+        )
+    );
+}
+
+#[test]
+fn alarm_options_are_checked() {
+    let emails = |list: &[&str]| Settings {
+        alarm_emails: list.iter().map(|s| (*s).to_owned()).collect(),
+        ..Settings::default()
+    };
+    emails(&["a@example.com", "b@example.com", "c@example.co.uk"])
+        .validate()
+        .expect("three addresses");
+    let too_many = emails(&[
+        "a@example.com",
+        "b@example.com",
+        "c@example.com",
+        "d@example.com",
+    ])
+    .validate()
+    .expect_err("four");
+    assert!(matches!(too_many, OptionError::TooManyAlarmEmails(4)));
+    assert!(too_many.to_string().contains("--alarm-topic"), "{too_many}");
+    for bad in [
+        "ops",
+        "ops@",
+        "@example.com",
+        "o ps@example.com",
+        "a@b@example.com",
+        "ops@localhost",
+    ] {
+        let e = emails(&[bad]).validate().expect_err(bad);
+        assert!(
+            e.to_string().starts_with(&format!("--alarm-email {bad:?}")),
+            "{e}"
+        );
+    }
+    let e = emails(&["a@example.com", "A@Example.com"])
+        .validate()
+        .expect_err("repeated");
+    assert!(matches!(e, OptionError::RepeatedAlarmEmail(_)), "{e}");
+    let topic = "arn:aws:sns:eu-west-1:123456789012:ops-alerts";
+    let with_topic = |arn: &str| Settings {
+        alarm_topic: Some(arn.to_owned()),
+        ..Settings::default()
+    };
+    with_topic(topic).validate().expect("a topic");
+    with_topic("arn:aws-us-gov:sns:us-gov-west-1:123456789012:a_b")
+        .validate()
+        .expect("gov");
+    for bad in [
+        "ops-alerts",
+        "arn:aws:sqs:eu-west-1:123456789012:q",
+        "arn:aws:sns:eu-west-1:1234:ops",
+        "arn:aws:sns:eu-west-1:123456789012:ops.fifo",
+        "arn:aws:sns:eu-west-1:123456789012:",
+    ] {
+        let e = with_topic(bad).validate().expect_err(bad);
+        assert!(
+            e.to_string().starts_with(&format!("--alarm-topic {bad:?}")),
+            "{e}"
+        );
+    }
+    let both = Settings {
+        alarm_emails: vec!["a@example.com".to_owned()],
+        ..with_topic(topic)
+    };
+    let e = both.validate().expect_err("both");
+    assert!(matches!(e, OptionError::AlarmEmailWithTopic), "{e}");
+    assert!(e.to_string().contains("aws sns subscribe"), "{e}");
+    // The template's patterns take what the CLI takes.
+    let doc = template();
+    assert_eq!(
+        doc["Parameters"][PARAM_ALARM_TOPIC_ARN]["AllowedPattern"],
+        Value::from("^(arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256})?$")
+    );
+    for name in PARAM_ALARM_EMAILS {
+        assert_eq!(
+            doc["Parameters"][name]["AllowedPattern"],
+            Value::from(r"^([^\s\x40]+\x40[^\s\x40]+)?$")
+        );
+    }
 }

@@ -7,6 +7,7 @@
 
 mod support;
 
+mod alarms;
 mod artifacts_stack;
 mod capture;
 mod completions;

@@ -296,7 +296,50 @@ fn combinations() -> &'static [Combination] {
             name: "github-dedupe".to_owned(),
             parameters: with_code(shown),
         });
-        assert_eq!(all.len(), 3 * 2 * 2 * 2 + 1 + 2 + 1);
+        // The alarm topic and its key exist only with --alarm-email: a key of the topic's own,
+        // or compliance mode's; an existing topic instead (--alarm-topic) adds neither.
+        let topic = "arn:aws:sns:us-east-1:123456789012:ops-alerts";
+        for (name, args, count) in [
+            (
+                "github-alarm-emails",
+                &[
+                    "--provider",
+                    "github",
+                    "--alarm-email",
+                    "a@example.com",
+                    "--alarm-email",
+                    "b@example.com",
+                    "--alarm-email",
+                    "c@example.com",
+                ][..],
+                4,
+            ),
+            (
+                "github-control-tower-alarm-email",
+                &[
+                    "--provider",
+                    "github",
+                    "--compliance",
+                    "control-tower",
+                    "--alarm-email",
+                    "a@example.com",
+                ][..],
+                3,
+            ),
+            (
+                "github-alarm-topic",
+                &["--provider", "github", "--alarm-topic", topic][..],
+                2,
+            ),
+        ] {
+            let shown = overrides(args);
+            assert_eq!(shown.len(), count, "{name}: {shown:?}");
+            all.push(Combination {
+                name: name.to_owned(),
+                parameters: with_code(shown),
+            });
+        }
+        assert_eq!(all.len(), 3 * 2 * 2 * 2 + 1 + 2 + 1 + 3);
         all
     })
 }

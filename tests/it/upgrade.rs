@@ -87,6 +87,12 @@ fn the_template_resolves_to_what_0_1_0_rendered() {
             Some(yaml("owner", "Ref: AWS::AccountId")),
             "{name}"
         );
+        // Added since (issue 18): the stack's name, the Stack dimension of the handler's metrics.
+        assert_eq!(
+            variables.remove("EBHOOK_STACK_NAME"),
+            Some(yaml("stack", "Ref: AWS::StackName")),
+            "{name}"
+        );
         let statements =
             new["Resources"]["PayloadBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
                 .as_sequence_mut()
@@ -112,6 +118,17 @@ fn the_template_resolves_to_what_0_1_0_rendered() {
             resources.shift_remove("UnreplayableQueue").is_some(),
             "{name}: no UnreplayableQueue"
         );
+        // The alarms and the dashboard (issue 18), with no topic when none is given.
+        for added in ISSUE_18_RESOURCES {
+            assert!(
+                resources.shift_remove(added).is_some(),
+                "{name}: no {added}"
+            );
+        }
+        let outputs = new["Outputs"].as_mapping_mut().expect("Outputs");
+        for added in ["DashboardUrl", "AlarmNames"] {
+            assert!(outputs.shift_remove(added).is_some(), "{name}: no {added}");
+        }
         let queue = new["Resources"]["DeadLetterQueue"]["Properties"]
             .as_mapping_mut()
             .expect("the queue's properties");
@@ -187,6 +204,17 @@ fn the_template_resolves_to_what_0_1_0_rendered() {
         assert_eq!(new["Outputs"], old["Outputs"], "{name}: outputs");
     }
 }
+
+/// What issue 18 added to every stack: its alarms and its dashboard.
+const ISSUE_18_RESOURCES: [&str; 7] = [
+    "DeadLetterWaitingAlarm",
+    "UnreplayableWaitingAlarm",
+    "RejectedSignaturesAlarm",
+    "FunctionErrorsAlarm",
+    "FunctionThrottlesAlarm",
+    "PutEventsFailingAlarm",
+    "Dashboard",
+];
 
 /// The zipped `bootstrap`, as a stack's code.
 fn zipped(binary: &std::path::Path) -> Vec<u8> {
@@ -467,16 +495,33 @@ impl Before {
             ids.remove("UnreplayableQueue").is_some(),
             "{stack}: no UnreplayableQueue in {ids:?}"
         );
+        for added in ISSUE_18_RESOURCES {
+            assert!(
+                ids.remove(added).is_some(),
+                "{stack}: no {added} in {ids:?}"
+            );
+        }
         assert_eq!(ids, self.ids, "{stack}: physical ids");
         // Two variables are new: the scheme, empty for these providers, and the account the
         // payload bucket must be in (see the first test).
         let mut described = aws.described(stack).await;
+        // Issue 18's outputs: where the dashboard and the alarms are.
+        let outputs = described["outputs"].as_object_mut().expect("outputs");
+        assert_eq!(
+            outputs.remove("DashboardUrl"),
+            Some(serde_json::json!(format!(
+                "https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards/dashboard/{stack}"
+            ))),
+            "{stack}"
+        );
+        assert!(outputs.remove("AlarmNames").is_some(), "{stack}");
         let variables = described["function"]["variables"]
             .as_array_mut()
             .expect("variables");
         for added in [
             serde_json::json!(["EBHOOK_PROVIDER_SCHEME", ""]),
             serde_json::json!(["EBHOOK_PAYLOAD_BUCKET_OWNER", "123456789012"]),
+            serde_json::json!(["EBHOOK_STACK_NAME", stack]),
         ] {
             assert!(variables.contains(&added), "{stack}: {variables:?}");
             variables.retain(|v| *v != added);

@@ -2,6 +2,7 @@
 //! a Lambda Runtime API emulator and the handler binary run as Lambda runs it.
 #![allow(dead_code)]
 
+pub mod boto;
 pub mod bus_fixture;
 pub mod cli;
 pub mod function_url;
