@@ -226,3 +226,91 @@ async fn logs_shows_filters_and_follows_deliveries() {
         "a delivery was printed twice"
     );
 }
+
+/// `ebhook status`: the last day's deliveries by outcome, from the metrics the handler's lines
+/// become, and the alarms' states, with the one that fires named.
+#[tokio::test]
+async fn status_counts_the_days_deliveries_and_names_a_firing_alarm() {
+    let moto = Moto::start();
+    ebhook(&moto, &init_args(STACK, &[]), &[], None).assert_ok();
+    let conf = moto.sdk_config().await;
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&conf);
+    let stream = "2026/12/03/[$LATEST]fedcba9876543210";
+    logs.create_log_stream()
+        .log_group_name(GROUP)
+        .log_stream_name(stream)
+        .send()
+        .await
+        .unwrap();
+    let t = now_ms() - 120_000;
+    put(
+        &logs,
+        stream,
+        &[
+            (t, line(t, Outcome::Accepted, "d-1", Some("push"))),
+            (t + 1, line(t + 1, Outcome::Accepted, "d-2", Some("push"))),
+            (
+                t + 2,
+                line(t + 2, Outcome::Rejected(Reason::Signature), "d-3", None),
+            ),
+            (
+                t + 3,
+                line(t + 3, Outcome::DeadLettered, "d-4", Some("issues")),
+            ),
+        ],
+    )
+    .await;
+    crate::support::boto::call(
+        &moto,
+        "cloudwatch",
+        "set_alarm_state",
+        serde_json::json!({
+            "AlarmName": format!("{STACK}-DeadLetterWaiting"),
+            "StateValue": "ALARM",
+            "StateReason": "a dead letter is waiting",
+        }),
+    );
+
+    let json = ebhook(
+        &moto,
+        &["status", "--stack-name", STACK, "--output", "json"],
+        &[],
+        None,
+    );
+    json.assert_ok();
+    let s = json.json();
+    let counts = &s["deliveriesLast24h"];
+    assert_eq!(counts["accepted"], 2, "{s}");
+    assert_eq!(counts["rejected_signature"], 1, "{s}");
+    assert_eq!(counts["dead_lettered"], 1, "{s}");
+    assert_eq!(counts["failed"], 0, "{s}");
+    let alarms = s["alarms"].as_array().unwrap();
+    assert_eq!(alarms.len(), 6, "{s}");
+    let firing: Vec<&str> = alarms
+        .iter()
+        .filter(|a| a["state"] == "ALARM")
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(firing, [format!("{STACK}-DeadLetterWaiting")]);
+    assert!(
+        s["dashboardUrl"]
+            .as_str()
+            .is_some_and(|u| u.contains("dashboards")),
+        "{s}"
+    );
+
+    let text = ebhook(&moto, &["status", "--stack-name", STACK], &[], None);
+    text.assert_ok();
+    assert!(
+        text.stdout
+            .contains("2 accepted, 1 dead_lettered, 1 rejected_signature"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout
+            .contains(&format!("1 ALARM, 5 OK: {STACK}-DeadLetterWaiting")),
+        "{}",
+        text.stdout
+    );
+}
