@@ -1,5 +1,8 @@
 //! Structured JSON logs on stdout, which Lambda sends to CloudWatch. Level from `EBHOOK_LOG`
-//! (error, warn, info, debug, trace; default info).
+//! (error, warn, info, debug, trace; default info). Metric lines ([`crate::metrics`]) are
+//! written whatever the level: CloudWatch's metrics come from them.
+
+use std::io::Write;
 
 use tracing_subscriber::filter::LevelFilter;
 
@@ -17,4 +20,16 @@ pub fn init() {
         .with_max_level(level)
         .with_writer(std::io::stdout)
         .init();
+}
+
+/// Write one line (a [`crate::metrics`] document) to stdout, where Lambda ships it to CloudWatch
+/// Logs and its embedded metrics are extracted. Written whole under stdout's lock, so it never
+/// interleaves with a tracing line.
+pub fn write_line(line: &str) {
+    let mut out = std::io::stdout().lock();
+    // A closed stdout leaves nowhere to report the failure; the delivery itself is unaffected.
+    let _ = out
+        .write_all(line.as_bytes())
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
 }
