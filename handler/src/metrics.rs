@@ -5,7 +5,6 @@
 //! Dimensions stay low in cardinality (stack, provider, outcome); ids, digests and sizes are
 //! plain fields of the line, never dimensions.
 
-use std::fmt::Write as _;
 
 /// The CloudWatch namespace of every ebhook metric.
 pub const NAMESPACE: &str = "ebhook";
@@ -29,8 +28,12 @@ pub const METRIC_SECRET_REFRESH_FAILURES: &str = "SecretRefreshFailures";
 
 /// A line's `timestamp` (RFC 3339 UTC, milliseconds) and its `_aws.Timestamp` (milliseconds
 /// since the epoch), from the one instant.
+// Not inlined (here and below): each inlined copy is paid for in the zip, which must stay under
+// 3 MB.
+#[inline(never)]
 pub fn timestamp(now: time::OffsetDateTime) -> (String, i64) {
-    let epoch_ms = i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX);
+    // Seconds and milliseconds, not nanoseconds: i128 division would add its code to the zip.
+    let epoch_ms = now.unix_timestamp() * 1000 + i64::from(now.millisecond());
     (crate::event::received_at(now), epoch_ms)
 }
 
@@ -159,41 +162,43 @@ impl DeliveryLine<'_> {
             _ => "INFO",
         };
         let mut line = Line::start(self.timestamp, level, "delivery");
-        line.string("outcome", self.outcome.kind());
+        line.text("outcome", self.outcome.kind());
         line.maybe("reason", self.reason);
-        line.number("status", self.status);
-        line.string("provider", self.provider);
+        line.count("status", self.status.into());
+        line.text("provider", self.provider);
         line.maybe("event", self.event);
         line.maybe("delivery_id", self.delivery_id);
         line.maybe("body_sha256", self.body_sha256);
-        line.number("body_bytes", self.body_bytes);
-        line.number("entries", self.entries);
+        line.count("body_bytes", self.body_bytes as u64);
+        line.count("entries", self.entries as u64);
         line.maybe("secret", self.secret);
         line.millis("latency_ms", self.latency_ms);
         if let Some(put) = self.put {
-            line.number("events_put", put.events);
-            line.number("attempts", put.attempts);
+            line.count("events_put", put.events as u64);
+            line.count("attempts", put.attempts.into());
             line.millis("put_latency_ms", put.latency_ms);
         }
-        line.string(DIMENSION_STACK, self.stack);
-        line.string(DIMENSION_PROVIDER, self.provider);
-        line.string(DIMENSION_OUTCOME, self.outcome.as_str());
-        line.number(METRIC_DELIVERIES, 1);
+        line.text(DIMENSION_STACK, self.stack);
+        line.text(DIMENSION_PROVIDER, self.provider);
+        line.text(DIMENSION_OUTCOME, self.outcome.as_str());
+        line.count(METRIC_DELIVERIES, 1);
         line.millis(METRIC_LATENCY, self.latency_ms);
-        if let Some(put) = self.put {
-            line.number(METRIC_EVENTS_PUT, put.events);
-            line.number(METRIC_PUT_EVENTS_ATTEMPTS, put.attempts);
-            line.millis(METRIC_PUT_EVENTS_LATENCY, put.latency_ms);
-            line.number(METRIC_PUT_EVENTS_FAILED, u8::from(put.failed));
-        }
-        let latency = [(METRIC_LATENCY, MILLISECONDS)];
-        let with_put = [
-            (METRIC_LATENCY, MILLISECONDS),
-            (METRIC_EVENTS_PUT, COUNT),
-            (METRIC_PUT_EVENTS_ATTEMPTS, COUNT),
-            (METRIC_PUT_EVENTS_LATENCY, MILLISECONDS),
-            (METRIC_PUT_EVENTS_FAILED, COUNT),
-        ];
+        let by_stack: &[(&str, &str)] = match self.put {
+            Some(put) => {
+                line.count(METRIC_EVENTS_PUT, put.events as u64);
+                line.count(METRIC_PUT_EVENTS_ATTEMPTS, put.attempts.into());
+                line.millis(METRIC_PUT_EVENTS_LATENCY, put.latency_ms);
+                line.count(METRIC_PUT_EVENTS_FAILED, put.failed.into());
+                &[
+                    (METRIC_LATENCY, MILLISECONDS),
+                    (METRIC_EVENTS_PUT, COUNT),
+                    (METRIC_PUT_EVENTS_ATTEMPTS, COUNT),
+                    (METRIC_PUT_EVENTS_LATENCY, MILLISECONDS),
+                    (METRIC_PUT_EVENTS_FAILED, COUNT),
+                ]
+            }
+            None => &[(METRIC_LATENCY, MILLISECONDS)],
+        };
         // Only Deliveries is by outcome; the rest are by stack and provider, so that each
         // outcome adds one custom metric, not six.
         line.finish(
@@ -203,16 +208,14 @@ impl DeliveryLine<'_> {
                     &[DIMENSION_STACK, DIMENSION_PROVIDER, DIMENSION_OUTCOME],
                     &[(METRIC_DELIVERIES, COUNT)],
                 ),
-                (
-                    &[DIMENSION_STACK, DIMENSION_PROVIDER],
-                    if self.put.is_some() { &with_put } else { &latency },
-                ),
+                (&[DIMENSION_STACK, DIMENSION_PROVIDER], by_stack),
             ],
         )
     }
 }
 
 /// A line for a failed re-read of the signing secret: its metric, by stack and provider.
+#[inline(never)]
 pub fn secret_refresh_failure(
     timestamp: &str,
     epoch_ms: i64,
@@ -224,9 +227,9 @@ pub fn secret_refresh_failure(
         "WARN",
         "secret refresh failed; using the cached secret",
     );
-    line.string(DIMENSION_STACK, stack);
-    line.string(DIMENSION_PROVIDER, provider);
-    line.number(METRIC_SECRET_REFRESH_FAILURES, 1);
+    line.text(DIMENSION_STACK, stack);
+    line.text(DIMENSION_PROVIDER, provider);
+    line.count(METRIC_SECRET_REFRESH_FAILURES, 1);
     line.finish(
         epoch_ms,
         &[(
@@ -242,107 +245,114 @@ const MILLISECONDS: &str = "Milliseconds";
 /// EMF metric directives: each a set of dimensions and the (name, unit) of its metrics.
 type Directives<'a> = [(&'a [&'a str], &'a [(&'a str, &'a str)])];
 
-/// A JSON object written straight into a string. The handler's zip must stay under 3 MB, and
-/// building the line as a `serde_json::Value` map cost it 9 KB; this costs a fraction of that.
-struct Line(String);
+/// A JSON object written straight into bytes, its strings and numbers by serde_json's own
+/// writers (code the handler has anyway). The handler's zip must stay under 3 MB: building the
+/// line as a `serde_json::Value` map cost it 9 KB. Keys are this module's own names, which
+/// need no escaping.
+struct Line(Vec<u8>);
 
 impl Line {
+    #[inline(never)]
     fn start(timestamp: &str, level: &str, message: &str) -> Self {
-        let mut line = Self(String::with_capacity(1024));
-        line.0.push('{');
-        line.string("timestamp", timestamp);
-        line.string("level", level);
-        line.string("message", message);
+        let mut line = Self(Vec::with_capacity(1024));
+        line.0.extend_from_slice(b"{\"timestamp\":");
+        line.value(timestamp);
+        line.text("level", level);
+        line.text("message", message);
         line
     }
 
-    /// `"key":`, after a comma unless it is the first member. Keys are this module's own
-    /// names, which need no escaping.
+    #[inline(never)]
+    fn raw(&mut self, bytes: &[u8]) {
+        self.0.extend_from_slice(bytes);
+    }
+
+    /// `,"key":`.
     #[inline(never)]
     fn key(&mut self, key: &str) {
-        if self.0.len() > 1 {
-            self.0.push(',');
-        }
-        self.0.push('"');
-        self.0.push_str(key);
-        self.0.push_str("\":");
+        self.raw(b",\"");
+        self.raw(key.as_bytes());
+        self.raw(b"\":");
+    }
+
+    /// A JSON string, escaped.
+    #[inline(never)]
+    fn value(&mut self, text: &str) {
+        // Writing to a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut self.0, text);
     }
 
     #[inline(never)]
-    fn string(&mut self, key: &str, value: &str) {
+    fn text(&mut self, key: &str, text: &str) {
         self.key(key);
-        escape_into(&mut self.0, value);
+        self.value(text);
     }
 
-    #[inline(never)]
-    fn maybe(&mut self, key: &str, value: Option<&str>) {
-        if let Some(value) = value {
-            self.string(key, value);
+    fn maybe(&mut self, key: &str, text: Option<&str>) {
+        if let Some(text) = text {
+            self.text(key, text);
         }
     }
 
     #[inline(never)]
-    fn number(&mut self, key: &str, value: impl std::fmt::Display) {
+    fn count(&mut self, key: &str, n: u64) {
         self.key(key);
-        let _ = write!(self.0, "{value}");
+        let _ = serde_json::to_writer(&mut self.0, &n);
     }
 
-    /// Milliseconds to the microsecond, written with integers only (no float formatting code
-    /// in the binary for this).
+    /// Milliseconds to the microsecond, with integers only: no float formatting is linked
+    /// for this.
     #[inline(never)]
     fn millis(&mut self, key: &str, ms: f64) {
-        self.key(key);
         // `as` saturates: a negative or NaN duration (never measured) is written as 0.
         let micros = (ms * 1000.0).round() as u64;
-        let _ = write!(self.0, "{}.{:03}", micros / 1000, micros % 1000);
+        self.count(key, micros / 1000);
+        let fraction = micros % 1000;
+        self.0.extend_from_slice(&[
+            b'.',
+            b'0' + (fraction / 100) as u8,
+            b'0' + (fraction / 10 % 10) as u8,
+            b'0' + (fraction % 10) as u8,
+        ]);
     }
 
-    /// Close the line with its `_aws` block, dated `epoch_ms`.
+    /// Close the object with its `_aws` block, dated `epoch_ms`.
+    #[inline(never)]
     fn finish(mut self, epoch_ms: i64, directives: &Directives<'_>) -> String {
         self.key("_aws");
-        let _ = write!(self.0, "{{\"Timestamp\":{epoch_ms},\"CloudWatchMetrics\":[");
+        self.raw(b"{\"Timestamp\":");
+        let _ = serde_json::to_writer(&mut self.0, &u64::try_from(epoch_ms).unwrap_or(0));
+        self.raw(b",\"CloudWatchMetrics\":[");
         for (i, (dimensions, metrics)) in directives.iter().enumerate() {
             if i > 0 {
-                self.0.push(',');
+                self.raw(b",");
             }
-            let _ = write!(self.0, "{{\"Namespace\":\"{NAMESPACE}\",\"Dimensions\":[[");
+            self.raw(b"{\"Namespace\":\"");
+            self.raw(NAMESPACE.as_bytes());
+            self.raw(b"\",\"Dimensions\":[[");
             for (j, dimension) in dimensions.iter().enumerate() {
                 if j > 0 {
-                    self.0.push(',');
+                    self.raw(b",");
                 }
-                let _ = write!(self.0, "\"{dimension}\"");
+                self.value(dimension);
             }
-            self.0.push_str("]],\"Metrics\":[");
+            self.raw(b"]],\"Metrics\":[");
             for (j, (name, unit)) in metrics.iter().enumerate() {
                 if j > 0 {
-                    self.0.push(',');
+                    self.raw(b",");
                 }
-                let _ = write!(self.0, "{{\"Name\":\"{name}\",\"Unit\":\"{unit}\"}}");
+                self.raw(b"{\"Name\":");
+                self.value(name);
+                self.raw(b",\"Unit\":");
+                self.value(unit);
+                self.raw(b"}");
             }
-            self.0.push_str("]}");
+            self.raw(b"]}");
         }
-        self.0.push_str("]}}");
-        self.0
+        self.raw(b"]}}");
+        // Only UTF-8 was written: its pieces are all `str`s.
+        String::from_utf8(self.0).unwrap_or_default()
     }
-}
-
-/// `value` as a JSON string: quotes, backslashes and control characters escaped.
-fn escape_into(out: &mut String, value: &str) {
-    out.push('"');
-    for c in value.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c < ' ' => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 #[cfg(test)]
