@@ -23,6 +23,7 @@ mod harness_selftest;
 mod hostile;
 mod init_flows;
 mod memory;
+mod metrics;
 mod providers;
 mod replay;
 mod rotate;
