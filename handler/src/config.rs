@@ -323,7 +323,10 @@ mod tests {
             stack(&[(STACK_NAME, " orders "), (FUNCTION_NAME, "x-handler")]),
             "orders"
         );
-        assert_eq!(stack(&[(STACK_NAME, ""), (FUNCTION_NAME, "a-handler")]), "a");
+        assert_eq!(
+            stack(&[(STACK_NAME, ""), (FUNCTION_NAME, "a-handler")]),
+            "a"
+        );
         // A function named only `-handler` leaves nothing to name the stack by.
         assert_eq!(stack(&[(FUNCTION_NAME, "-handler")]), "local");
     }

@@ -312,11 +312,9 @@ impl Handler {
                 queued(provider.success_body(), ids),
             ),
             Ok(Delivered::Answered(reply)) => (Outcome::Answered, None, reply.response()),
-            Ok(Delivered::Duplicate) => (
-                Outcome::Duplicate,
-                None,
-                duplicate(provider.success_body()),
-            ),
+            Ok(Delivered::Duplicate) => {
+                (Outcome::Duplicate, None, duplicate(provider.success_body()))
+            }
             Err(rejection) => (
                 rejection.outcome(),
                 Some(rejection.category()),
@@ -343,7 +341,7 @@ impl Handler {
             put: summary.put,
         };
         // Whatever EBHOOK_LOG says: the metrics are made from this line.
-        crate::logging::write_line(&line.to_json());
+        crate::logging::write_line(line.to_json());
         response
     }
 

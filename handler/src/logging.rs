@@ -23,13 +23,11 @@ pub fn init() {
 }
 
 /// Write one line (a [`crate::metrics`] document) to stdout, where Lambda ships it to CloudWatch
-/// Logs and its embedded metrics are extracted. Written whole under stdout's lock, so it never
-/// interleaves with a tracing line.
-pub fn write_line(line: &str) {
-    let mut out = std::io::stdout().lock();
+/// Logs and its embedded metrics are extracted. One `write_all` of the whole line, newline
+/// included, holds stdout's lock throughout, so the line never interleaves with a tracing line;
+/// stdout's line buffering sends it on at the newline.
+pub fn write_line(mut line: String) {
+    line.push('\n');
     // A closed stdout leaves nowhere to report the failure; the delivery itself is unaffected.
-    let _ = out
-        .write_all(line.as_bytes())
-        .and_then(|()| out.write_all(b"\n"))
-        .and_then(|()| out.flush());
+    let _ = std::io::stdout().write_all(line.as_bytes());
 }

@@ -5,7 +5,6 @@
 //! Dimensions stay low in cardinality (stack, provider, outcome); ids, digests and sizes are
 //! plain fields of the line, never dimensions.
 
-
 /// The CloudWatch namespace of every ebhook metric.
 pub const NAMESPACE: &str = "ebhook";
 pub const DIMENSION_STACK: &str = "Stack";
