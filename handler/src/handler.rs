@@ -322,7 +322,7 @@ impl Handler {
             ),
         };
         let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let (timestamp, epoch_ms) = crate::metrics::timestamp(OffsetDateTime::now_utc());
+        let (timestamp, epoch_ms) = crate::metrics::timestamp_now();
         let line = DeliveryLine {
             timestamp: &timestamp,
             epoch_ms,

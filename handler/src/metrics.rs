@@ -27,13 +27,17 @@ pub const METRIC_SECRET_REFRESH_FAILURES: &str = "SecretRefreshFailures";
 
 /// A line's `timestamp` (RFC 3339 UTC, milliseconds) and its `_aws.Timestamp` (milliseconds
 /// since the epoch), from the one instant.
-// Not inlined (here and below): each inlined copy is paid for in the zip, which must stay under
-// 3 MB.
-#[inline(never)]
 pub fn timestamp(now: time::OffsetDateTime) -> (String, i64) {
     // Seconds and milliseconds, not nanoseconds: i128 division would add its code to the zip.
     let epoch_ms = now.unix_timestamp() * 1000 + i64::from(now.millisecond());
     (crate::event::received_at(now), epoch_ms)
+}
+
+/// [`timestamp`] of now. Not inlined (nor the writer below): each inlined copy of the clock
+/// and the formatting is paid for in the zip, which must stay under 3 MB.
+#[inline(never)]
+pub fn timestamp_now() -> (String, i64) {
+    timestamp(time::OffsetDateTime::now_utc())
 }
 
 /// Why a delivery was refused (4xx).
@@ -182,34 +186,17 @@ impl DeliveryLine<'_> {
         line.text(DIMENSION_OUTCOME, self.outcome.as_str());
         line.count(METRIC_DELIVERIES, 1);
         line.millis(METRIC_LATENCY, self.latency_ms);
-        let by_stack: &[(&str, &str)] = match self.put {
+        let by_stack = match self.put {
             Some(put) => {
                 line.count(METRIC_EVENTS_PUT, put.events as u64);
                 line.count(METRIC_PUT_EVENTS_ATTEMPTS, put.attempts.into());
                 line.millis(METRIC_PUT_EVENTS_LATENCY, put.latency_ms);
                 line.count(METRIC_PUT_EVENTS_FAILED, put.failed.into());
-                &[
-                    (METRIC_LATENCY, MILLISECONDS),
-                    (METRIC_EVENTS_PUT, COUNT),
-                    (METRIC_PUT_EVENTS_ATTEMPTS, COUNT),
-                    (METRIC_PUT_EVENTS_LATENCY, MILLISECONDS),
-                    (METRIC_PUT_EVENTS_FAILED, COUNT),
-                ]
+                BY_STACK_WITH_PUT
             }
-            None => &[(METRIC_LATENCY, MILLISECONDS)],
+            None => BY_STACK,
         };
-        // Only Deliveries is by outcome; the rest are by stack and provider, so that each
-        // outcome adds one custom metric, not six.
-        line.finish(
-            self.epoch_ms,
-            &[
-                (
-                    &[DIMENSION_STACK, DIMENSION_PROVIDER, DIMENSION_OUTCOME],
-                    &[(METRIC_DELIVERIES, COUNT)],
-                ),
-                (&[DIMENSION_STACK, DIMENSION_PROVIDER], by_stack),
-            ],
-        )
+        line.finish(self.epoch_ms, &[BY_OUTCOME, by_stack])
     }
 }
 
@@ -229,20 +216,17 @@ pub fn secret_refresh_failure(
     line.text(DIMENSION_STACK, stack);
     line.text(DIMENSION_PROVIDER, provider);
     line.count(METRIC_SECRET_REFRESH_FAILURES, 1);
-    line.finish(
-        epoch_ms,
-        &[(
-            &[DIMENSION_STACK, DIMENSION_PROVIDER],
-            &[(METRIC_SECRET_REFRESH_FAILURES, COUNT)],
-        )],
-    )
+    line.finish(epoch_ms, &[SECRET_REFRESH])
 }
 
-const COUNT: &str = "Count";
-const MILLISECONDS: &str = "Milliseconds";
-
-/// EMF metric directives: each a set of dimensions and the (name, unit) of its metrics.
-type Directives<'a> = [(&'a [&'a str], &'a [(&'a str, &'a str)])];
+// The EMF metric directives, written out: the `_aws` block is the same for every line but its
+// Timestamp, and building it from the names cost the zip more. A test checks them against the
+// names above. Only Deliveries is by outcome; the rest are by stack and provider, so that each
+// outcome adds one custom metric, not six.
+const BY_OUTCOME: &str = r#"{"Namespace":"ebhook","Dimensions":[["Stack","Provider","Outcome"]],"Metrics":[{"Name":"Deliveries","Unit":"Count"}]}"#;
+const BY_STACK: &str = r#"{"Namespace":"ebhook","Dimensions":[["Stack","Provider"]],"Metrics":[{"Name":"Latency","Unit":"Milliseconds"}]}"#;
+const BY_STACK_WITH_PUT: &str = r#"{"Namespace":"ebhook","Dimensions":[["Stack","Provider"]],"Metrics":[{"Name":"Latency","Unit":"Milliseconds"},{"Name":"EventsPut","Unit":"Count"},{"Name":"PutEventsAttempts","Unit":"Count"},{"Name":"PutEventsLatency","Unit":"Milliseconds"},{"Name":"PutEventsFailed","Unit":"Count"}]}"#;
+const SECRET_REFRESH: &str = r#"{"Namespace":"ebhook","Dimensions":[["Stack","Provider"]],"Metrics":[{"Name":"SecretRefreshFailures","Unit":"Count"}]}"#;
 
 /// A JSON object written straight into bytes, its strings and numbers by serde_json's own
 /// writers (code the handler has anyway). The handler's zip must stay under 3 MB: building the
@@ -315,38 +299,18 @@ impl Line {
         ]);
     }
 
-    /// Close the object with its `_aws` block, dated `epoch_ms`.
+    /// Close the object with its `_aws` block, dated `epoch_ms`, naming these directives.
     #[inline(never)]
-    fn finish(mut self, epoch_ms: i64, directives: &Directives<'_>) -> String {
+    fn finish(mut self, epoch_ms: i64, directives: &[&str]) -> String {
         self.key("_aws");
         self.raw(b"{\"Timestamp\":");
         let _ = serde_json::to_writer(&mut self.0, &u64::try_from(epoch_ms).unwrap_or(0));
         self.raw(b",\"CloudWatchMetrics\":[");
-        for (i, (dimensions, metrics)) in directives.iter().enumerate() {
+        for (i, directive) in directives.iter().enumerate() {
             if i > 0 {
                 self.raw(b",");
             }
-            self.raw(b"{\"Namespace\":\"");
-            self.raw(NAMESPACE.as_bytes());
-            self.raw(b"\",\"Dimensions\":[[");
-            for (j, dimension) in dimensions.iter().enumerate() {
-                if j > 0 {
-                    self.raw(b",");
-                }
-                self.value(dimension);
-            }
-            self.raw(b"]],\"Metrics\":[");
-            for (j, (name, unit)) in metrics.iter().enumerate() {
-                if j > 0 {
-                    self.raw(b",");
-                }
-                self.raw(b"{\"Name\":");
-                self.value(name);
-                self.raw(b",\"Unit\":");
-                self.value(unit);
-                self.raw(b"}");
-            }
-            self.raw(b"]}");
+            self.raw(directive.as_bytes());
         }
         self.raw(b"]}}");
         // Only UTF-8 was written: its pieces are all `str`s.
@@ -511,6 +475,53 @@ mod tests {
         assert_eq!(v["events_put"], 0);
         // Absent, not null: a field that does not apply is left out.
         assert!(v.get("event").is_none() && v.get("secret").is_none(), "{v}");
+    }
+
+    #[test]
+    fn the_written_out_directives_name_the_metrics_and_dimensions() {
+        let parse = |d: &str| serde_json::from_str::<Value>(d).unwrap();
+        let metrics = |names: &[(&str, &str)]| {
+            names
+                .iter()
+                .map(|(name, unit)| json!({"Name": name, "Unit": unit}))
+                .collect::<Vec<_>>()
+        };
+        let by_stack = json!([[DIMENSION_STACK, DIMENSION_PROVIDER]]);
+        let expected = [
+            (
+                BY_OUTCOME,
+                json!([[DIMENSION_STACK, DIMENSION_PROVIDER, DIMENSION_OUTCOME]]),
+                metrics(&[(METRIC_DELIVERIES, "Count")]),
+            ),
+            (
+                BY_STACK,
+                by_stack.clone(),
+                metrics(&[(METRIC_LATENCY, "Milliseconds")]),
+            ),
+            (
+                BY_STACK_WITH_PUT,
+                by_stack.clone(),
+                metrics(&[
+                    (METRIC_LATENCY, "Milliseconds"),
+                    (METRIC_EVENTS_PUT, "Count"),
+                    (METRIC_PUT_EVENTS_ATTEMPTS, "Count"),
+                    (METRIC_PUT_EVENTS_LATENCY, "Milliseconds"),
+                    (METRIC_PUT_EVENTS_FAILED, "Count"),
+                ]),
+            ),
+            (
+                SECRET_REFRESH,
+                by_stack,
+                metrics(&[(METRIC_SECRET_REFRESH_FAILURES, "Count")]),
+            ),
+        ];
+        for (directive, dimensions, names) in expected {
+            assert_eq!(
+                parse(directive),
+                json!({"Namespace": NAMESPACE, "Dimensions": dimensions, "Metrics": names}),
+                "{directive}"
+            );
+        }
     }
 
     #[test]

@@ -142,7 +142,7 @@ impl SecretStore {
 impl Remote {
     /// Count a failed re-read in CloudWatch (the cached secret, if any, keeps serving).
     fn refresh_failed(&self) {
-        let (timestamp, epoch_ms) = metrics::timestamp(time::OffsetDateTime::now_utc());
+        let (timestamp, epoch_ms) = metrics::timestamp_now();
         crate::logging::write_line(metrics::secret_refresh_failure(
             &timestamp,
             epoch_ms,
