@@ -312,3 +312,41 @@ async fn a_delivery_the_bus_refuses_is_dead_lettered_or_failed() {
     assert_eq!(line["PutEventsFailed"], 1, "{line}");
     assert!(line["reason"].is_string(), "{line}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_secret_refresh_is_counted_and_the_cached_secret_used() {
+    // Refreshed on every request, so the second one re-reads the secret.
+    let f = fixture(
+        "github",
+        SECRET,
+        &[
+            ("EBHOOK_SECRET_REFRESH_SECONDS", "0"),
+            ("EBHOOK_STACK_NAME", "refresh-stack"),
+        ],
+    )
+    .await;
+    let response = f.send(&github_ping(SECRET)).await;
+    assert_eq!(status(&response), 200, "{response}");
+    f.secrets
+        .delete_secret()
+        .secret_id(&f.secret_arn)
+        .force_delete_without_recovery(true)
+        .send()
+        .await
+        .unwrap();
+    let response = f.send(&github_ping(SECRET)).await;
+    assert_eq!(status(&response), 200, "{response}");
+    assert_outcomes(&f, &["accepted", "accepted"]);
+    let output = f.bootstrap.output();
+    let refreshes: Vec<Value> = output
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|line| line.get("SecretRefreshFailures").is_some())
+        .collect();
+    assert_eq!(refreshes.len(), 1, "{output}");
+    let line = &refreshes[0];
+    assert_emf(line);
+    assert_eq!(line["SecretRefreshFailures"], 1);
+    assert_eq!(line["Stack"], "refresh-stack");
+    assert_eq!(line["Provider"], "github");
+}
