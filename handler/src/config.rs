@@ -48,6 +48,8 @@ pub struct Config {
     /// The DynamoDB table that puts each delivery on the bus once (`dedupe`), and how long a
     /// delivery is remembered; `None` when the stack has no dedupe.
     pub dedupe: Option<(String, Duration)>,
+    /// The stack the function belongs to: the `Stack` dimension of its metrics.
+    pub stack: String,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -94,6 +96,13 @@ pub const PAYLOAD_BUCKET: &str = "EBHOOK_PAYLOAD_BUCKET";
 pub const PAYLOAD_BUCKET_OWNER: &str = "EBHOOK_PAYLOAD_BUCKET_OWNER";
 pub const DEDUPE_TABLE: &str = "EBHOOK_DEDUPE_TABLE";
 pub const DEDUPE_WINDOW: &str = "EBHOOK_DEDUPE_WINDOW_SECONDS";
+/// The CloudFormation stack's name, set by the template; the metrics' `Stack` dimension.
+pub const STACK_NAME: &str = "EBHOOK_STACK_NAME";
+/// Set by Lambda; names the stack when [`STACK_NAME`] is not set (a function deployed before
+/// the template set it).
+pub const FUNCTION_NAME: &str = "AWS_LAMBDA_FUNCTION_NAME";
+/// The stack of a handler run outside Lambda (`ebhook dev`, tests).
+pub const LOCAL_STACK: &str = "local";
 /// How long a delivery is remembered when the window is not given: a day.
 pub const DEFAULT_DEDUPE_WINDOW_SECONDS: u64 = 86_400;
 
@@ -216,8 +225,19 @@ impl Config {
             payload_bucket: get(PAYLOAD_BUCKET).map(str::to_owned),
             payload_bucket_owner: get(PAYLOAD_BUCKET_OWNER).map(str::to_owned),
             dedupe,
+            stack: stack_name(get(STACK_NAME), get(FUNCTION_NAME)),
         })
     }
+}
+
+/// The stack's name: as the template sets it, else the function's name without the
+/// `-handler` the template gives it, else [`LOCAL_STACK`].
+fn stack_name(stack: Option<&str>, function: Option<&str>) -> String {
+    stack
+        .or_else(|| function.map(|f| f.strip_suffix("-handler").unwrap_or(f)))
+        .filter(|s| !s.is_empty())
+        .unwrap_or(LOCAL_STACK)
+        .to_owned()
 }
 
 #[cfg(test)]
@@ -287,6 +307,28 @@ mod tests {
         assert_eq!(with(&[(DEDUPE_TABLE, ""), (DEDUPE_WINDOW, "60")]), Ok(None));
         let e = with(&[(DEDUPE_TABLE, "t"), (DEDUPE_WINDOW, "1d")]).unwrap_err();
         assert!(e.to_string().contains(DEDUPE_WINDOW), "{e}");
+    }
+
+    #[test]
+    fn the_stack_is_named_by_the_template_else_by_the_function() {
+        let stack = |pairs: &[(&str, &str)]| {
+            let mut all = vec![(PROVIDER, "github")];
+            all.extend_from_slice(pairs);
+            Config::from_map(&vars(&all)).unwrap().stack
+        };
+        assert_eq!(stack(&[]), "local");
+        assert_eq!(stack(&[(FUNCTION_NAME, "orders-handler")]), "orders");
+        assert_eq!(stack(&[(FUNCTION_NAME, "my-function")]), "my-function");
+        assert_eq!(
+            stack(&[(STACK_NAME, " orders "), (FUNCTION_NAME, "x-handler")]),
+            "orders"
+        );
+        assert_eq!(
+            stack(&[(STACK_NAME, ""), (FUNCTION_NAME, "a-handler")]),
+            "a"
+        );
+        // A function named only `-handler` leaves nothing to name the stack by.
+        assert_eq!(stack(&[(FUNCTION_NAME, "-handler")]), "local");
     }
 
     #[test]

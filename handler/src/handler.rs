@@ -1,5 +1,6 @@
 //! One invocation, start to finish: cheap checks, verification (with one re-read of a rotated
-//! secret), mapping, forwarding, and one structured log line. Never panics, never a 500.
+//! secret), mapping, forwarding, and one log line that is also the delivery's metrics
+//! ([`crate::metrics`]). Never panics, never a 500.
 //!
 //! The verify-and-map half is [`Pipeline`], shared with `ebhook dev`, which runs the same
 //! checks locally and prints or forwards what Lambda would put on the bus.
@@ -22,6 +23,7 @@ use crate::event::{
     Entry, MapError, StoredPayload, check_sizes, pointer_entry, stored_payload_key,
 };
 use crate::forward::{Attempts, Forwarder, Unforwarded};
+use crate::metrics::{DeliveryLine, Outcome, PutStats};
 use crate::request::{Inbound, Rejection, Reply, accepted, duplicate, queued};
 use crate::secret_store::SecretStore;
 use crate::secrets::SecretSlot;
@@ -49,12 +51,17 @@ pub struct Handler {
 pub struct Summary<'a> {
     pub delivery_id: Option<&'a str>,
     pub body_bytes: usize,
-    pub detail_bytes: usize,
     pub entries: usize,
     pub secret: Option<SecretSlot>,
     pub attempts: Attempts,
     /// The body went to the payload bucket and a pointer event to the bus.
     pub stored: bool,
+    /// Hex SHA-256 of the body, once its signature is verified.
+    pub body_sha256: Option<String>,
+    /// The first entry's DetailType.
+    pub event: Option<String>,
+    /// Set once PutEvents was called.
+    pub put: Option<PutStats>,
 }
 
 /// A verified, mapped request, before anything is put anywhere.
@@ -202,6 +209,7 @@ impl Pipeline {
         let covered = provider.signed(&signed, secret);
 
         let body_sha256 = crate::event::sha256_hex(inbound.body.as_bytes());
+        summary.body_sha256 = Some(body_sha256.clone());
         let (covers, signed_at) = (covered.covers, covered.at.map(str::to_owned));
         let received_at = crate::event::received_at(now);
         let delivery = inbound.delivery(
@@ -225,7 +233,7 @@ impl Pipeline {
         }
         let entries = provider.map(&delivery, &config.events)?;
         summary.entries = entries.len();
-        summary.detail_bytes = entries.iter().map(|e| e.detail.len()).sum();
+        summary.event = entries.first().map(|e| e.detail_type.clone());
         let too_large = check_sizes(&entries, &config.events).err();
         Ok(Prepared {
             inbound,
@@ -288,66 +296,53 @@ impl Handler {
         let started = Instant::now();
         let mut summary = Summary::default();
         let result = self.process(event, &mut summary).await;
-        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
         let provider = self.pipeline.config.provider;
-        let secret = summary.secret.map(SecretSlot::as_str);
-        match result {
-            Ok(delivered) => {
-                let (outcome, response) = match &delivered {
-                    Delivered::Accepted(ids) => {
-                        ("accepted", accepted(provider.success_body(), ids))
-                    }
-                    Delivered::Queued(ids) => {
-                        ("dead_lettered", queued(provider.success_body(), ids))
-                    }
-                    Delivered::Answered(reply) => ("answered", reply.response()),
-                    Delivered::Duplicate => ("duplicate", duplicate(provider.success_body())),
-                };
-                tracing::info!(
-                    outcome,
-                    status = response.status_code,
-                    provider = provider.as_str(),
-                    delivery_id = summary.delivery_id,
-                    body_bytes = summary.body_bytes,
-                    detail_bytes = summary.detail_bytes,
-                    entries = summary.entries,
-                    stored = summary.stored,
-                    secret,
-                    attempts = summary.attempts.0,
-                    latency_ms,
-                );
-                response
-            }
-            Err(rejection) => {
-                let provider = provider.as_str();
-                let status = rejection.status();
-                let reason = rejection.category();
-                if status >= 500 {
-                    tracing::error!(
-                        outcome = "failed",
-                        status,
-                        reason,
-                        provider,
-                        delivery_id = summary.delivery_id,
-                        body_bytes = summary.body_bytes,
-                        entries = summary.entries,
-                        attempts = summary.attempts.0,
-                        latency_ms
-                    );
+        let (outcome, reason, response) = match &result {
+            Ok(Delivered::Accepted(ids)) => {
+                let outcome = if summary.stored {
+                    Outcome::Stored
                 } else {
-                    tracing::warn!(
-                        outcome = "rejected",
-                        status,
-                        reason,
-                        provider,
-                        delivery_id = summary.delivery_id,
-                        body_bytes = summary.body_bytes,
-                        latency_ms
-                    );
-                }
-                rejection.response()
+                    Outcome::Accepted
+                };
+                (outcome, None, accepted(provider.success_body(), ids))
             }
-        }
+            Ok(Delivered::Queued(ids)) => (
+                Outcome::DeadLettered,
+                None,
+                queued(provider.success_body(), ids),
+            ),
+            Ok(Delivered::Answered(reply)) => (Outcome::Answered, None, reply.response()),
+            Ok(Delivered::Duplicate) => {
+                (Outcome::Duplicate, None, duplicate(provider.success_body()))
+            }
+            Err(rejection) => (
+                rejection.outcome(),
+                Some(rejection.category()),
+                rejection.response(),
+            ),
+        };
+        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let (timestamp, epoch_ms) = crate::metrics::timestamp_now();
+        let line = DeliveryLine {
+            timestamp: &timestamp,
+            epoch_ms,
+            stack: &self.pipeline.config.stack,
+            outcome,
+            provider: provider.as_str(),
+            status: u16::try_from(response.status_code).unwrap_or_default(),
+            reason,
+            event: summary.event.as_deref(),
+            delivery_id: summary.delivery_id,
+            body_sha256: summary.body_sha256.as_deref(),
+            body_bytes: summary.body_bytes,
+            entries: summary.entries,
+            secret: summary.secret.map(SecretSlot::as_str),
+            latency_ms,
+            put: summary.put,
+        };
+        // Whatever EBHOOK_LOG says: the metrics are made from this line.
+        crate::logging::write_line(line.to_json());
+        response
     }
 
     async fn process<'e>(
@@ -423,7 +418,18 @@ impl Handler {
         if entries.is_empty() {
             return Ok(Delivered::Accepted(Vec::new()));
         }
-        match self.forwarder.put(entries, &mut summary.attempts).await {
+        let put_started = Instant::now();
+        let put = self.forwarder.put(entries, &mut summary.attempts).await;
+        summary.put = Some(PutStats {
+            events: match &put {
+                Ok(ids) => ids.len(),
+                Err(unforwarded) => unforwarded.accepted.len(),
+            },
+            attempts: summary.attempts.0,
+            latency_ms: put_started.elapsed().as_secs_f64() * 1000.0,
+            failed: put.is_err(),
+        });
+        match put {
             Ok(ids) => Ok(Delivered::Accepted(ids)),
             Err(unforwarded) => self.dead_letter(prepared, unforwarded).await,
         }

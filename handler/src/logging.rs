@@ -1,5 +1,8 @@
 //! Structured JSON logs on stdout, which Lambda sends to CloudWatch. Level from `EBHOOK_LOG`
-//! (error, warn, info, debug, trace; default info).
+//! (error, warn, info, debug, trace; default info). Metric lines ([`crate::metrics`]) are
+//! written whatever the level: CloudWatch's metrics come from them.
+
+use std::io::Write;
 
 use tracing_subscriber::filter::LevelFilter;
 
@@ -17,4 +20,14 @@ pub fn init() {
         .with_max_level(level)
         .with_writer(std::io::stdout)
         .init();
+}
+
+/// Write one line (a [`crate::metrics`] document) to stdout, where Lambda ships it to CloudWatch
+/// Logs and its embedded metrics are extracted. One `write_all` of the whole line, newline
+/// included, holds stdout's lock throughout, so the line never interleaves with a tracing line;
+/// stdout's line buffering sends it on at the newline.
+pub fn write_line(mut line: String) {
+    line.push('\n');
+    // A closed stdout leaves nowhere to report the failure; the delivery itself is unaffected.
+    let _ = std::io::stdout().write_all(line.as_bytes());
 }

@@ -5,9 +5,6 @@
 //! Dimensions stay low in cardinality (stack, provider, outcome); ids, digests and sizes are
 //! plain fields of the line, never dimensions.
 
-use serde::Serialize;
-use serde_json::{Map, Value, json};
-
 /// The CloudWatch namespace of every ebhook metric.
 pub const NAMESPACE: &str = "ebhook";
 pub const DIMENSION_STACK: &str = "Stack";
@@ -27,6 +24,21 @@ pub const METRIC_PUT_EVENTS_LATENCY: &str = "PutEventsLatency";
 pub const METRIC_PUT_EVENTS_FAILED: &str = "PutEventsFailed";
 /// 1 when the signing secret could not be re-read (the cached one is used meanwhile).
 pub const METRIC_SECRET_REFRESH_FAILURES: &str = "SecretRefreshFailures";
+
+/// A line's `timestamp` (RFC 3339 UTC, milliseconds) and its `_aws.Timestamp` (milliseconds
+/// since the epoch), from the one instant.
+pub fn timestamp(now: time::OffsetDateTime) -> (String, i64) {
+    // Seconds and milliseconds, not nanoseconds: i128 division would add its code to the zip.
+    let epoch_ms = now.unix_timestamp() * 1000 + i64::from(now.millisecond());
+    (crate::event::received_at(now), epoch_ms)
+}
+
+/// [`timestamp`] of now. Not inlined (nor the writer below): each inlined copy of the clock
+/// and the formatting is paid for in the zip, which must stay under 3 MB.
+#[inline(never)]
+pub fn timestamp_now() -> (String, i64) {
+    timestamp(time::OffsetDateTime::now_utc())
+}
 
 /// Why a delivery was refused (4xx).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,36 +131,27 @@ pub struct PutStats {
 }
 
 /// One delivery as its log line tells it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct DeliveryLine<'a> {
     /// RFC 3339, as the handler's other log lines.
     pub timestamp: &'a str,
-    #[serde(skip)]
     pub epoch_ms: i64,
-    #[serde(skip)]
     pub stack: &'a str,
-    #[serde(skip)]
     pub outcome: Outcome,
     pub provider: &'a str,
     pub status: u16,
     /// The precise cause of a refusal or failure (`mismatch`, `stale_timestamp`,
     /// `event_bus_unavailable`...).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<&'a str>,
     /// The first event's DetailType.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub event: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub delivery_id: Option<&'a str>,
     /// SHA-256 of the body as received (hex), once the signature is verified.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub body_sha256: Option<&'a str>,
     pub body_bytes: usize,
     pub entries: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<&'a str>,
     pub latency_ms: f64,
-    #[serde(skip)]
     pub put: Option<PutStats>,
 }
 
@@ -156,105 +159,169 @@ impl DeliveryLine<'_> {
     /// The line: the fields above, `outcome`, `level` and `message`, the metrics' values and
     /// dimensions, and the `_aws` block that names them.
     pub fn to_json(&self) -> String {
-        let mut line = match serde_json::to_value(self) {
-            Ok(Value::Object(map)) => map,
-            _ => Map::new(),
-        };
         let level = match self.outcome {
             Outcome::Failed => "ERROR",
             Outcome::Rejected(_) | Outcome::DeadLettered => "WARN",
             _ => "INFO",
         };
-        line.insert("level".into(), level.into());
-        line.insert("message".into(), "delivery".into());
-        line.insert("outcome".into(), self.outcome.kind().into());
-        // Only Deliveries is by outcome; the rest are by stack and provider, so that each
-        // outcome adds one custom metric, not six.
-        let mut metrics = vec![(METRIC_LATENCY, "Milliseconds", json!(self.latency_ms))];
+        let mut line = Line::start(self.timestamp, level, "delivery");
+        line.text("outcome", self.outcome.kind());
+        line.maybe("reason", self.reason);
+        line.count("status", self.status.into());
+        line.text("provider", self.provider);
+        line.maybe("event", self.event);
+        line.maybe("delivery_id", self.delivery_id);
+        line.maybe("body_sha256", self.body_sha256);
+        line.count("body_bytes", self.body_bytes as u64);
+        line.count("entries", self.entries as u64);
+        line.maybe("secret", self.secret);
+        line.millis("latency_ms", self.latency_ms);
         if let Some(put) = self.put {
-            line.insert("events_put".into(), put.events.into());
-            line.insert("attempts".into(), put.attempts.into());
-            line.insert("put_latency_ms".into(), json!(put.latency_ms));
-            metrics.extend([
-                (METRIC_EVENTS_PUT, "Count", json!(put.events)),
-                (METRIC_PUT_EVENTS_ATTEMPTS, "Count", json!(put.attempts)),
-                (
-                    METRIC_PUT_EVENTS_LATENCY,
-                    "Milliseconds",
-                    json!(put.latency_ms),
-                ),
-                (
-                    METRIC_PUT_EVENTS_FAILED,
-                    "Count",
-                    json!(u8::from(put.failed)),
-                ),
-            ]);
+            line.count("events_put", put.events as u64);
+            line.count("attempts", put.attempts.into());
+            line.millis("put_latency_ms", put.latency_ms);
         }
-        line.insert(DIMENSION_STACK.into(), self.stack.into());
-        line.insert(DIMENSION_PROVIDER.into(), self.provider.into());
-        line.insert(DIMENSION_OUTCOME.into(), self.outcome.as_str().into());
-        let definitions: Vec<Value> = metrics
-            .iter()
-            .map(|(name, unit, _)| json!({"Name": name, "Unit": unit}))
-            .collect();
-        for (name, _, value) in metrics {
-            line.insert(name.into(), value);
-        }
-        line.insert(METRIC_DELIVERIES.into(), 1.into());
-        line.insert(
-            "_aws".into(),
-            json!({
-                "Timestamp": self.epoch_ms,
-                "CloudWatchMetrics": [
-                    directive(
-                        &[DIMENSION_STACK, DIMENSION_PROVIDER, DIMENSION_OUTCOME],
-                        vec![json!({"Name": METRIC_DELIVERIES, "Unit": "Count"})],
-                    ),
-                    directive(&[DIMENSION_STACK, DIMENSION_PROVIDER], definitions),
-                ],
-            }),
-        );
-        Value::Object(line).to_string()
+        line.text(DIMENSION_STACK, self.stack);
+        line.text(DIMENSION_PROVIDER, self.provider);
+        line.text(DIMENSION_OUTCOME, self.outcome.as_str());
+        line.count(METRIC_DELIVERIES, 1);
+        line.millis(METRIC_LATENCY, self.latency_ms);
+        let by_stack = match self.put {
+            Some(put) => {
+                line.count(METRIC_EVENTS_PUT, put.events as u64);
+                line.count(METRIC_PUT_EVENTS_ATTEMPTS, put.attempts.into());
+                line.millis(METRIC_PUT_EVENTS_LATENCY, put.latency_ms);
+                line.count(METRIC_PUT_EVENTS_FAILED, put.failed.into());
+                BY_STACK_WITH_PUT
+            }
+            None => BY_STACK,
+        };
+        line.finish(self.epoch_ms, &[BY_OUTCOME, by_stack])
     }
 }
 
 /// A line for a failed re-read of the signing secret: its metric, by stack and provider.
+#[inline(never)]
 pub fn secret_refresh_failure(
     timestamp: &str,
     epoch_ms: i64,
     stack: &str,
     provider: &str,
 ) -> String {
-    json!({
-        "timestamp": timestamp,
-        "level": "WARN",
-        "message": "secret refresh failed; using the cached secret",
-        DIMENSION_STACK: stack,
-        DIMENSION_PROVIDER: provider,
-        METRIC_SECRET_REFRESH_FAILURES: 1,
-        "_aws": {
-            "Timestamp": epoch_ms,
-            "CloudWatchMetrics": [directive(
-                &[DIMENSION_STACK, DIMENSION_PROVIDER],
-                vec![json!({"Name": METRIC_SECRET_REFRESH_FAILURES, "Unit": "Count"})],
-            )],
-        },
-    })
-    .to_string()
+    let mut line = Line::start(
+        timestamp,
+        "WARN",
+        "secret refresh failed; using the cached secret",
+    );
+    line.text(DIMENSION_STACK, stack);
+    line.text(DIMENSION_PROVIDER, provider);
+    line.count(METRIC_SECRET_REFRESH_FAILURES, 1);
+    line.finish(epoch_ms, &[SECRET_REFRESH])
 }
 
-/// One EMF metric directive: these metrics, under one set of dimensions.
-fn directive(dimensions: &[&str], metrics: Vec<Value>) -> Value {
-    json!({
-        "Namespace": NAMESPACE,
-        "Dimensions": [dimensions],
-        "Metrics": metrics,
-    })
+// The EMF metric directives, written out: the `_aws` block is the same for every line but its
+// Timestamp, and building it from the names cost the zip more. A test checks them against the
+// names above. Only Deliveries is by outcome; the rest are by stack and provider, so that each
+// outcome adds one custom metric, not six.
+const BY_OUTCOME: &str = r#"{"Namespace":"ebhook","Dimensions":[["Stack","Provider","Outcome"]],"Metrics":[{"Name":"Deliveries","Unit":"Count"}]}"#;
+const BY_STACK: &str = r#"{"Namespace":"ebhook","Dimensions":[["Stack","Provider"]],"Metrics":[{"Name":"Latency","Unit":"Milliseconds"}]}"#;
+const BY_STACK_WITH_PUT: &str = r#"{"Namespace":"ebhook","Dimensions":[["Stack","Provider"]],"Metrics":[{"Name":"Latency","Unit":"Milliseconds"},{"Name":"EventsPut","Unit":"Count"},{"Name":"PutEventsAttempts","Unit":"Count"},{"Name":"PutEventsLatency","Unit":"Milliseconds"},{"Name":"PutEventsFailed","Unit":"Count"}]}"#;
+const SECRET_REFRESH: &str = r#"{"Namespace":"ebhook","Dimensions":[["Stack","Provider"]],"Metrics":[{"Name":"SecretRefreshFailures","Unit":"Count"}]}"#;
+
+/// A JSON object written straight into bytes, its strings and numbers by serde_json's own
+/// writers (code the handler has anyway). The handler's zip must stay under 3 MB: building the
+/// line as a `serde_json::Value` map cost it 9 KB. Keys are this module's own names, which
+/// need no escaping.
+struct Line(Vec<u8>);
+
+impl Line {
+    #[inline(never)]
+    fn start(timestamp: &str, level: &str, message: &str) -> Self {
+        let mut line = Self(Vec::with_capacity(1024));
+        line.0.extend_from_slice(b"{\"timestamp\":");
+        line.value(timestamp);
+        line.text("level", level);
+        line.text("message", message);
+        line
+    }
+
+    #[inline(never)]
+    fn raw(&mut self, bytes: &[u8]) {
+        self.0.extend_from_slice(bytes);
+    }
+
+    /// `,"key":`.
+    #[inline(never)]
+    fn key(&mut self, key: &str) {
+        self.raw(b",\"");
+        self.raw(key.as_bytes());
+        self.raw(b"\":");
+    }
+
+    /// A JSON string, escaped.
+    #[inline(never)]
+    fn value(&mut self, text: &str) {
+        // Writing to a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut self.0, text);
+    }
+
+    #[inline(never)]
+    fn text(&mut self, key: &str, text: &str) {
+        self.key(key);
+        self.value(text);
+    }
+
+    fn maybe(&mut self, key: &str, text: Option<&str>) {
+        if let Some(text) = text {
+            self.text(key, text);
+        }
+    }
+
+    #[inline(never)]
+    fn count(&mut self, key: &str, n: u64) {
+        self.key(key);
+        let _ = serde_json::to_writer(&mut self.0, &n);
+    }
+
+    /// Milliseconds to the microsecond, with integers only: no float formatting is linked
+    /// for this.
+    #[inline(never)]
+    fn millis(&mut self, key: &str, ms: f64) {
+        // `as` saturates: a negative or NaN duration (never measured) is written as 0.
+        let micros = (ms * 1000.0).round() as u64;
+        self.count(key, micros / 1000);
+        let fraction = micros % 1000;
+        self.0.extend_from_slice(&[
+            b'.',
+            b'0' + (fraction / 100) as u8,
+            b'0' + (fraction / 10 % 10) as u8,
+            b'0' + (fraction % 10) as u8,
+        ]);
+    }
+
+    /// Close the object with its `_aws` block, dated `epoch_ms`, naming these directives.
+    #[inline(never)]
+    fn finish(mut self, epoch_ms: i64, directives: &[&str]) -> String {
+        self.key("_aws");
+        self.raw(b"{\"Timestamp\":");
+        let _ = serde_json::to_writer(&mut self.0, &u64::try_from(epoch_ms).unwrap_or(0));
+        self.raw(b",\"CloudWatchMetrics\":[");
+        for (i, directive) in directives.iter().enumerate() {
+            if i > 0 {
+                self.raw(b",");
+            }
+            self.raw(directive.as_bytes());
+        }
+        self.raw(b"]}}");
+        // Only UTF-8 was written: its pieces are all `str`s.
+        String::from_utf8(self.0).unwrap_or_default()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{Value, json};
 
     fn line(outcome: Outcome, put: Option<PutStats>) -> Value {
         let l = DeliveryLine {
@@ -365,6 +432,95 @@ mod tests {
             for name in dimensions[0].as_array().unwrap() {
                 assert!(["Stack", "Provider", "Outcome"].contains(&name.as_str().unwrap()));
             }
+        }
+    }
+
+    #[test]
+    fn text_fields_are_escaped_and_times_written_to_the_microsecond() {
+        let id = "a\"b\\c\nd\u{1}e\u{7f}é😀";
+        let l = DeliveryLine {
+            timestamp: "2026-12-03T12:00:00.000Z",
+            epoch_ms: 1,
+            stack: "s",
+            outcome: Outcome::Failed,
+            provider: "github",
+            status: 503,
+            reason: Some("event_bus_unavailable"),
+            event: None,
+            delivery_id: Some(id),
+            body_sha256: None,
+            body_bytes: 0,
+            entries: 0,
+            secret: None,
+            latency_ms: 1234.5678,
+            put: Some(PutStats {
+                events: 0,
+                attempts: 3,
+                latency_ms: 0.0004,
+                failed: true,
+            }),
+        };
+        let text = l.to_json();
+        assert!(!text.contains('\n'), "{text}");
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_valid_emf(&v);
+        assert_eq!(v["delivery_id"], id);
+        assert_eq!(v["level"], "ERROR");
+        assert_eq!(v["outcome"], "failed");
+        assert_eq!(v["reason"], "event_bus_unavailable");
+        assert_eq!(v["latency_ms"].as_f64(), Some(1234.568));
+        assert_eq!(v["Latency"].as_f64(), Some(1234.568));
+        assert_eq!(v["put_latency_ms"].as_f64(), Some(0.0));
+        assert_eq!(v["PutEventsFailed"], 1);
+        assert_eq!(v["events_put"], 0);
+        // Absent, not null: a field that does not apply is left out.
+        assert!(v.get("event").is_none() && v.get("secret").is_none(), "{v}");
+    }
+
+    #[test]
+    fn the_written_out_directives_name_the_metrics_and_dimensions() {
+        let parse = |d: &str| serde_json::from_str::<Value>(d).unwrap();
+        let metrics = |names: &[(&str, &str)]| {
+            names
+                .iter()
+                .map(|(name, unit)| json!({"Name": name, "Unit": unit}))
+                .collect::<Vec<_>>()
+        };
+        let by_stack = json!([[DIMENSION_STACK, DIMENSION_PROVIDER]]);
+        let expected = [
+            (
+                BY_OUTCOME,
+                json!([[DIMENSION_STACK, DIMENSION_PROVIDER, DIMENSION_OUTCOME]]),
+                metrics(&[(METRIC_DELIVERIES, "Count")]),
+            ),
+            (
+                BY_STACK,
+                by_stack.clone(),
+                metrics(&[(METRIC_LATENCY, "Milliseconds")]),
+            ),
+            (
+                BY_STACK_WITH_PUT,
+                by_stack.clone(),
+                metrics(&[
+                    (METRIC_LATENCY, "Milliseconds"),
+                    (METRIC_EVENTS_PUT, "Count"),
+                    (METRIC_PUT_EVENTS_ATTEMPTS, "Count"),
+                    (METRIC_PUT_EVENTS_LATENCY, "Milliseconds"),
+                    (METRIC_PUT_EVENTS_FAILED, "Count"),
+                ]),
+            ),
+            (
+                SECRET_REFRESH,
+                by_stack,
+                metrics(&[(METRIC_SECRET_REFRESH_FAILURES, "Count")]),
+            ),
+        ];
+        for (directive, dimensions, names) in expected {
+            assert_eq!(
+                parse(directive),
+                json!({"Namespace": NAMESPACE, "Dimensions": dimensions, "Metrics": names}),
+                "{directive}"
+            );
         }
     }
 

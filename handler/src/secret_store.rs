@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
 use crate::config::{Config, SecretSource};
+use crate::metrics;
 use crate::secrets::{SecretFormatError, SecretSet};
 
 /// A single Secrets Manager read may not eat the providers' whole timeout.
@@ -40,6 +41,9 @@ struct Remote {
     refresh: Duration,
     retry_after_failure: Duration,
     state: Mutex<State>,
+    /// The dimensions of the refresh-failure metric.
+    stack: String,
+    provider: &'static str,
 }
 
 #[derive(Default)]
@@ -69,6 +73,8 @@ impl SecretStore {
                 refresh: config.secret_refresh,
                 retry_after_failure: config.secret_retry_after_failure,
                 state: Mutex::new(State::default()),
+                stack: config.stack.clone(),
+                provider: config.provider.as_str(),
             }),
         };
         Self { source }
@@ -96,7 +102,8 @@ impl SecretStore {
         {
             match &state.set {
                 Some(_) => {
-                    tracing::warn!(error = %e, "secret refresh failed; using the cached secret")
+                    tracing::warn!(error = %e, "secret refresh failed; using the cached secret");
+                    remote.refresh_failed();
                 }
                 None => return Err(e),
             }
@@ -125,6 +132,7 @@ impl SecretStore {
             Ok(()) => state.set.clone(),
             Err(e) => {
                 tracing::warn!(error = %e, "secret re-read after a failed verification failed");
+                remote.refresh_failed();
                 None
             }
         }
@@ -132,6 +140,17 @@ impl SecretStore {
 }
 
 impl Remote {
+    /// Count a failed re-read in CloudWatch (the cached secret, if any, keeps serving).
+    fn refresh_failed(&self) {
+        let (timestamp, epoch_ms) = metrics::timestamp_now();
+        crate::logging::write_line(metrics::secret_refresh_failure(
+            &timestamp,
+            epoch_ms,
+            &self.stack,
+            self.provider,
+        ));
+    }
+
     async fn fetch_into(&self, state: &mut State) -> Result<(), SecretError> {
         let started = Instant::now();
         state.attempted_at = Some(started);

@@ -20,7 +20,7 @@ const SECRET: &str = "dedupe-secret";
 const ID: &str = "6f1c3b7e-0d2a-11f1-8a6b-1d2c3b4a5f60";
 
 /// A table as the stack makes it (key `pk`, on demand), in the shared moto; its name.
-async fn table(conf: &aws_config::SdkConfig) -> String {
+pub(crate) async fn table(conf: &aws_config::SdkConfig) -> String {
     let name = unique("ebhook-dedupe");
     aws_sdk_dynamodb::Client::new(conf)
         .create_table()

@@ -27,6 +27,7 @@ mod init_flows;
 mod install;
 mod logs;
 mod memory;
+mod metrics;
 mod providers;
 mod quick_start;
 mod release;
