@@ -149,41 +149,54 @@ def _replace(
 # ---------------------------------------------------------------------------
 
 
-class LambdaUrl(CloudFormationModel):
+class _Described:
+    """The CloudFormation side of an emulated resource, from three class attributes:
+    its type, the property that names it (`NAME_PROPERTY`, "" for none), and `ID` and
+    `ATTRIBUTES`, the instance fields that Ref (the physical id) and each Fn::GetAtt give.
+    Mixed in before CloudFormationModel, whose direct subclasses moto looks models up in."""
+
+    TYPE = ""
+    NAME_PROPERTY = ""
+    ID = ""
+    ATTRIBUTES: dict[str, str] = {}
+
+    @classmethod
+    def cloudformation_name_type(cls) -> str:
+        return cls.NAME_PROPERTY
+
+    @classmethod
+    def cloudformation_type(cls) -> str:
+        return cls.TYPE
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in cls.ATTRIBUTES
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        if attribute_name in self.ATTRIBUTES:
+            return getattr(self, self.ATTRIBUTES[attribute_name])
+        raise UnformattedGetAttTemplateException()
+
+    @property
+    def physical_resource_id(self) -> str:
+        return getattr(self, self.ID)
+
+
+class LambdaUrl(_Described, CloudFormationModel):
     """AWS::Lambda::Url. Ref is the function ARN; GetAtt FunctionUrl and
     FunctionArn. TargetFunctionArn and Qualifier need a replacement; AuthType,
     Cors and InvokeMode change in place and keep the URL."""
 
     __module__ = MODEL_MODULE
+    TYPE = "AWS::Lambda::Url"
+    ID = "function_arn"
+    ATTRIBUTES = {"FunctionArn": "function_arn", "FunctionUrl": "url"}
 
     def __init__(self, account_id: str, region_name: str, function_arn: str, url: str):
         self.account_id = account_id
         self.region_name = region_name
         self.function_arn = function_arn
         self.url = url
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Lambda::Url"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr in ("FunctionArn", "FunctionUrl")
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        if attribute_name == "FunctionArn":
-            return self.function_arn
-        if attribute_name == "FunctionUrl":
-            return self.url
-        raise UnformattedGetAttTemplateException()
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.function_arn
 
     @staticmethod
     def _config(properties: dict[str, Any]) -> dict[str, Any]:
@@ -244,12 +257,16 @@ class LambdaUrl(CloudFormationModel):
         _ignore_missing(backend.delete_function_url_config, self.function_arn)
 
 
-class SecretsManagerSecret(CloudFormationModel):
+class SecretsManagerSecret(_Described, CloudFormationModel):
     """AWS::SecretsManager::Secret. Ref and GetAtt Id are the secret's ARN.
     A new Name replaces the secret; SecretString, GenerateSecretString and
     Description change in place (a new secret version for the value)."""
 
     __module__ = MODEL_MODULE
+    TYPE = "AWS::SecretsManager::Secret"
+    NAME_PROPERTY = "Name"
+    ID = "arn"
+    ATTRIBUTES = {"Id": "arn"}
 
     def __init__(
         self,
@@ -264,27 +281,6 @@ class SecretsManagerSecret(CloudFormationModel):
         self.arn = arn
         self.name = name
         self.properties = properties
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "Name"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::SecretsManager::Secret"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Id"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        if attribute_name == "Id":
-            return self.arn
-        raise UnformattedGetAttTemplateException()
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.arn
 
     @staticmethod
     def _value(properties: dict[str, Any], backend: Any) -> str | None:
@@ -460,38 +456,20 @@ class S3BucketPolicy(CloudFormationModel):
         _ignore_missing(backend.delete_bucket_policy, self.bucket)
 
 
-class SQSQueuePolicy(CloudFormationModel):
+class SQSQueuePolicy(_Described, CloudFormationModel):
     """AWS::SQS::QueuePolicy: the Policy attribute of each queue in Queues
     (queue URLs). Ref gives a generated id, as on AWS."""
 
     __module__ = MODEL_MODULE
+    TYPE = "AWS::SQS::QueuePolicy"
+    ID = "policy_id"
+    ATTRIBUTES = {"Id": "policy_id"}
 
     def __init__(self, account_id: str, region_name: str, policy_id: str, queues: list[str]):
         self.account_id = account_id
         self.region_name = region_name
         self.policy_id = policy_id
         self.queues = queues
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::SQS::QueuePolicy"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Id"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        if attribute_name == "Id":
-            return self.policy_id
-        raise UnformattedGetAttTemplateException()
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.policy_id
 
     @staticmethod
     def _queue_name(queue_url: str) -> str:
@@ -541,38 +519,25 @@ class SQSQueuePolicy(CloudFormationModel):
             _ignore_missing(self._set_policy, account_id, region_name, [url], None)
 
 
-class CloudWatchAlarm(CloudFormationModel):
+class CloudWatchAlarm(_Described, CloudFormationModel):
     """AWS::CloudWatch::Alarm on a single metric, through moto's PutMetricAlarm.
     Ref (and the physical id) is the alarm's name, as on AWS."""
 
     __module__ = MODEL_MODULE
+    TYPE = "AWS::CloudWatch::Alarm"
+    NAME_PROPERTY = "AlarmName"
+    ID = "name"
+    ATTRIBUTES = {"Arn": "arn"}
 
     def __init__(self, account_id: str, region_name: str, name: str):
         self.account_id = account_id
         self.region_name = region_name
         self.name = name
 
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "AlarmName"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::CloudWatch::Alarm"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Arn"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        if attribute_name == "Arn":
-            partition = get_partition(self.region_name)
-            return f"arn:{partition}:cloudwatch:{self.region_name}:{self.account_id}:alarm:{self.name}"
-        raise UnformattedGetAttTemplateException()
-
     @property
-    def physical_resource_id(self) -> str:
-        return self.name
+    def arn(self) -> str:
+        partition = get_partition(self.region_name)
+        return f"arn:{partition}:cloudwatch:{self.region_name}:{self.account_id}:alarm:{self.name}"
 
     @staticmethod
     def _put(account_id: str, region_name: str, name: str, properties: dict[str, Any]) -> None:
@@ -639,37 +604,19 @@ class CloudWatchAlarm(CloudFormationModel):
         cloudwatch_backends[account_id][region_name].delete_alarms([self.name])
 
 
-class SNSSubscription(CloudFormationModel):
+class SNSSubscription(_Described, CloudFormationModel):
     """AWS::SNS::Subscription through moto's Subscribe and Unsubscribe. Ref (and
     the physical id) is the subscription's ARN, as on AWS."""
 
     __module__ = MODEL_MODULE
+    TYPE = "AWS::SNS::Subscription"
+    ID = "arn"
+    ATTRIBUTES = {"Arn": "arn"}
 
     def __init__(self, account_id: str, region_name: str, arn: str):
         self.account_id = account_id
         self.region_name = region_name
         self.arn = arn
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::SNS::Subscription"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Arn"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        if attribute_name == "Arn":
-            return self.arn
-        raise UnformattedGetAttTemplateException()
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.arn
 
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]
