@@ -244,7 +244,7 @@ impl Aws {
 // --- The run ---------------------------------------------------------------------------------
 
 fn spawn_bootstrap(runtime_port: u16, aws_port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_bootstrap"))
+    Command::new(support::shipped_bootstrap())
         .env_clear()
         .env(
             "AWS_LAMBDA_RUNTIME_API",
@@ -311,6 +311,8 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing and just checks it runs.
     let full = std::env::args().any(|a| a == "--bench");
+    // Built before anything is timed.
+    support::shipped_bootstrap();
     let number = |var: &str, default: u64| {
         std::env::var(var)
             .ok()

@@ -101,3 +101,36 @@ where
         }
     });
 }
+
+/// The `bootstrap` ebhook ships: built with the `lambda` profile (Cargo.toml) and the default
+/// features, once per bench run. `cargo bench`'s own build of the binary uses the bench
+/// profile, which cargo builds without LTO, so it is neither the size nor the start-up of what
+/// Lambda runs.
+pub fn shipped_bootstrap() -> std::path::PathBuf {
+    static PATH: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    PATH.get_or_init(|| {
+        let out = std::process::Command::new(env!("CARGO"))
+            .args([
+                "build",
+                "--profile",
+                "lambda",
+                "-p",
+                "ebhook-handler",
+                "--bin",
+                "bootstrap",
+                "--message-format=json",
+            ])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .expect("run cargo");
+        assert!(out.status.success(), "building the lambda bootstrap failed");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "bootstrap")
+            .find_map(|m| m["executable"].as_str().map(std::path::PathBuf::from))
+            .expect("cargo named the bootstrap executable")
+    })
+    .clone()
+}
