@@ -2,7 +2,7 @@
 //! `--alarm-topic`), read back from moto; and the handler's EMF log lines becoming the metrics
 //! the alarms watch.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use ebhook_handler::metrics::{DeliveryLine, Outcome, PutStats};
 use serde_json::{Value, json};
@@ -11,6 +11,7 @@ use crate::support::Moto;
 use crate::support::boto::call;
 use crate::support::cli::{ebhook, init_args};
 use crate::support::moto::unique;
+use crate::support::stack::outputs;
 
 /// The alarms' names after the stack's, in the order of the AlarmNames output.
 const PURPOSES: [&str; 6] = [
@@ -23,7 +24,7 @@ const PURPOSES: [&str; 6] = [
 ];
 
 /// The stack's outputs.
-async fn stack_outputs(moto: &Moto, stack: &str) -> serde_json::Map<String, Value> {
+async fn stack_outputs(moto: &Moto, stack: &str) -> HashMap<String, String> {
     let conf = moto.sdk_config().await;
     let out = aws_sdk_cloudformation::Client::new(&conf)
         .describe_stacks()
@@ -31,16 +32,7 @@ async fn stack_outputs(moto: &Moto, stack: &str) -> serde_json::Map<String, Valu
         .send()
         .await
         .unwrap();
-    out.stacks()[0]
-        .outputs()
-        .iter()
-        .map(|o| {
-            (
-                o.output_key().unwrap().to_owned(),
-                Value::from(o.output_value().unwrap()),
-            )
-        })
-        .collect()
+    outputs(&out.stacks()[0])
 }
 
 /// (type, physical id) of every resource of the stack.
@@ -267,13 +259,10 @@ async fn alarm_emails_get_an_encrypted_topic_and_a_rerun_without_them_removes_it
     assert_eq!(json["alarmNames"], json!(alarm_names(stack)));
 
     let outputs = stack_outputs(&moto, stack).await;
-    let topic = outputs["AlarmTopicArn"].as_str().unwrap().to_owned();
+    let topic = outputs["AlarmTopicArn"].clone();
     assert_eq!(json["alarmTopicArn"], topic.as_str());
     assert!(topic.ends_with(&format!(":{stack}-alarms")), "{topic}");
-    assert_eq!(
-        outputs["AlarmNames"].as_str().unwrap(),
-        alarm_names(stack).join(",")
-    );
+    assert_eq!(outputs["AlarmNames"], alarm_names(stack).join(","));
     assert_eq!(
         outputs["DashboardUrl"],
         format!(
@@ -402,10 +391,7 @@ async fn in_compliance_mode_the_topic_uses_the_stacks_key() {
     let resources = stack_resources(&moto, stack).await;
     let keys = of_type(&resources, "AWS::KMS::Key");
     assert_eq!(keys.len(), 1, "{resources:?}");
-    let topic = stack_outputs(&moto, stack).await["AlarmTopicArn"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let topic = stack_outputs(&moto, stack).await["AlarmTopicArn"].clone();
     let attributes = call(
         &moto,
         "sns",
