@@ -13,21 +13,18 @@ pub struct Filter {
     pub delivery_id: Option<String>,
 }
 
-/// The `--outcome` values: every outcome's name, and `rejected` for all refusals.
-pub fn outcome_names() -> Vec<&'static str> {
-    let mut names: Vec<&'static str> = Outcome::ALL.iter().map(|o| o.as_str()).collect();
-    names.insert(5, "rejected");
-    names
-}
-
-/// `--outcome`: one of [`outcome_names`].
+/// `--outcome`: `rejected` for every refusal, or any outcome by its name.
 pub fn parse_outcome(value: &str) -> Result<String, String> {
-    if outcome_names().contains(&value) {
+    if value == REJECTED || Outcome::from_name(value).is_some() {
         Ok(value.to_owned())
     } else {
-        Err(format!("choose one of {}", outcome_names().join(", ")))
+        let names: Vec<&str> = Outcome::ALL.iter().map(|o| o.as_str()).collect();
+        Err(format!("choose {REJECTED}, or one of {}", names.join(", ")))
     }
 }
+
+/// The `outcome` field of every refusal's line (`Outcome::kind`).
+const REJECTED: &str = "rejected";
 
 /// `--delivery`: a provider's delivery id, as the filter pattern can quote it.
 pub fn parse_delivery_id(value: &str) -> Result<String, String> {
@@ -49,7 +46,7 @@ impl Filter {
     pub fn pattern(&self) -> String {
         let mut terms = vec![r#"$.message = "delivery""#.to_owned()];
         match self.outcome.as_deref() {
-            Some("rejected") => terms.push(r#"$.outcome = "rejected""#.to_owned()),
+            Some(REJECTED) => terms.push(format!(r#"$.outcome = "{REJECTED}""#)),
             Some(name) => terms.push(format!(r#"$.Outcome = "{name}""#)),
             None => {}
         }
@@ -62,7 +59,7 @@ impl Filter {
     pub fn matches(&self, d: &Delivery) -> bool {
         let outcome = match self.outcome.as_deref() {
             None => true,
-            Some("rejected") => d.outcome == "rejected",
+            Some(REJECTED) => d.outcome == REJECTED,
             Some(name) => d.dimension.as_deref() == Some(name),
         };
         outcome
