@@ -2,7 +2,7 @@
 //! `--alarm-topic`), read back from moto; and the handler's EMF log lines becoming the metrics
 //! the alarms watch.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use ebhook_handler::metrics::{DeliveryLine, Outcome, PutStats};
 use serde_json::{Value, json};
@@ -11,7 +11,7 @@ use crate::support::Moto;
 use crate::support::boto::call;
 use crate::support::cli::{ebhook, init_args};
 use crate::support::moto::unique;
-use crate::support::stack::outputs;
+use crate::support::stack::stack_outputs;
 
 /// The alarms' names after the stack's, in the order of the AlarmNames output.
 const PURPOSES: [&str; 6] = [
@@ -22,18 +22,6 @@ const PURPOSES: [&str; 6] = [
     "FunctionThrottles",
     "PutEventsFailing",
 ];
-
-/// The stack's outputs.
-async fn stack_outputs(moto: &Moto, stack: &str) -> HashMap<String, String> {
-    let conf = moto.sdk_config().await;
-    let out = aws_sdk_cloudformation::Client::new(&conf)
-        .describe_stacks()
-        .stack_name(stack)
-        .send()
-        .await
-        .unwrap();
-    outputs(&out.stacks()[0])
-}
 
 /// (type, physical id) of every resource of the stack.
 async fn stack_resources(moto: &Moto, stack: &str) -> BTreeSet<(String, String)> {

@@ -7,6 +7,7 @@ use crate::support::Moto;
 use crate::support::cli::ebhook;
 use crate::support::moto::{assert_locked_and_logged, s3_client};
 use crate::support::process::prebuilt;
+use crate::support::stack::artifacts;
 
 struct Deployed {
     url: String,
@@ -317,23 +318,7 @@ async fn check_gone(moto: &Moto, d: &Deployed, role: &str) {
 }
 
 async fn artifact_count(moto: &Moto) -> usize {
-    let conf = moto.sdk_config().await;
-    let s3 = s3_client(&conf);
-    let mut count = 0;
-    for bucket in s3.list_buckets().send().await.unwrap().buckets() {
-        let objects = s3
-            .list_objects_v2()
-            .bucket(bucket.name().unwrap())
-            .send()
-            .await
-            .unwrap();
-        count += objects
-            .contents()
-            .iter()
-            .filter(|o| o.key().is_some_and(|k| k.starts_with("ebhook/")))
-            .count();
-    }
-    count
+    artifacts(moto).await.len()
 }
 
 async fn round_trip(provider: &str, secret_env: Option<&str>) {

@@ -11,6 +11,7 @@ use serde_json::Value;
 use crate::support::cli::{Run, ebhook};
 use crate::support::moto::python;
 use crate::support::process::prebuilt;
+use crate::support::stack::stack_outputs;
 use crate::support::{Moto, workspace_root};
 
 /// A fresh directory for one test's files.
@@ -56,20 +57,7 @@ async fn stored_current(moto: &Moto, secret_arn: &str) -> String {
 }
 
 async fn secret_arn(moto: &Moto, stack: &str) -> String {
-    let conf = moto.sdk_config().await;
-    let out = aws_sdk_cloudformation::Client::new(&conf)
-        .describe_stacks()
-        .stack_name(stack)
-        .send()
-        .await
-        .unwrap();
-    out.stacks()[0]
-        .outputs()
-        .iter()
-        .find(|o| o.output_key() == Some("SecretArn"))
-        .and_then(|o| o.output_value())
-        .unwrap()
-        .to_owned()
+    stack_outputs(moto, stack).await["SecretArn"].clone()
 }
 
 fn init_github(moto: &Moto, stack: &str, extra: &[&str]) -> Run {

@@ -8,8 +8,8 @@ use aws_sdk_lambda::error::ProvideErrorMetadata;
 use serde_json::Value;
 
 use crate::support::cli::{ebhook, ebhook_with};
-use crate::support::moto::s3_client;
 use crate::support::process::prebuilt;
+use crate::support::stack::{artifacts, stack_outputs};
 use crate::support::{Moto, moto, workspace_root};
 
 /// The stacks moto holds that are not deleted.
@@ -35,62 +35,28 @@ async fn live_stacks(moto: &Moto) -> Vec<(String, String)> {
 }
 
 async fn stack_output(moto: &Moto, stack: &str, key: &str) -> String {
-    let conf = moto.sdk_config().await;
-    let out = aws_sdk_cloudformation::Client::new(&conf)
-        .describe_stacks()
-        .stack_name(stack)
-        .send()
+    stack_outputs(moto, stack)
         .await
-        .unwrap();
-    out.stacks()[0]
-        .outputs()
-        .iter()
-        .find(|o| o.output_key() == Some(key))
-        .and_then(|o| o.output_value())
+        .remove(key)
         .unwrap_or_else(|| panic!("stack {stack} has no output {key}"))
-        .to_owned()
 }
 
 /// The handler's zips in every bucket.
 async fn artifact_keys(moto: &Moto) -> Vec<String> {
-    let conf = moto.sdk_config().await;
-    let s3 = s3_client(&conf);
-    let mut keys = Vec::new();
-    for bucket in s3.list_buckets().send().await.unwrap().buckets() {
-        let objects = s3
-            .list_objects_v2()
-            .bucket(bucket.name().unwrap())
-            .send()
-            .await
-            .unwrap();
-        keys.extend(
-            objects
-                .contents()
-                .iter()
-                .filter_map(|o| o.key())
-                .filter(|k| k.starts_with("ebhook/"))
-                .map(str::to_owned),
-        );
-    }
-    keys
+    artifacts(moto)
+        .await
+        .into_iter()
+        .map(|(key, _)| key)
+        .collect()
 }
 
 /// The size of the artifact `key` in moto's buckets.
 async fn artifact_bytes(moto: &Moto, key: &str) -> i64 {
-    let conf = moto.sdk_config().await;
-    let s3 = s3_client(&conf);
-    for bucket in s3.list_buckets().send().await.unwrap().buckets() {
-        let objects = s3
-            .list_objects_v2()
-            .bucket(bucket.name().unwrap())
-            .send()
-            .await
-            .unwrap();
-        if let Some(object) = objects.contents().iter().find(|o| o.key() == Some(key)) {
-            return object.size().unwrap();
-        }
-    }
-    panic!("no artifact {key}");
+    artifacts(moto)
+        .await
+        .into_iter()
+        .find_map(|(k, size)| (k == key).then_some(size))
+        .unwrap_or_else(|| panic!("no artifact {key}"))
 }
 
 /// Drops escape sequences and carriage returns, so terminal output reads as plain lines.
