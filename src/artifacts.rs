@@ -22,9 +22,11 @@ pub const STACK_NAME: &str = "ebhook-artifacts";
 /// ebhook brings the stack up to date, an unchanged one skips the change set.
 const TAG_TEMPLATE: &str = "ebhook:template-sha256";
 
-/// Why the artifacts stack must be deployed before use; `None` when it is ready as it is.
+/// What the artifacts stack needs before use.
 #[derive(Debug, PartialEq, Eq)]
-enum Deploy {
+enum Deploy<'a> {
+    /// Nothing: it is current; its bucket.
+    Ready(&'a str),
     /// No stack yet, or one that never finished creating.
     Create,
     /// The stack is from another template (an older ebhook) or lacks the compliance asked for.
@@ -42,9 +44,11 @@ fn wanted_compliance(stack: Option<&Stack>, asked: Compliance) -> Compliance {
     }
 }
 
-fn decide(stack: Option<&Stack>, template_sha256: &str, wanted: Compliance) -> Option<Deploy> {
-    let Some(stack) = stack.filter(|s| s.outputs.contains_key(ARTIFACTS_OUTPUT_BUCKET)) else {
-        return Some(Deploy::Create);
+fn decide<'a>(stack: Option<&'a Stack>, template_sha256: &str, wanted: Compliance) -> Deploy<'a> {
+    let Some((stack, bucket)) =
+        stack.and_then(|s| Some((s, s.outputs.get(ARTIFACTS_OUTPUT_BUCKET)?)))
+    else {
+        return Deploy::Create;
     };
     let settled = matches!(
         stack.status.as_str(),
@@ -55,8 +59,11 @@ fn decide(stack: Option<&Stack>, template_sha256: &str, wanted: Compliance) -> O
         .parameters
         .get(PARAM_COMPLIANCE)
         .map_or(Compliance::None.parameter_value(), String::as_str);
-    let ready = settled && same_template && compliance == wanted.parameter_value();
-    (!ready).then_some(Deploy::Update)
+    if settled && same_template && compliance == wanted.parameter_value() {
+        Deploy::Ready(bucket)
+    } else {
+        Deploy::Update
+    }
 }
 
 /// The bucket's name, creating its stack the first time and bringing it up to date (a newer
@@ -66,19 +73,12 @@ pub async fn ensure_bucket(aws: &Aws, ui: &Ui, asked: Compliance) -> Result<Stri
     let deployed = stack::describe(aws, STACK_NAME).await?;
     let wanted = wanted_compliance(deployed.as_ref(), asked);
     match decide(deployed.as_ref(), &template_sha256, wanted) {
-        None => {
-            if let Some(bucket) = deployed
-                .as_ref()
-                .and_then(|s| s.outputs.get(ARTIFACTS_OUTPUT_BUCKET))
-            {
-                return Ok(bucket.clone());
-            }
-        }
-        Some(Deploy::Create) => ui.step(format!(
+        Deploy::Ready(bucket) => return Ok(bucket.to_owned()),
+        Deploy::Create => ui.step(format!(
             "Creating the artifacts bucket for {} (stack {STACK_NAME}, once per account and region)",
             aws.region()
         )),
-        Some(Deploy::Update) => ui.step(format!(
+        Deploy::Update => ui.step(format!(
             "Bringing the artifacts bucket's stack {STACK_NAME} up to date (compliance {})",
             wanted.parameter_value()
         )),
@@ -340,24 +340,27 @@ mod tests {
     fn the_artifacts_stack_is_deployed_only_when_behind() {
         let none = Compliance::None;
         let tower = Compliance::ControlTower;
-        assert_eq!(decide(None, "t1", none), Some(Deploy::Create));
+        assert_eq!(decide(None, "t1", none), Deploy::Create);
         let current = deployed(Some("none"), Some("t1"));
-        assert_eq!(decide(Some(&current), "t1", none), None);
+        assert_eq!(decide(Some(&current), "t1", none), Deploy::Ready("bucket"));
         // A newer template, or a stack from before the tag existed.
-        assert_eq!(decide(Some(&current), "t2", none), Some(Deploy::Update));
+        assert_eq!(decide(Some(&current), "t2", none), Deploy::Update);
         let untagged = deployed(None, None);
-        assert_eq!(decide(Some(&untagged), "t1", none), Some(Deploy::Update));
+        assert_eq!(decide(Some(&untagged), "t1", none), Deploy::Update);
         // Compliance asked of a stack without it.
-        assert_eq!(decide(Some(&current), "t1", tower), Some(Deploy::Update));
+        assert_eq!(decide(Some(&current), "t1", tower), Deploy::Update);
         // A creation that failed, and one still running: no bucket output.
         let failed = Stack {
             status: "ROLLBACK_COMPLETE".to_owned(),
             ..Stack::default()
         };
-        assert_eq!(decide(Some(&failed), "t1", none), Some(Deploy::Create));
+        assert_eq!(decide(Some(&failed), "t1", none), Deploy::Create);
         let mut rolled_back = deployed(Some("none"), Some("t1"));
         rolled_back.status = "UPDATE_ROLLBACK_COMPLETE".to_owned();
-        assert_eq!(decide(Some(&rolled_back), "t1", none), None);
+        assert_eq!(
+            decide(Some(&rolled_back), "t1", none),
+            Deploy::Ready("bucket")
+        );
     }
 
     #[test]
@@ -378,7 +381,7 @@ mod tests {
         );
         assert_eq!(wanted_compliance(None, Compliance::None), Compliance::None);
         let kept = wanted_compliance(Some(&tower), Compliance::None);
-        assert_eq!(decide(Some(&tower), "t1", kept), None);
+        assert_eq!(decide(Some(&tower), "t1", kept), Deploy::Ready("bucket"));
     }
 
     #[test]
