@@ -2,10 +2,19 @@
 //! builds its Lambda handler with no source checkout at run time, once per version,
 //! architecture and feature set (src/embedded.rs). The zip is deterministic: its SHA-256 names
 //! the handler version in the build cache.
+//!
+//! A release build also builds the handler itself for this machine's architecture and carries
+//! it, so that neither the installed CLI nor `init` in the checkout compiles anything.
 
 use std::error::Error;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+// The build command and the checks `init` uses: built here, it is what `init` would build.
+#[path = "src/lambda_build.rs"]
+#[allow(dead_code)]
+mod lambda_build;
 
 use sha2::{Digest, Sha256};
 use toml_edit::{Array, DocumentMut, Item, value};
@@ -44,7 +53,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let bytes = zip.finish()?.into_inner();
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
     std::fs::write(out_dir.join("handler-source.zip"), &bytes)?;
-    prebuilt(&out_dir)?;
+    prebuilt(&root, &out_dir)?;
     println!(
         "cargo:rustc-env=EBHOOK_HANDLER_SOURCE_SHA256={}",
         hex::encode(Sha256::digest(&bytes))
@@ -52,33 +61,195 @@ fn main() -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-/// The release pipeline's handler binaries (EBHOOK_PREBUILT_HANDLERS: a directory of
-/// `bootstrap-<arch>-<plain|dedupe>`), carried so that a CLI installed without a Rust toolchain
-/// deploys at once. Any that is missing is built on first use instead.
-fn prebuilt(out_dir: &Path) -> Result<(), Box<dyn Error>> {
+/// The handler binaries the CLI carries, as a table src/embedded.rs reads: the release
+/// pipeline's (EBHOOK_PREBUILT_HANDLERS: a directory of `bootstrap-<arch>-<plain|dedupe>`), else
+/// in a release build the ones built here. Any that is missing is built on first use instead.
+fn prebuilt(root: &Path, out_dir: &Path) -> Result<(), Box<dyn Error>> {
     println!("cargo:rerun-if-env-changed=EBHOOK_PREBUILT_HANDLERS");
-    let mut entries = Vec::new();
-    if let Some(dir) = std::env::var_os("EBHOOK_PREBUILT_HANDLERS") {
-        let dir = PathBuf::from(dir);
-        for arch in ["x86_64", "arm64"] {
-            for (features, dedupe) in [("plain", false), ("dedupe", true)] {
-                let path = dir.join(format!("bootstrap-{arch}-{features}"));
-                if path.is_file() {
-                    println!("cargo:rerun-if-changed={}", path.display());
-                    entries.push(format!(
-                        "(\"{arch}\", {dedupe}, include_bytes!({:?}))",
-                        path.canonicalize()?
-                    ));
+    println!("cargo:rerun-if-env-changed=EBHOOK_BUILD_HANDLER");
+    let binaries = match std::env::var_os("EBHOOK_PREBUILT_HANDLERS") {
+        Some(dir) => {
+            let dir = PathBuf::from(dir);
+            let mut found = Vec::new();
+            for arch in ["x86_64", "arm64"] {
+                for dedupe in [false, true] {
+                    let path = dir.join(format!("bootstrap-{arch}-{}", features(dedupe)));
+                    if path.is_file() {
+                        println!("cargo:rerun-if-changed={}", path.display());
+                        found.push((arch, dedupe, path.canonicalize()?));
+                    }
                 }
             }
+            found
         }
-    }
+        None => build_for_this_machine(root, out_dir),
+    };
+    let entries: Vec<String> = binaries
+        .iter()
+        .map(|(arch, dedupe, path)| format!("(\"{arch}\", {dedupe}, include_bytes!({path:?}))"))
+        .collect();
     let code = format!(
         "const PREBUILT: &[(&str, bool, &[u8])] = &[{}];\n",
         entries.join(", ")
     );
     std::fs::write(out_dir.join("prebuilt.rs"), code)?;
     Ok(())
+}
+
+fn features(dedupe: bool) -> &'static str {
+    if dedupe { "dedupe" } else { "plain" }
+}
+
+/// In a release build (`cargo install`, `cargo build --release`), build the handler for this
+/// machine's architecture, with and without dedupe, by the command `init` runs and in the same
+/// target directory: `init` in the checkout then finds it up to date, and the CLI carries it.
+/// Whatever stops it (another OS, a failed build) is only a warning: `init` builds on first use.
+/// `EBHOOK_BUILD_HANDLER=0` leaves it out, for quicker release builds of the CLI alone.
+fn build_for_this_machine(root: &Path, out_dir: &Path) -> Vec<(&'static str, bool, PathBuf)> {
+    let wanted = std::env::var("PROFILE").is_ok_and(|p| p == "release")
+        && std::env::var_os("EBHOOK_BUILD_HANDLER").is_none_or(|v| v != "0");
+    if !wanted {
+        return Vec::new();
+    }
+    let host = std::env::var("HOST").unwrap_or_default();
+    let (arch, machine) = match host.as_str() {
+        "x86_64-unknown-linux-gnu" => ("x86_64", object::elf::EM_X86_64),
+        "aarch64-unknown-linux-gnu" => ("arm64", object::elf::EM_AARCH64),
+        _ => {
+            warn(&format!(
+                "the Lambda handler is built on first `ebhook init`, not with the CLI: \
+                 this machine ({host}) is not Linux on x86_64 or aarch64"
+            ));
+            return Vec::new();
+        }
+    };
+    // OUT_DIR is <target dir>/[<triple>/]<profile>/build/<package>-<hash>/out.
+    let Some(profile_dir) = out_dir.ancestors().nth(3) else {
+        return Vec::new();
+    };
+    // The handler's own profile is `lambda`: building it from a build of that profile would
+    // wait forever on the lock this build holds.
+    if profile_dir.file_name().is_some_and(|name| name == "lambda") {
+        return Vec::new();
+    }
+    let Some(mut target_dir) = profile_dir.parent() else {
+        return Vec::new();
+    };
+    let triple = std::env::var("TARGET").unwrap_or_default();
+    if target_dir.file_name().is_some_and(|name| *name == *triple) {
+        target_dir = target_dir.parent().unwrap_or(target_dir);
+    }
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let zigbuild = cargo_command(&cargo)
+        .args(lambda_build::ZIGBUILD_PROBE)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    let mut built = Vec::new();
+    for dedupe in [false, true] {
+        match build_handler(root, target_dir, &cargo, (&host, machine), zigbuild, dedupe) {
+            Ok(binary) => {
+                let kept = out_dir.join(format!("bootstrap-{arch}-{}", features(dedupe)));
+                match std::fs::write(&kept, binary) {
+                    Ok(()) => built.push((arch, dedupe, kept)),
+                    Err(e) => warn(&format!(
+                        "could not keep the handler in {}: {e}",
+                        kept.display()
+                    )),
+                }
+            }
+            Err(why) => warn(&format!(
+                "the Lambda handler ({}) was not built with the CLI, so `ebhook init` builds it \
+                 on first use: {why}",
+                features(dedupe)
+            )),
+        }
+    }
+    built
+}
+
+/// One build of `bootstrap`, checked as `init` checks it: for this machine, glibc 2.34 at most.
+fn build_handler(
+    root: &Path,
+    target_dir: &Path,
+    cargo: &std::ffi::OsStr,
+    (triple, machine): (&str, u16),
+    zigbuild: bool,
+    dedupe: bool,
+) -> Result<Vec<u8>, String> {
+    let output = cargo_command(cargo)
+        .args(lambda_build::cargo_args(triple, zigbuild, dedupe))
+        .current_dir(root.join("handler"))
+        .env("CARGO_TARGET_DIR", target_dir)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("could not run cargo: {e}"))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let tail: Vec<&str> = stderr.lines().rev().take(5).collect();
+        return Err(tail.into_iter().rev().collect::<Vec<_>>().join(" | "));
+    }
+    let built = lambda_build::executable_from_messages(&String::from_utf8_lossy(&output.stdout))
+        .ok_or("cargo reported no bootstrap executable")?;
+    let binary = std::fs::read(&built.path)
+        .map_err(|e| format!("could not read {}: {e}", built.path.display()))?;
+    match lambda_build::machine_and_glibc(&binary) {
+        Ok((found, _)) if found != machine => Err(format!("it was built for ELF machine {found}")),
+        Ok((_, Some(glibc))) if glibc > lambda_build::LAMBDA_GLIBC => Err(format!(
+            "it needs glibc {glibc}, newer than Lambda's {}; install cargo-zigbuild",
+            lambda_build::LAMBDA_GLIBC
+        )),
+        Ok(_) => Ok(binary),
+        Err(e) => Err(format!("it is not an ELF executable: {e}")),
+    }
+}
+
+/// cargo, with the environment of the user's shell rather than this build script's. The
+/// variables cargo sets for a build script are not the user's, and some dependencies' build
+/// scripts watch them (ring watches CARGO_MANIFEST_DIR): a build that saw them would look out of
+/// date to `init`'s cargo. No signing secret either, as src/child.rs does for ebhook's children.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "a build script cannot use src/child.rs; this clears the same variable"
+)]
+fn cargo_command(cargo: &std::ffi::OsStr) -> Command {
+    let mut command = Command::new(cargo);
+    command.env_remove("EBHOOK_SECRET");
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        let set_by_cargo = [
+            "CARGO_PKG_",
+            "CARGO_CFG_",
+            "CARGO_FEATURE_",
+            "CARGO_MANIFEST_",
+        ]
+        .iter()
+        .any(|prefix| name.starts_with(prefix))
+            || [
+                "CARGO_ENCODED_RUSTFLAGS",
+                "CARGO_PRIMARY_PACKAGE",
+                "OUT_DIR",
+                "TARGET",
+                "HOST",
+                "NUM_JOBS",
+                "OPT_LEVEL",
+                "DEBUG",
+                "PROFILE",
+                "RUSTC",
+                "RUSTDOC",
+                "RUSTC_LINKER",
+            ]
+            .contains(&name.as_ref());
+        if set_by_cargo {
+            command.env_remove(name.as_ref());
+        }
+    }
+    command
+}
+
+fn warn(message: &str) {
+    println!("cargo:warning={message}");
 }
 
 /// The workspace around the handler alone: the shared dependency versions, lints and profiles

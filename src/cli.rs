@@ -128,6 +128,14 @@ impl Arch {
             Self::Arm64 => "arm64",
         }
     }
+
+    /// The Rust target Lambda's `provided.al2023` runs, for this architecture.
+    pub fn rust_triple(self) -> &'static str {
+        match self {
+            Self::X86_64 => "x86_64-unknown-linux-gnu",
+            Self::Arm64 => "aarch64-unknown-linux-gnu",
+        }
+    }
 }
 
 /// The stack's options: each becomes one of the template's parameters. Shared by `init` (which

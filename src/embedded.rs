@@ -18,8 +18,9 @@ const SOURCES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/handler-source.
 /// Its SHA-256: the handler version these sources are.
 pub const SOURCES_SHA256: &str = env!("EBHOOK_HANDLER_SOURCE_SHA256");
 
-// Handler binaries built by the release pipeline and carried in the CLI it ships
-// (build.rs, EBHOOK_PREBUILT_HANDLERS): (arch, dedupe, bootstrap). Empty in other builds.
+// Handler binaries carried in the CLI (build.rs): the release pipeline's
+// (EBHOOK_PREBUILT_HANDLERS), else those a release build made for its own machine; none in a
+// debug build. (arch, dedupe, bootstrap).
 include!(concat!(env!("OUT_DIR"), "/prebuilt.rs"));
 
 /// The cache the embedded handler is built in.
@@ -105,8 +106,8 @@ impl Cache {
         Ok(dir.join("handler"))
     }
 
-    /// The binary the release pipeline built for this architecture and features, written to
-    /// the cache as if built here; `None` in a CLI that carries none.
+    /// The binary carried in the CLI for this architecture and features, written to the cache
+    /// as if built here; `None` in a CLI that carries none.
     pub fn keep_prebuilt(&self, arch: Arch, dedupe: bool) -> Result<Option<PathBuf>, PackageError> {
         self.keep_from(PREBUILT, arch, dedupe)
     }

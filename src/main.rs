@@ -13,6 +13,7 @@ mod deploy;
 mod embedded;
 mod error;
 mod health;
+mod lambda_build;
 mod package;
 mod secret_input;
 mod stack;

@@ -6,24 +6,14 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-use object::Endianness;
-use object::elf::{EM_AARCH64, EM_X86_64, FileHeader64};
-use object::read::elf::FileHeader;
+use object::elf::{EM_AARCH64, EM_X86_64};
 use sha2::{Digest, Sha256};
 
 use crate::cli::Arch;
-
-/// `provided.al2023` ships glibc 2.34: a binary needing a newer symbol fails to start there.
-pub const LAMBDA_GLIBC: GlibcVersion = GlibcVersion(2, 34);
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct GlibcVersion(pub u32, pub u32);
-
-impl std::fmt::Display for GlibcVersion {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}.{}", self.0, self.1)
-    }
-}
+pub use crate::lambda_build::{Built, GlibcVersion, LAMBDA_GLIBC};
+use crate::lambda_build::{
+    ZIGBUILD_PROBE, cargo_args, executable_from_messages, machine_and_glibc,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PackageError {
@@ -96,35 +86,6 @@ impl PackageError {
     }
 }
 
-/// The highest `GLIBC_x.y` version the binary requires, if it links glibc at all.
-pub fn required_glibc(elf: &[u8]) -> Result<Option<GlibcVersion>, object::read::Error> {
-    let header = FileHeader64::<Endianness>::parse(elf)?;
-    let endian = header.endian()?;
-    let sections = header.sections(endian, elf)?;
-    let Some((mut needs, link)) = sections.gnu_verneed(endian, elf)? else {
-        return Ok(None);
-    };
-    let strings = sections.strings(endian, elf, link)?;
-    let mut highest = None;
-    while let Some((_, mut aux)) = needs.next()? {
-        while let Some(vernaux) = aux.next()? {
-            let name = vernaux.name(endian, strings)?;
-            if let Some(version) = parse_glibc(name) {
-                highest = highest.max(Some(version));
-            }
-        }
-    }
-    Ok(highest)
-}
-
-fn parse_glibc(name: &[u8]) -> Option<GlibcVersion> {
-    let version = std::str::from_utf8(name).ok()?.strip_prefix("GLIBC_")?;
-    let mut parts = version.split('.');
-    let major = parts.next()?.parse().ok()?;
-    let minor = parts.next().map_or(Some(0), |m| m.parse().ok())?;
-    Some(GlibcVersion(major, minor))
-}
-
 /// Refuse, before anything is uploaded, a binary that would not start on `provided.al2023`.
 pub fn check_for_lambda(
     elf: &[u8],
@@ -135,17 +96,14 @@ pub fn check_for_lambda(
         path: path.display().to_string(),
         reason: e.to_string(),
     };
-    let header = FileHeader64::<Endianness>::parse(elf).map_err(not_elf)?;
-    let endian = header.endian().map_err(not_elf)?;
+    let (found, needed) = machine_and_glibc(elf).map_err(not_elf)?;
     let (expected, machine) = match arch {
         Arch::X86_64 => ("x86_64", EM_X86_64),
         Arch::Arm64 => ("arm64", EM_AARCH64),
     };
-    let found = header.e_machine(endian);
     if found != machine {
         return Err(PackageError::WrongMachine { expected, found });
     }
-    let needed = required_glibc(elf).map_err(not_elf)?;
     match needed {
         Some(v) if v > LAMBDA_GLIBC => Err(PackageError::GlibcTooNew { needed: v }),
         other => Ok(other),
@@ -227,27 +185,12 @@ impl BuildPlan {
     }
 }
 
-/// The Rust target for an architecture, with the glibc pin cargo-zigbuild understands.
-fn target(arch: Arch, zigbuild: bool) -> String {
-    let triple = match arch {
-        Arch::X86_64 => "x86_64-unknown-linux-gnu",
-        Arch::Arm64 => "aarch64-unknown-linux-gnu",
-    };
-    if zigbuild {
-        format!("{triple}.{LAMBDA_GLIBC}")
-    } else {
-        triple.to_owned()
-    }
-}
-
 /// Choose the build: cargo-zigbuild (glibc pinned) when installed, else plain cargo. arm64 needs
-/// both the Rust target and zigbuild's cross linker. Without `dedupe` the handler is built
-/// without its DynamoDB client, which keeps the zip under 3 MB (BENCHMARKS.md).
+/// both the Rust target and zigbuild's cross linker.
 pub async fn plan(handler_dir: &Path, arch: Arch, dedupe: bool) -> Result<BuildPlan, PackageError> {
-    // `cargo zigbuild --version` is an error since cargo-zigbuild 0.24; `--help` works in all.
-    let zigbuild = succeeds("cargo", &["zigbuild", "--help"]).await;
+    let zigbuild = succeeds("cargo", &ZIGBUILD_PROBE).await;
     if arch == Arch::Arm64 {
-        if !target_installed("aarch64-unknown-linux-gnu").await {
+        if !target_installed(arch.rust_triple()).await {
             return Err(PackageError::ArchUnavailable(
                 "the aarch64-unknown-linux-gnu Rust target is not installed".into(),
             ));
@@ -258,23 +201,7 @@ pub async fn plan(handler_dir: &Path, arch: Arch, dedupe: bool) -> Result<BuildP
             ));
         }
     }
-    let mut args = vec![
-        if zigbuild { "zigbuild" } else { "build" }.to_owned(),
-        // The handler's own profile (Cargo.toml): small and fast, where the CLI's is quick to build.
-        "--profile".into(),
-        "lambda".into(),
-        "--locked".into(),
-        "-p".into(),
-        "ebhook-handler".into(),
-        "--bin".into(),
-        "bootstrap".into(),
-        "--target".into(),
-        target(arch, zigbuild),
-        "--message-format=json-render-diagnostics".into(),
-    ];
-    if !dedupe {
-        args.push("--no-default-features".into());
-    }
+    let mut args = cargo_args(arch.rust_triple(), zigbuild, dedupe);
     if !handler_dir.join("Cargo.lock").exists() && !handler_dir.join("../Cargo.lock").exists() {
         args.retain(|a| a != "--locked");
     }
@@ -316,8 +243,8 @@ async fn target_installed(triple: &str) -> bool {
     }
 }
 
-/// Run the build; returns the path of the `bootstrap` executable cargo reports.
-pub async fn build(plan: &BuildPlan) -> Result<PathBuf, PackageError> {
+/// Run the build; returns the `bootstrap` executable cargo reports.
+pub async fn build(plan: &BuildPlan) -> Result<Built, PackageError> {
     let mut command = crate::child::command(&plan.program);
     if let Some(dir) = &plan.target_dir {
         command.env("CARGO_TARGET_DIR", dir);
@@ -342,16 +269,6 @@ pub async fn build(plan: &BuildPlan) -> Result<PathBuf, PackageError> {
         .ok_or(PackageError::NoExecutable)
 }
 
-/// Find the `bootstrap` executable in cargo's JSON messages.
-fn executable_from_messages(stdout: &str) -> Option<PathBuf> {
-    stdout
-        .lines()
-        .rev()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "bootstrap")
-        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
-}
-
 pub fn read_binary(path: &Path) -> Result<Vec<u8>, PackageError> {
     std::fs::read(path).map_err(|source| PackageError::Read {
         path: path.display().to_string(),
@@ -363,33 +280,14 @@ pub fn read_binary(path: &Path) -> Result<Vec<u8>, PackageError> {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn the_dynamodb_client_is_built_only_for_stacks_with_dedupe() {
-        let dir = std::env::temp_dir();
-        let without = plan(&dir, Arch::X86_64, false).await.unwrap();
-        assert!(without.args.iter().any(|a| a == "--no-default-features"));
-        let with = plan(&dir, Arch::X86_64, true).await.unwrap();
-        assert!(!with.args.iter().any(|a| a == "--no-default-features"));
-    }
-
-    #[test]
-    fn glibc_versions_parse_and_order() {
-        assert_eq!(parse_glibc(b"GLIBC_2.34"), Some(GlibcVersion(2, 34)));
-        assert_eq!(parse_glibc(b"GLIBC_2.2.5"), Some(GlibcVersion(2, 2)));
-        assert_eq!(parse_glibc(b"GLIBC_PRIVATE"), None);
-        assert_eq!(parse_glibc(b"GCC_3.0"), None);
-        assert!(GlibcVersion(2, 36) > LAMBDA_GLIBC);
-        assert!(GlibcVersion(2, 9) < GlibcVersion(2, 34));
-    }
-
     #[test]
     fn this_test_binary_is_checked_like_a_handler() {
         // The running test executable is a real glibc-linked x86_64 ELF.
         let path = std::env::current_exe().unwrap();
         let elf = std::fs::read(&path).unwrap();
-        let needed = required_glibc(&elf).unwrap();
+        let needed = check_for_lambda(&elf, Arch::X86_64, &path);
         assert!(
-            needed.is_some_and(|v| v >= GlibcVersion(2, 2)),
+            matches!(needed, Ok(Some(_)) | Err(PackageError::GlibcTooNew { .. })),
             "{needed:?}"
         );
         let wrong = check_for_lambda(&elf, Arch::Arm64, &path).unwrap_err();
@@ -418,28 +316,5 @@ mod tests {
         let file = archive.by_index(0).unwrap();
         assert_eq!(file.name().unwrap(), "bootstrap");
         assert_eq!(file.unix_mode().map(|m| m & 0o777), Some(0o755));
-    }
-
-    #[test]
-    fn cargo_messages_name_the_executable() {
-        let stdout = concat!(
-            r#"{"reason":"compiler-artifact","target":{"name":"ebhook_handler"},"executable":null}"#,
-            "\n",
-            r#"{"reason":"compiler-artifact","target":{"name":"bootstrap"},"executable":"/t/lambda/bootstrap"}"#,
-            "\n",
-            r#"{"reason":"build-finished","success":true}"#
-        );
-        assert_eq!(
-            executable_from_messages(stdout),
-            Some(PathBuf::from("/t/lambda/bootstrap"))
-        );
-        assert_eq!(executable_from_messages(""), None);
-    }
-
-    #[test]
-    fn zigbuild_pins_glibc_in_the_target() {
-        assert_eq!(target(Arch::X86_64, true), "x86_64-unknown-linux-gnu.2.34");
-        assert_eq!(target(Arch::X86_64, false), "x86_64-unknown-linux-gnu");
-        assert_eq!(target(Arch::Arm64, true), "aarch64-unknown-linux-gnu.2.34");
     }
 }

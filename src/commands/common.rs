@@ -134,9 +134,14 @@ async fn build(ui: &Ui, plan: &package::BuildPlan) -> Result<PathBuf, Error> {
     ui.step(format!("Building the handler ({})", plan.describe()));
     let spinner =
         ui.spinner("cargo is building bootstrap (the first release build takes a few minutes)");
-    let path = package::build(plan).await?;
-    spinner.finish(format!("built {}", path.display()));
-    Ok(path)
+    let built = package::build(plan).await?;
+    // Fresh after a `cargo build --release` of the workspace, whose build script built it.
+    spinner.finish(if built.fresh {
+        format!("up to date, nothing compiled: {}", built.path.display())
+    } else {
+        format!("built {}", built.path.display())
+    });
+    Ok(built.path)
 }
 
 /// Build (or take), check and zip the handler, and make sure it is in the artifacts bucket,

@@ -1,19 +1,39 @@
 //! An installed `ebhook` deploys from any directory, with no checkout: it builds the handler it
 //! carries once per version, architecture and features, into its cache, and a later `init` of
-//! another stack takes that build with no compile.
+//! another stack takes that build with no compile. A release build carries the handler already
+//! built, and leaves `init` in the checkout nothing to compile.
 
+use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Instant;
 
-use crate::support::Moto;
 use crate::support::cli::{ebhook, init_args};
-use crate::support::process::{prebuilt, target_dir};
+use crate::support::process::{from_a_shell, prebuilt, target_dir};
+use crate::support::{Moto, workspace_root};
 
-fn init_from(moto: &Moto, cwd: &std::path::Path, cache: &std::path::Path, stack: &str) -> Output {
-    let mut args = init_args(stack, &[]);
+fn init_from(moto: &Moto, cwd: &Path, cache: &Path, stack: &str) -> Output {
+    init_with(
+        Path::new(env!("CARGO_BIN_EXE_ebhook")),
+        moto,
+        cwd,
+        cache,
+        stack,
+        &[],
+    )
+}
+
+fn init_with(
+    cli: &Path,
+    moto: &Moto,
+    cwd: &Path,
+    cache: &Path,
+    stack: &str,
+    extra: &[&str],
+) -> Output {
+    let mut args = init_args(stack, extra);
     // Without `--bootstrap <the test's build>`: the installed CLI builds its own.
     args.drain(1..3);
-    Command::new(env!("CARGO_BIN_EXE_ebhook"))
+    from_a_shell(&mut Command::new(cli))
         .args(args)
         .current_dir(cwd)
         .env_remove("AWS_PROFILE")
@@ -70,6 +90,76 @@ async fn an_installed_ebhook_builds_the_handler_once_and_deploys_from_anywhere()
         "installed ebhook: first init (handler build included) {:.1} s, second init {:.1} s",
         first_took.as_secs_f64(),
         second_took.as_secs_f64()
+    );
+    std::fs::remove_dir_all(&home).ok();
+}
+
+/// `cargo build --release --workspace` builds the Lambda handler too (build.rs), by `init`'s own
+/// command and in the same target directory, with and without dedupe. Afterwards `init` in the
+/// checkout finds it up to date, and the release CLI, run from an empty directory with an empty
+/// cache, deploys the build it carries: no compile in either. Minutes (the CLI's release build);
+/// CI runs it with `--ignored`.
+#[tokio::test]
+#[ignore = "builds the release CLI (minutes); CI runs it with --ignored"]
+async fn a_workspace_release_build_leaves_init_nothing_to_compile() {
+    let started = Instant::now();
+    let build = from_a_shell(&mut Command::new(env!("CARGO")))
+        .args(["build", "--release", "--workspace", "--locked"])
+        .current_dir(workspace_root())
+        .env("CARGO_TARGET_DIR", target_dir())
+        .env_remove("EBHOOK_BUILD_HANDLER")
+        .env_remove("EBHOOK_PREBUILT_HANDLERS")
+        .output()
+        .unwrap();
+    let build_took = started.elapsed();
+    let stderr = String::from_utf8_lossy(&build.stderr);
+    assert!(build.status.success(), "{stderr}");
+    // A handler that could not be built with the CLI is only a warning: none may be here.
+    assert!(!stderr.contains("was not built with the CLI"), "{stderr}");
+    let cli = target_dir().join("release").join("ebhook");
+
+    let moto = Moto::start();
+    let home = std::env::temp_dir().join(format!("ebhook-release-{}", std::process::id()));
+    let empty = home.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+
+    let started = Instant::now();
+    let checkout = init_with(
+        &cli,
+        &moto,
+        workspace_root(),
+        &home.join("c1"),
+        "rel-a",
+        &[],
+    );
+    let checkout_took = started.elapsed();
+    let stderr = String::from_utf8_lossy(&checkout.stderr);
+    assert!(checkout.status.success(), "{stderr}");
+    assert!(stderr.contains("--profile lambda"), "{stderr}");
+    assert!(stderr.contains("up to date, nothing compiled"), "{stderr}");
+
+    let mut carried = Vec::new();
+    for (stack, extra) in [("rel-b", &[][..]), ("rel-c", &["--dedupe"][..])] {
+        let run = init_with(&cli, &moto, &empty, &home.join(stack), stack, extra);
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert!(run.status.success(), "{stderr}");
+        assert!(!stderr.contains("Building the handler"), "{stderr}");
+        assert!(
+            stderr.contains("the build that came with ebhook"),
+            "{stderr}"
+        );
+        let json: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+        carried.push(json["artifactSha256"].clone());
+    }
+    let json: serde_json::Value = serde_json::from_slice(&checkout.stdout).unwrap();
+    // The checkout's build is the one the CLI carries; with dedupe it is another binary.
+    assert_eq!(json["artifactSha256"], carried[0]);
+    assert_ne!(carried[0], carried[1]);
+    // The figures BENCHMARKS.md records, in CI's log too.
+    eprintln!(
+        "cargo build --release --workspace {:.0} s, then init in the checkout {:.1} s",
+        build_took.as_secs_f64(),
+        checkout_took.as_secs_f64()
     );
     std::fs::remove_dir_all(&home).ok();
 }

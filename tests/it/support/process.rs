@@ -196,6 +196,34 @@ fn locate_or_build() -> PathBuf {
     build()
 }
 
+/// Without the variables `cargo test` sets for this test (CARGO_MANIFEST_DIR, CARGO_PKG_*, ...),
+/// as a user's shell runs ebhook and cargo: some dependencies' build scripts watch them, and a
+/// build that saw them would be out of date for one that did not.
+pub fn from_a_shell(command: &mut Command) -> &mut Command {
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        let set_for_tests = [
+            "CARGO_PKG_",
+            "CARGO_MANIFEST_",
+            "CARGO_BIN_",
+            "CARGO_CRATE_",
+        ]
+        .iter()
+        .any(|prefix| name.starts_with(prefix))
+            || [
+                "CARGO_PRIMARY_PACKAGE",
+                "CARGO_TARGET_TMPDIR",
+                "CARGO_RUSTC_CURRENT_DIR",
+                "OUT_DIR",
+            ]
+            .contains(&name.as_ref());
+        if set_for_tests {
+            command.env_remove(name.as_ref());
+        }
+    }
+    command
+}
+
 fn cargo() -> PathBuf {
     std::env::var_os("CARGO")
         .filter(|c| !c.is_empty())
@@ -206,7 +234,7 @@ fn cargo() -> PathBuf {
 
 fn build() -> PathBuf {
     let cargo = cargo();
-    let output = Command::new(&cargo)
+    let output = from_a_shell(&mut Command::new(&cargo))
         .args([
             "build",
             "-p",
