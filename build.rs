@@ -101,8 +101,8 @@ fn features(dedupe: bool) -> &'static str {
 }
 
 /// In a release build (`cargo install`, `cargo build --release`), build the handler for this
-/// machine's architecture, with and without dedupe, by the command `init` runs and in the same
-/// target directory: `init` in the checkout then finds it up to date, and the CLI carries it.
+/// machine's architecture, without dedupe, by the command `init` runs and in the same target
+/// directory: `init` in the checkout then finds it up to date, and the CLI carries it.
 /// Whatever stops it (another OS, a failed build) is only a warning: `init` builds on first use.
 /// `EBHOOK_BUILD_HANDLER=0` leaves it out, for quicker release builds of the CLI alone.
 fn build_for_this_machine(root: &Path, out_dir: &Path) -> Vec<(&'static str, bool, PathBuf)> {
@@ -146,27 +146,30 @@ fn build_for_this_machine(root: &Path, out_dir: &Path) -> Vec<(&'static str, boo
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
-    let mut built = Vec::new();
-    for dedupe in [false, true] {
-        match build_handler(root, target_dir, &cargo, (&host, machine), zigbuild, dedupe) {
-            Ok(binary) => {
-                let kept = out_dir.join(format!("bootstrap-{arch}-{}", features(dedupe)));
-                match std::fs::write(&kept, binary) {
-                    Ok(()) => built.push((arch, dedupe, kept)),
-                    Err(e) => warn(&format!(
-                        "could not keep the handler in {}: {e}",
-                        kept.display()
-                    )),
-                }
-            }
-            Err(why) => warn(&format!(
-                "the Lambda handler ({}) was not built with the CLI, so `ebhook init` builds it \
-                 on first use: {why}",
-                features(dedupe)
-            )),
+    // Only the build every stack without --dedupe deploys: the one with dedupe would add its
+    // own link, minutes of one core, to every install (BENCHMARKS.md, "From install to URL").
+    let dedupe = false;
+    let binary = match build_handler(root, target_dir, &cargo, (&host, machine), zigbuild, dedupe) {
+        Ok(binary) => binary,
+        Err(why) => {
+            warn(&format!(
+                "the Lambda handler was not built with the CLI, so `ebhook init` builds it on \
+                 first use: {why}"
+            ));
+            return Vec::new();
+        }
+    };
+    let kept = out_dir.join(format!("bootstrap-{arch}-{}", features(dedupe)));
+    match std::fs::write(&kept, binary) {
+        Ok(()) => vec![(arch, dedupe, kept)],
+        Err(e) => {
+            warn(&format!(
+                "could not keep the handler in {}: {e}",
+                kept.display()
+            ));
+            Vec::new()
         }
     }
-    built
 }
 
 /// One build of `bootstrap`, checked as `init` checks it: for this machine, glibc 2.34 at most.

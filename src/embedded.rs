@@ -207,8 +207,10 @@ mod tests {
         let kept = cache.keep_from(table, Arch::Arm64, true).unwrap().unwrap();
         assert_eq!(std::fs::read(&kept).unwrap(), b"\x7fELF arm64");
         assert_eq!(cache.built(Arch::Arm64, true), Some(kept));
-        // This build of ebhook carries none.
-        assert_eq!(cache.keep_prebuilt(Arch::X86_64, true).unwrap(), None);
+        // A debug build (the test command's) carries none; a release build, its machine's.
+        if cfg!(debug_assertions) {
+            assert_eq!(cache.keep_prebuilt(Arch::X86_64, true).unwrap(), None);
+        }
         std::fs::remove_dir_all(&root).ok();
     }
 }

@@ -18,19 +18,11 @@ fn init_from(moto: &Moto, cwd: &Path, cache: &Path, stack: &str) -> Output {
         cwd,
         cache,
         stack,
-        &[],
     )
 }
 
-fn init_with(
-    cli: &Path,
-    moto: &Moto,
-    cwd: &Path,
-    cache: &Path,
-    stack: &str,
-    extra: &[&str],
-) -> Output {
-    let mut args = init_args(stack, extra);
+fn init_with(cli: &Path, moto: &Moto, cwd: &Path, cache: &Path, stack: &str) -> Output {
+    let mut args = init_args(stack, &[]);
     // Without `--bootstrap <the test's build>`: the installed CLI builds its own.
     args.drain(1..3);
     from_a_shell(&mut Command::new(cli))
@@ -95,10 +87,10 @@ async fn an_installed_ebhook_builds_the_handler_once_and_deploys_from_anywhere()
 }
 
 /// `cargo build --release --workspace` builds the Lambda handler too (build.rs), by `init`'s own
-/// command and in the same target directory, with and without dedupe. Afterwards `init` in the
-/// checkout finds it up to date, and the release CLI, run from an empty directory with an empty
-/// cache, deploys the build it carries: no compile in either. Minutes (the CLI's release build);
-/// CI runs it with `--ignored`.
+/// command and in the same target directory. Afterwards `init` in the checkout finds it up to
+/// date, and the release CLI, run from an empty directory with an empty cache, deploys the build
+/// it carries: no compile in either. Minutes (the CLI's release build); CI runs it with
+/// `--ignored`.
 #[tokio::test]
 #[ignore = "builds the release CLI (minutes); CI runs it with --ignored"]
 async fn a_workspace_release_build_leaves_init_nothing_to_compile() {
@@ -124,37 +116,25 @@ async fn a_workspace_release_build_leaves_init_nothing_to_compile() {
     std::fs::create_dir_all(&empty).unwrap();
 
     let started = Instant::now();
-    let checkout = init_with(
-        &cli,
-        &moto,
-        workspace_root(),
-        &home.join("c1"),
-        "rel-a",
-        &[],
-    );
+    let checkout = init_with(&cli, &moto, workspace_root(), &home.join("c1"), "rel-a");
     let checkout_took = started.elapsed();
     let stderr = String::from_utf8_lossy(&checkout.stderr);
     assert!(checkout.status.success(), "{stderr}");
     assert!(stderr.contains("--profile lambda"), "{stderr}");
     assert!(stderr.contains("up to date, nothing compiled"), "{stderr}");
 
-    let mut carried = Vec::new();
-    for (stack, extra) in [("rel-b", &[][..]), ("rel-c", &["--dedupe"][..])] {
-        let run = init_with(&cli, &moto, &empty, &home.join(stack), stack, extra);
-        let stderr = String::from_utf8_lossy(&run.stderr);
-        assert!(run.status.success(), "{stderr}");
-        assert!(!stderr.contains("Building the handler"), "{stderr}");
-        assert!(
-            stderr.contains("the build that came with ebhook"),
-            "{stderr}"
-        );
-        let json: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
-        carried.push(json["artifactSha256"].clone());
-    }
+    let run = init_with(&cli, &moto, &empty, &home.join("c2"), "rel-b");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(!stderr.contains("Building the handler"), "{stderr}");
+    assert!(
+        stderr.contains("the build that came with ebhook"),
+        "{stderr}"
+    );
+    // The checkout's build is the one the CLI carries.
+    let carried: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
     let json: serde_json::Value = serde_json::from_slice(&checkout.stdout).unwrap();
-    // The checkout's build is the one the CLI carries; with dedupe it is another binary.
-    assert_eq!(json["artifactSha256"], carried[0]);
-    assert_ne!(carried[0], carried[1]);
+    assert_eq!(json["artifactSha256"], carried["artifactSha256"]);
     // The figures BENCHMARKS.md records, in CI's log too.
     eprintln!(
         "cargo build --release --workspace {:.0} s, then init in the checkout {:.1} s",
