@@ -208,10 +208,8 @@ fn build_handler(
     }
 }
 
-/// cargo, with the environment of the user's shell rather than this build script's. The
-/// variables cargo sets for a build script are not the user's, and some dependencies' build
-/// scripts watch them (ring watches CARGO_MANIFEST_DIR): a build that saw them would look out of
-/// date to `init`'s cargo. No signing secret either, as src/child.rs does for ebhook's children.
+/// cargo, without the variables cargo set for this build script (`set_by_cargo` says why), and
+/// without the signing secret, as src/child.rs does for ebhook's children.
 #[allow(
     clippy::disallowed_methods,
     reason = "a build script cannot use src/child.rs; this clears the same variable"
@@ -220,32 +218,8 @@ fn cargo_command(cargo: &std::ffi::OsStr) -> Command {
     let mut command = Command::new(cargo);
     command.env_remove("EBHOOK_SECRET");
     for (name, _) in std::env::vars_os() {
-        let name = name.to_string_lossy();
-        let set_by_cargo = [
-            "CARGO_PKG_",
-            "CARGO_CFG_",
-            "CARGO_FEATURE_",
-            "CARGO_MANIFEST_",
-        ]
-        .iter()
-        .any(|prefix| name.starts_with(prefix))
-            || [
-                "CARGO_ENCODED_RUSTFLAGS",
-                "CARGO_PRIMARY_PACKAGE",
-                "OUT_DIR",
-                "TARGET",
-                "HOST",
-                "NUM_JOBS",
-                "OPT_LEVEL",
-                "DEBUG",
-                "PROFILE",
-                "RUSTC",
-                "RUSTDOC",
-                "RUSTC_LINKER",
-            ]
-            .contains(&name.as_ref());
-        if set_by_cargo {
-            command.env_remove(name.as_ref());
+        if lambda_build::set_by_cargo(&name.to_string_lossy()) {
+            command.env_remove(&name);
         }
     }
     command

@@ -57,6 +57,40 @@ pub fn cargo_args(triple: &str, zigbuild: bool, dedupe: bool) -> Vec<String> {
     args
 }
 
+/// Whether cargo sets this variable for what it runs: build scripts, `cargo run`, tests. The
+/// handler's build runs without them, wherever it is started from (a build script, `cargo run
+/// -- init`, a shell): some dependencies' build scripts watch them (ring watches
+/// CARGO_MANIFEST_DIR), so a build that saw them would look out of date to one that did not,
+/// and compile the handler's dependencies again.
+pub fn set_by_cargo(name: &str) -> bool {
+    const PREFIXES: [&str; 6] = [
+        "CARGO_PKG_",
+        "CARGO_CFG_",
+        "CARGO_FEATURE_",
+        "CARGO_MANIFEST_",
+        "CARGO_BIN_",
+        "CARGO_CRATE_",
+    ];
+    const NAMES: [&str; 15] = [
+        "CARGO_ENCODED_RUSTFLAGS",
+        "CARGO_PRIMARY_PACKAGE",
+        "CARGO_TARGET_TMPDIR",
+        "CARGO_RUSTC_CURRENT_DIR",
+        "OUT_DIR",
+        "TARGET",
+        "HOST",
+        "NUM_JOBS",
+        "OPT_LEVEL",
+        "DEBUG",
+        "PROFILE",
+        "RUSTC",
+        "RUSTDOC",
+        "RUSTC_LINKER",
+        "RUSTC_WORKSPACE_WRAPPER",
+    ];
+    PREFIXES.iter().any(|prefix| name.starts_with(prefix)) || NAMES.contains(&name)
+}
+
 /// The `bootstrap` executable a build reported, and whether cargo found it up to date.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Built {
@@ -113,6 +147,27 @@ fn parse_glibc(name: &[u8]) -> Option<GlibcVersion> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_variables_cargo_sets_are_told_from_the_users() {
+        for set in [
+            "CARGO_MANIFEST_DIR",
+            "CARGO_PKG_NAME",
+            "OUT_DIR",
+            "CARGO_ENCODED_RUSTFLAGS",
+        ] {
+            assert!(set_by_cargo(set), "{set}");
+        }
+        for users in [
+            "CARGO_HOME",
+            "CARGO_TARGET_DIR",
+            "RUSTFLAGS",
+            "PATH",
+            "CARGO_MAKEFLAGS",
+        ] {
+            assert!(!set_by_cargo(users), "{users}");
+        }
+    }
 
     #[test]
     fn glibc_versions_parse_and_order() {

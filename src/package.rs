@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use crate::cli::Arch;
 pub use crate::lambda_build::{Built, GlibcVersion, LAMBDA_GLIBC};
 use crate::lambda_build::{
-    ZIGBUILD_PROBE, cargo_args, executable_from_messages, machine_and_glibc,
+    ZIGBUILD_PROBE, cargo_args, executable_from_messages, machine_and_glibc, set_by_cargo,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -248,6 +248,12 @@ pub async fn build(plan: &BuildPlan) -> Result<Built, PackageError> {
     let mut command = crate::child::command(&plan.program);
     if let Some(dir) = &plan.target_dir {
         command.env("CARGO_TARGET_DIR", dir);
+    }
+    // Under `cargo run -- init`, or a test, as the release build's own handler build does.
+    for (name, _) in std::env::vars_os() {
+        if set_by_cargo(&name.to_string_lossy()) {
+            command.env_remove(&name);
+        }
     }
     let output = command
         .args(&plan.args)
