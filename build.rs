@@ -106,25 +106,33 @@ fn features(dedupe: bool) -> &'static str {
 /// Whatever stops it (another OS, a failed build) is only a warning: `init` builds on first use.
 /// `EBHOOK_BUILD_HANDLER=0` leaves it out, for quicker release builds of the CLI alone.
 fn build_for_this_machine(root: &Path, out_dir: &Path) -> Vec<(&'static str, bool, PathBuf)> {
+    // `cargo clippy --release` runs build scripts too, but builds nothing to carry.
+    let clippy = std::env::var_os("RUSTC_WORKSPACE_WRAPPER")
+        .is_some_and(|w| w.to_string_lossy().contains("clippy-driver"));
     let wanted = std::env::var("PROFILE").is_ok_and(|p| p == "release")
-        && std::env::var_os("EBHOOK_BUILD_HANDLER").is_none_or(|v| v != "0");
+        && std::env::var_os("EBHOOK_BUILD_HANDLER").is_none_or(|v| v != "0")
+        && !clippy;
     if !wanted {
         return Vec::new();
     }
     let host = std::env::var("HOST").unwrap_or_default();
+    // Elsewhere (macOS) the Lambda build needs cargo-zigbuild and a Rust target `cargo install`
+    // does not set up: `init` builds on first use and says what is missing.
     let (arch, machine) = match host.as_str() {
         "x86_64-unknown-linux-gnu" => ("x86_64", object::elf::EM_X86_64),
         "aarch64-unknown-linux-gnu" => ("arm64", object::elf::EM_AARCH64),
-        _ => {
-            warn(&format!(
-                "the Lambda handler is built on first `ebhook init`, not with the CLI: \
-                 this machine ({host}) is not Linux on x86_64 or aarch64"
-            ));
-            return Vec::new();
-        }
+        _ => return Vec::new(),
     };
-    // OUT_DIR is <target dir>/[<triple>/]<profile>/build/<package>-<hash>/out.
-    let Some(profile_dir) = out_dir.ancestors().nth(3) else {
+    // OUT_DIR is <target dir>/[<triple>/]<profile>/build/<package>-<hash>/out. Under another
+    // layout (a `build.build-dir` of its own) the target directory `init` uses is unknown here.
+    let layout = out_dir.ancestors().nth(2).and_then(Path::file_name);
+    let (Some(profile_dir), true) = (out_dir.ancestors().nth(3), layout == Some("build".as_ref()))
+    else {
+        warn(&format!(
+            "the Lambda handler was not built with the CLI, so `ebhook init` builds it on first \
+             use: cargo's build directory {} is not in the layout ebhook knows",
+            out_dir.display()
+        ));
         return Vec::new();
     };
     // The handler's own profile is `lambda`: building it from a build of that profile would
@@ -154,7 +162,8 @@ fn build_for_this_machine(root: &Path, out_dir: &Path) -> Vec<(&'static str, boo
         Err(why) => {
             warn(&format!(
                 "the Lambda handler was not built with the CLI, so `ebhook init` builds it on \
-                 first use: {why}"
+                 first use and shows the whole error ({why}); EBHOOK_BUILD_HANDLER=0 skips this \
+                 build"
             ));
             return Vec::new();
         }
@@ -181,24 +190,34 @@ fn build_handler(
     zigbuild: bool,
     dedupe: bool,
 ) -> Result<Vec<u8>, String> {
+    let args = lambda_build::cargo_args(triple, zigbuild, dedupe);
     let output = cargo_command(cargo)
-        .args(lambda_build::cargo_args(triple, zigbuild, dedupe))
+        .args(&args)
         .current_dir(root.join("handler"))
         .env("CARGO_TARGET_DIR", target_dir)
         .stdin(Stdio::null())
         .output()
         .map_err(|e| format!("could not run cargo: {e}"))?;
     if !output.status.success() {
+        // cargo's last lines say which crate failed; the first `error` line says why.
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let tail: Vec<&str> = stderr.lines().rev().take(5).collect();
-        return Err(tail.into_iter().rev().collect::<Vec<_>>().join(" | "));
+        let first_error = stderr
+            .lines()
+            .find(|l| l.starts_with("error"))
+            .unwrap_or("");
+        return Err(format!(
+            "`cargo {}` in handler/ failed: {first_error}",
+            args.join(" ")
+        ));
     }
     let built = lambda_build::executable_from_messages(&String::from_utf8_lossy(&output.stdout))
         .ok_or("cargo reported no bootstrap executable")?;
     let binary = std::fs::read(&built.path)
         .map_err(|e| format!("could not read {}: {e}", built.path.display()))?;
     match lambda_build::machine_and_glibc(&binary) {
-        Ok((found, _)) if found != machine => Err(format!("it was built for ELF machine {found}")),
+        Ok((found, _)) if found != machine => Err(format!(
+            "it was built for ELF machine {found}, not this machine's {triple}"
+        )),
         Ok((_, Some(glibc))) if glibc > lambda_build::LAMBDA_GLIBC => Err(format!(
             "it needs glibc {glibc}, newer than Lambda's {}; install cargo-zigbuild",
             lambda_build::LAMBDA_GLIBC
@@ -208,19 +227,19 @@ fn build_handler(
     }
 }
 
-/// cargo, without the variables cargo set for this build script (`set_by_cargo` says why), and
-/// without the signing secret, as src/child.rs does for ebhook's children.
+/// cargo, without the variables cargo set for this build script (`set_by_cargo` says why) or
+/// clippy's wrapper, and without the signing secret, as src/child.rs does for ebhook's children.
 #[allow(
     clippy::disallowed_methods,
     reason = "a build script cannot use src/child.rs; this clears the same variable"
 )]
 fn cargo_command(cargo: &std::ffi::OsStr) -> Command {
     let mut command = Command::new(cargo);
-    command.env_remove("EBHOOK_SECRET");
-    for (name, _) in std::env::vars_os() {
-        if lambda_build::set_by_cargo(&name.to_string_lossy()) {
-            command.env_remove(&name);
-        }
+    command
+        .env_remove("EBHOOK_SECRET")
+        .env_remove("RUSTC_WORKSPACE_WRAPPER");
+    for name in lambda_build::variables_set_by_cargo() {
+        command.env_remove(name);
     }
     command
 }

@@ -61,17 +61,20 @@ pub fn cargo_args(triple: &str, zigbuild: bool, dedupe: bool) -> Vec<String> {
 /// handler's build runs without them, wherever it is started from (a build script, `cargo run
 /// -- init`, a shell): some dependencies' build scripts watch them (ring watches
 /// CARGO_MANIFEST_DIR), so a build that saw them would look out of date to one that did not,
-/// and compile the handler's dependencies again.
+/// and compile the handler's dependencies again. Kept: what is the user's configuration as
+/// well (RUSTC, RUSTC_WRAPPER, CARGO_HOME, CARGO_TARGET_DIR) and CARGO_MAKEFLAGS, through
+/// which a build script's cargo shares the jobs of the build that runs it.
 pub fn set_by_cargo(name: &str) -> bool {
-    const PREFIXES: [&str; 6] = [
+    const PREFIXES: [&str; 7] = [
         "CARGO_PKG_",
         "CARGO_CFG_",
         "CARGO_FEATURE_",
         "CARGO_MANIFEST_",
         "CARGO_BIN_",
         "CARGO_CRATE_",
+        "DEP_",
     ];
-    const NAMES: [&str; 15] = [
+    const NAMES: [&str; 12] = [
         "CARGO_ENCODED_RUSTFLAGS",
         "CARGO_PRIMARY_PACKAGE",
         "CARGO_TARGET_TMPDIR",
@@ -83,12 +86,16 @@ pub fn set_by_cargo(name: &str) -> bool {
         "OPT_LEVEL",
         "DEBUG",
         "PROFILE",
-        "RUSTC",
-        "RUSTDOC",
         "RUSTC_LINKER",
-        "RUSTC_WORKSPACE_WRAPPER",
     ];
     PREFIXES.iter().any(|prefix| name.starts_with(prefix)) || NAMES.contains(&name)
+}
+
+/// The variables of this process that [`set_by_cargo`] sets, to remove from a cargo child.
+pub fn variables_set_by_cargo() -> impl Iterator<Item = std::ffi::OsString> {
+    std::env::vars_os()
+        .map(|(name, _)| name)
+        .filter(|name| set_by_cargo(&name.to_string_lossy()))
 }
 
 /// The `bootstrap` executable a build reported, and whether cargo found it up to date.

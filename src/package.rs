@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use crate::cli::Arch;
 pub use crate::lambda_build::{Built, GlibcVersion, LAMBDA_GLIBC};
 use crate::lambda_build::{
-    ZIGBUILD_PROBE, cargo_args, executable_from_messages, machine_and_glibc, set_by_cargo,
+    ZIGBUILD_PROBE, cargo_args, executable_from_messages, machine_and_glibc, variables_set_by_cargo,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -195,7 +195,9 @@ pub async fn plan(handler_dir: &Path, arch: Arch, dedupe: bool) -> Result<BuildP
                 "the aarch64-unknown-linux-gnu Rust target is not installed".into(),
             ));
         }
-        if !zigbuild {
+        // Native on an arm64 Linux machine (as build.rs builds there); a cross build elsewhere.
+        let native = cfg!(all(target_arch = "aarch64", target_os = "linux"));
+        if !zigbuild && !native {
             return Err(PackageError::ArchUnavailable(
                 "cargo-zigbuild, needed as the cross linker, is not installed".into(),
             ));
@@ -250,10 +252,8 @@ pub async fn build(plan: &BuildPlan) -> Result<Built, PackageError> {
         command.env("CARGO_TARGET_DIR", dir);
     }
     // Under `cargo run -- init`, or a test, as the release build's own handler build does.
-    for (name, _) in std::env::vars_os() {
-        if set_by_cargo(&name.to_string_lossy()) {
-            command.env_remove(&name);
-        }
+    for name in variables_set_by_cargo() {
+        command.env_remove(name);
     }
     let output = command
         .args(&plan.args)

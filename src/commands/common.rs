@@ -135,7 +135,7 @@ async fn build(ui: &Ui, plan: &package::BuildPlan) -> Result<PathBuf, Error> {
     let spinner =
         ui.spinner("cargo is building bootstrap (the first release build takes a few minutes)");
     let built = package::build(plan).await?;
-    // Fresh after a `cargo build --release` of the workspace, whose build script built it.
+    // Fresh after any identical build, such as the one a release build of the workspace makes.
     spinner.finish(if built.fresh {
         format!("up to date, nothing compiled: {}", built.path.display())
     } else {

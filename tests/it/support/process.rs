@@ -196,30 +196,17 @@ fn locate_or_build() -> PathBuf {
     build()
 }
 
+// The list of variables cargo sets, as ebhook's own builds of the handler use it.
+#[path = "../../../src/lambda_build.rs"]
+#[allow(dead_code)]
+mod lambda_build;
+
 /// Without the variables `cargo test` sets for this test (CARGO_MANIFEST_DIR, CARGO_PKG_*, ...),
-/// as a user's shell runs ebhook and cargo: some dependencies' build scripts watch them, and a
-/// build that saw them would be out of date for one that did not.
+/// as a user's shell runs cargo: some dependencies' build scripts watch them, and a build that
+/// saw them would be out of date for one that did not.
 pub fn from_a_shell(command: &mut Command) -> &mut Command {
-    for (name, _) in std::env::vars_os() {
-        let name = name.to_string_lossy();
-        let set_for_tests = [
-            "CARGO_PKG_",
-            "CARGO_MANIFEST_",
-            "CARGO_BIN_",
-            "CARGO_CRATE_",
-        ]
-        .iter()
-        .any(|prefix| name.starts_with(prefix))
-            || [
-                "CARGO_PRIMARY_PACKAGE",
-                "CARGO_TARGET_TMPDIR",
-                "CARGO_RUSTC_CURRENT_DIR",
-                "OUT_DIR",
-            ]
-            .contains(&name.as_ref());
-        if set_for_tests {
-            command.env_remove(name.as_ref());
-        }
+    for name in lambda_build::variables_set_by_cargo() {
+        command.env_remove(name);
     }
     command
 }
