@@ -15,6 +15,7 @@ use std::process::{Command, Stdio};
 #[path = "src/lambda_build.rs"]
 #[allow(dead_code)]
 mod lambda_build;
+use lambda_build::ElfProblem;
 
 use sha2::{Digest, Sha256};
 use toml_edit::{Array, DocumentMut, Item, value};
@@ -73,7 +74,10 @@ fn prebuilt(root: &Path, out_dir: &Path) -> Result<(), Box<dyn Error>> {
             let mut found = Vec::new();
             for arch in ["x86_64", "arm64"] {
                 for dedupe in [false, true] {
-                    let path = dir.join(format!("bootstrap-{arch}-{}", features(dedupe)));
+                    let path = dir.join(format!(
+                        "bootstrap-{arch}-{}",
+                        lambda_build::features_name(dedupe)
+                    ));
                     if path.is_file() {
                         println!("cargo:rerun-if-changed={}", path.display());
                         found.push((arch, dedupe, path.canonicalize()?));
@@ -94,10 +98,6 @@ fn prebuilt(root: &Path, out_dir: &Path) -> Result<(), Box<dyn Error>> {
     );
     std::fs::write(out_dir.join("prebuilt.rs"), code)?;
     Ok(())
-}
-
-fn features(dedupe: bool) -> &'static str {
-    if dedupe { "dedupe" } else { "plain" }
 }
 
 /// In a release build (`cargo install`, `cargo build --release`), build the handler for this
@@ -168,7 +168,10 @@ fn build_for_this_machine(root: &Path, out_dir: &Path) -> Vec<(&'static str, boo
             return Vec::new();
         }
     };
-    let kept = out_dir.join(format!("bootstrap-{arch}-{}", features(dedupe)));
+    let kept = out_dir.join(format!(
+        "bootstrap-{arch}-{}",
+        lambda_build::features_name(dedupe)
+    ));
     match std::fs::write(&kept, binary) {
         Ok(()) => vec![(arch, dedupe, kept)],
         Err(e) => {
@@ -214,16 +217,16 @@ fn build_handler(
         .ok_or("cargo reported no bootstrap executable")?;
     let binary = std::fs::read(&built.path)
         .map_err(|e| format!("could not read {}: {e}", built.path.display()))?;
-    match lambda_build::machine_and_glibc(&binary) {
-        Ok((found, _)) if found != machine => Err(format!(
+    match lambda_build::check_runs_on_lambda(&binary, machine) {
+        Ok(_) => Ok(binary),
+        Err(ElfProblem::WrongMachine(found)) => Err(format!(
             "it was built for ELF machine {found}, not this machine's {triple}"
         )),
-        Ok((_, Some(glibc))) if glibc > lambda_build::LAMBDA_GLIBC => Err(format!(
+        Err(ElfProblem::GlibcTooNew(glibc)) => Err(format!(
             "it needs glibc {glibc}, newer than Lambda's {}; install cargo-zigbuild",
             lambda_build::LAMBDA_GLIBC
         )),
-        Ok(_) => Ok(binary),
-        Err(e) => Err(format!("it is not an ELF executable: {e}")),
+        Err(ElfProblem::NotElf(e)) => Err(format!("it is not an ELF executable: {e}")),
     }
 }
 

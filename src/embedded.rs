@@ -61,7 +61,7 @@ impl Cache {
     }
 
     fn binary_path(&self, arch: Arch, dedupe: bool) -> PathBuf {
-        let features = if dedupe { "dedupe" } else { "plain" };
+        let features = crate::lambda_build::features_name(dedupe);
         self.root.join("bootstrap").join(format!(
             "{}-{}-{features}",
             Self::version(),

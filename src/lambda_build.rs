@@ -120,9 +120,35 @@ pub fn executable_from_messages(stdout: &str) -> Option<Built> {
         })
 }
 
+/// The name of a handler build's feature set, as file names and the cache spell it.
+pub fn features_name(dedupe: bool) -> &'static str {
+    if dedupe { "dedupe" } else { "plain" }
+}
+
+/// Why a binary cannot run as the handler on `provided.al2023`.
+#[derive(Debug)]
+pub enum ElfProblem {
+    NotElf(object::read::Error),
+    /// Built for another CPU: the ELF machine found.
+    WrongMachine(u16),
+    /// Linked against a newer glibc than Lambda's.
+    GlibcTooNew(GlibcVersion),
+}
+
+/// Whether the binary runs on `provided.al2023` on ELF machine `machine` (`object::elf::EM_*`);
+/// the glibc it needs, if it links glibc at all.
+pub fn check_runs_on_lambda(elf: &[u8], machine: u16) -> Result<Option<GlibcVersion>, ElfProblem> {
+    let (found, glibc) = machine_and_glibc(elf).map_err(ElfProblem::NotElf)?;
+    match glibc {
+        _ if found != machine => Err(ElfProblem::WrongMachine(found)),
+        Some(needed) if needed > LAMBDA_GLIBC => Err(ElfProblem::GlibcTooNew(needed)),
+        glibc => Ok(glibc),
+    }
+}
+
 /// A 64-bit ELF's machine (`object::elf::EM_*`) and the highest `GLIBC_x.y` version it
 /// requires, if it links glibc at all.
-pub fn machine_and_glibc(elf: &[u8]) -> Result<(u16, Option<GlibcVersion>), object::read::Error> {
+fn machine_and_glibc(elf: &[u8]) -> Result<(u16, Option<GlibcVersion>), object::read::Error> {
     let header = FileHeader64::<Endianness>::parse(elf)?;
     let endian = header.endian()?;
     let machine = header.e_machine(endian);
@@ -193,6 +219,20 @@ mod tests {
         assert_eq!(machine, object::elf::EM_X86_64);
         assert!(glibc.is_some_and(|v| v >= GlibcVersion(2, 2)), "{glibc:?}");
         assert!(machine_and_glibc(b"#!/bin/sh\n").is_err());
+        // Checked for Lambda: the machine first, then the glibc (this host's may be newer).
+        assert!(matches!(
+            check_runs_on_lambda(&elf, object::elf::EM_AARCH64),
+            Err(ElfProblem::WrongMachine(object::elf::EM_X86_64))
+        ));
+        match check_runs_on_lambda(&elf, object::elf::EM_X86_64) {
+            Ok(needed) => assert!(needed.is_some_and(|v| v <= LAMBDA_GLIBC)),
+            Err(ElfProblem::GlibcTooNew(needed)) => assert!(needed > LAMBDA_GLIBC),
+            Err(other) => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            check_runs_on_lambda(b"#!/bin/sh\n", object::elf::EM_X86_64),
+            Err(ElfProblem::NotElf(_))
+        ));
     }
 
     #[test]

@@ -12,7 +12,8 @@ use sha2::{Digest, Sha256};
 use crate::cli::Arch;
 pub use crate::lambda_build::{Built, GlibcVersion, LAMBDA_GLIBC};
 use crate::lambda_build::{
-    ZIGBUILD_PROBE, cargo_args, executable_from_messages, machine_and_glibc, variables_set_by_cargo,
+    ElfProblem, ZIGBUILD_PROBE, cargo_args, check_runs_on_lambda, executable_from_messages,
+    variables_set_by_cargo,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -92,22 +93,18 @@ pub fn check_for_lambda(
     arch: Arch,
     path: &Path,
 ) -> Result<Option<GlibcVersion>, PackageError> {
-    let not_elf = |e: object::read::Error| PackageError::NotElf {
-        path: path.display().to_string(),
-        reason: e.to_string(),
-    };
-    let (found, needed) = machine_and_glibc(elf).map_err(not_elf)?;
     let (expected, machine) = match arch {
         Arch::X86_64 => ("x86_64", EM_X86_64),
         Arch::Arm64 => ("arm64", EM_AARCH64),
     };
-    if found != machine {
-        return Err(PackageError::WrongMachine { expected, found });
-    }
-    match needed {
-        Some(v) if v > LAMBDA_GLIBC => Err(PackageError::GlibcTooNew { needed: v }),
-        other => Ok(other),
-    }
+    check_runs_on_lambda(elf, machine).map_err(|problem| match problem {
+        ElfProblem::NotElf(e) => PackageError::NotElf {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        },
+        ElfProblem::WrongMachine(found) => PackageError::WrongMachine { expected, found },
+        ElfProblem::GlibcTooNew(needed) => PackageError::GlibcTooNew { needed },
+    })
 }
 
 /// A zip holding `bootstrap` (mode 0755) at its root, byte-for-byte reproducible: fixed

@@ -43,7 +43,7 @@ pub async fn run(args: BuildArgs) -> Result<(), Error> {
     let name = format!(
         "{}-{}",
         args.arch.lambda_name(),
-        if args.dedupe { "dedupe" } else { "plain" }
+        crate::lambda_build::features_name(args.dedupe)
     );
     let binary = dir.join(format!("bootstrap-{name}"));
     let zip = dir.join(format!("ebhook-handler-{name}.zip"));

@@ -196,7 +196,8 @@ fn locate_or_build() -> PathBuf {
     build()
 }
 
-// The list of variables cargo sets, as ebhook's own builds of the handler use it.
+// The variables cargo sets and the reading of its messages, as ebhook's builds of the handler
+// use them.
 #[path = "../../../src/lambda_build.rs"]
 #[allow(dead_code)]
 mod lambda_build;
@@ -241,7 +242,8 @@ fn build() -> PathBuf {
         String::from_utf8_lossy(&output.stderr)
     );
     // Cargo names the executable it produced; the computed path is the fallback.
-    let binary = executable_from_messages(&output.stdout)
+    let binary = lambda_build::executable_from_messages(&String::from_utf8_lossy(&output.stdout))
+        .map(|built| built.path)
         .unwrap_or_else(|| target_dir().join("debug").join("bootstrap"));
     assert!(
         binary.is_file(),
@@ -249,16 +251,6 @@ fn build() -> PathBuf {
         binary.display()
     );
     binary
-}
-
-fn executable_from_messages(stdout: &[u8]) -> Option<PathBuf> {
-    String::from_utf8_lossy(stdout)
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|message| {
-            message["reason"] == "compiler-artifact" && message["target"]["name"] == "bootstrap"
-        })
-        .find_map(|message| message["executable"].as_str().map(PathBuf::from))
 }
 
 /// Appends everything `reader` yields, line by line, to `buffer` from a
